@@ -1,0 +1,70 @@
+/// `host:port` as written; `host` may be an IPv4/IPv6 literal or a name.
+public struct HostPort: Sendable, Hashable, CustomStringConvertible {
+    public var host: String
+    public var port: Int
+
+    public init(host: String, port: Int) {
+        self.host = host
+        self.port = port
+    }
+
+    public var description: String {
+        host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
+    }
+}
+
+public enum ListenerProtocol: String, Sendable, Equatable {
+    case http1
+    case h2c
+    case h2
+}
+
+public struct ListenerConfig: Sendable, Equatable {
+    public var name: String
+    public var address: HostPort
+    public var protocols: [ListenerProtocol]
+    public var maxConnections: Int
+    public var timeouts: ListenerTimeouts
+    public var limits: ListenerLimits
+
+    public init(
+        name: String,
+        address: HostPort,
+        protocols: [ListenerProtocol] = [.http1],
+        maxConnections: Int = 20_000,
+        timeouts: ListenerTimeouts = ListenerTimeouts(),
+        limits: ListenerLimits = ListenerLimits()
+    ) {
+        self.name = name
+        self.address = address
+        self.protocols = protocols
+        self.maxConnections = maxConnections
+        self.timeouts = timeouts
+        self.limits = limits
+    }
+}
+
+public struct ListenerTimeouts: Sendable, Equatable {
+    public var headerRead: Duration
+    public var bodyRead: Duration
+    public var idle: Duration
+
+    public init(headerRead: Duration = .seconds(10), bodyRead: Duration = .seconds(30), idle: Duration = .seconds(60)) {
+        self.headerRead = headerRead
+        self.bodyRead = bodyRead
+        self.idle = idle
+    }
+}
+
+public struct ListenerLimits: Sendable, Equatable {
+    public var maxHeaderBytes: Int
+    public var maxHeaders: Int
+    /// Applies to every request on the listener; nil means unlimited.
+    public var maxBody: Int?
+
+    public init(maxHeaderBytes: Int = 32 * 1024, maxHeaders: Int = 100, maxBody: Int? = 10 * 1024 * 1024) {
+        self.maxHeaderBytes = maxHeaderBytes
+        self.maxHeaders = maxHeaders
+        self.maxBody = maxBody
+    }
+}

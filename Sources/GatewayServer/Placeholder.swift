@@ -1,0 +1,7 @@
+import NIOCore
+import NIOPosix
+import NIOHTTP1
+import ServiceLifecycle
+import Atomics
+import Logging
+public enum GatewayServerPlaceholder {}

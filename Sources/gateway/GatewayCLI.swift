@@ -1,0 +1,2 @@
+import ArgumentParser
+@main struct GatewayCLI: ParsableCommand { func run() {} }
