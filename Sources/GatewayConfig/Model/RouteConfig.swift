@@ -92,7 +92,7 @@ public struct HeaderField: Sendable, Equatable {
 
 /// Applied in the order remove, set, add.
 public struct HeaderOperations: Sendable, Equatable {
-    public var set: [HeaderField]
+    public var `set`: [HeaderField]
     public var add: [HeaderField]
     /// Lowercased names.
     public var remove: [String]
@@ -103,5 +103,5 @@ public struct HeaderOperations: Sendable, Equatable {
         self.remove = remove
     }
 
-    public var isEmpty: Bool { set.isEmpty && add.isEmpty && remove.isEmpty }
+    public var isEmpty: Bool { self.set.isEmpty && add.isEmpty && remove.isEmpty }
 }
