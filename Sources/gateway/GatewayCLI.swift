@@ -1,2 +1,82 @@
 import ArgumentParser
-@main struct GatewayCLI: ParsableCommand { func run() {} }
+import GatewayConfig
+import GatewayServer
+import Logging
+import ServiceLifecycle
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+@main
+struct GatewayCLI: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "gateway",
+        abstract: "HTTP API gateway and edge cache node.",
+        subcommands: [Run.self, Validate.self, Version.self]
+    )
+}
+
+struct Run: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Run the gateway with a configuration file.")
+
+    @Option(name: .shortAndLong, help: "Path to the YAML configuration.")
+    var config: String
+
+    func run() async throws {
+        let configuration: GatewayConfiguration
+        switch ConfigLoader.load(path: config) {
+        case .success(let loaded):
+            configuration = loaded
+        case .failure(let errors):
+            printToStandardError(errors.description)
+            printToStandardError("\(config): configuration is invalid, not starting")
+            throw ExitCode(1)
+        }
+        let level = Logger.Level(rawValue: configuration.logging.level.rawValue) ?? .info
+        LoggingSystem.bootstrap { label in JSONLogHandler(label: label, level: level) }
+        let logger = Logger(label: "gateway")
+        let server = GatewayServer(snapshot: Snapshot(configuration: configuration, generation: 1), logger: logger)
+        do {
+            try await server.start()
+        } catch {
+            logger.critical("cannot start", metadata: ["error": "\(error)"])
+            throw ExitCode(1)
+        }
+        let group = ServiceGroup(
+            services: [server], gracefulShutdownSignals: [.sigterm, .sigint], cancellationSignals: [], logger: logger)
+        try await group.run()
+    }
+}
+
+struct Validate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Check a configuration file, like nginx -t: prints ok, or every problem as FILE:LINE: message.")
+
+    @Argument(help: "Path to the YAML configuration.")
+    var file: String
+
+    func run() throws {
+        switch ConfigLoader.load(path: file) {
+        case .success:
+            print("ok")
+        case .failure(let errors):
+            printToStandardError(errors.description)
+            throw ExitCode(1)
+        }
+    }
+}
+
+struct Version: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Print the version.")
+
+    func run() {
+        print("gateway \(GatewayVersion.current)")
+    }
+}
+
+func printToStandardError(_ text: String) {
+    writeToStandardError(text + "\n")
+}

@@ -1,0 +1,24 @@
+import Yams
+
+extension ConfigReader {
+    static let rootKeys = ["node", "runtime", "listeners", "upstreams", "routes", "trusted_proxies", "logging"]
+
+    /// Nil when any problem was recorded; the walk still visits every section so all are reported.
+    mutating func readConfiguration(_ root: Node) -> GatewayConfiguration? {
+        guard
+            let top = section(root, .root, context: "at the top level", keys: Self.rootKeys, what: "the configuration")
+        else { return nil }
+        let node = top["node"].map { readNode($0) } ?? NodeConfig(id: defaultNodeID)
+        let runtime = top["runtime"].map { readRuntime($0) } ?? RuntimeConfig()
+        require(["listeners"], in: top)
+        let listeners = top["listeners"].map { readListeners($0) } ?? []
+        let upstreams = top["upstreams"].map { readUpstreams($0) } ?? UpstreamsRead(configs: [], names: [])
+        let routes = top["routes"].map { readRoutes($0, upstreamNames: upstreams.names) } ?? []
+        let trustedProxies = top["trusted_proxies"].map { readTrustedProxies($0) } ?? []
+        let logging = top["logging"].map { readLogging($0) } ?? LoggingConfig()
+        guard diagnostics.isEmpty else { return nil }
+        return GatewayConfiguration(
+            node: node, runtime: runtime, listeners: listeners, upstreams: upstreams.configs, routes: routes,
+            trustedProxies: trustedProxies, logging: logging)
+    }
+}

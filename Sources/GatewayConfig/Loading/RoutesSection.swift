@@ -1,0 +1,103 @@
+import Yams
+
+extension ConfigReader {
+    static let routeKeys = ["name", "match", "upstream", "rewrite", "headers", "timeouts"]
+
+    mutating func readRoutes(_ entry: Entry, upstreamNames: Set<String>) -> [RouteConfig] {
+        guard let items = list(entry) else { return [] }
+        var result: [RouteConfig] = []
+        var firstNameLine: [String: Int] = [:]
+        for (index, item) in items.enumerated() {
+            let label = Self.itemLabel(item, kind: "route", index: index)
+            guard let s = section(item, .route, context: "in \(label)", keys: Self.routeKeys, what: label) else {
+                continue
+            }
+            require(["name"], in: s)
+            // A route using the not-yet-supported `upstream_by_region` was already reported; asking
+            // for `upstream` too would send the user to the wrong fix.
+            var usesRegions = false
+            if case .mapping(let raw) = item { usesRegions = raw["upstream_by_region"] != nil }
+            if !usesRegions { require(["upstream"], in: s) }
+            let name = s["name"].flatMap { self.name($0) }
+            if let name, let nameEntry = s["name"] {
+                if let line = firstNameLine[name] {
+                    error(nameEntry.line, "duplicate route name '\(name)' (first at line \(line))")
+                } else {
+                    firstNameLine[name] = nameEntry.line
+                }
+            }
+            var upstream: String?
+            if let e = s["upstream"], let target = self.name(e) {
+                if upstreamNames.contains(target) {
+                    upstream = target
+                } else {
+                    let hint = Suggestion.hint(for: target, in: upstreamNames.sorted())
+                    error(e.line, "\(label) names unknown upstream '\(target)'\(hint)")
+                }
+            }
+            let match = s["match"].map { readRouteMatch($0, label: label) } ?? RouteMatchConfig()
+            let rewrite = s["rewrite"].flatMap { readRewrite($0, label: label, match: match) }
+            let headers = s["headers"].map { readHeaderRules($0, label: label) } ?? HeaderRules()
+            let requestTimeout = s["timeouts"].flatMap { readRouteTimeouts($0, label: label) }
+            guard let name, let upstream else { continue }
+            result.append(
+                RouteConfig(
+                    name: name, match: match, upstream: upstream, rewrite: rewrite, headers: headers,
+                    requestTimeout: requestTimeout))
+        }
+        return result
+    }
+
+    /// Exactly one rewrite, checked against the route's own prefix so a rewrite that could never
+    /// apply is caught here instead of silently passing paths through unchanged.
+    private mutating func readRewrite(_ entry: Entry, label: String, match: RouteMatchConfig) -> RewriteConfig? {
+        let keys = ["strip_prefix", "replace_prefix"]
+        guard let s = section(entry, .rewrite, context: "in rewrite of \(label)", keys: keys) else { return nil }
+        let routePrefix: String?
+        if case .prefix(let prefix)? = match.path { routePrefix = prefix } else { routePrefix = nil }
+        switch (s["strip_prefix"], s["replace_prefix"]) {
+        case (let strip?, nil):
+            guard let value = rewritePath(strip) else { return nil }
+            if let routePrefix, !Self.isSegmentPrefix(value, of: routePrefix) {
+                error(strip.line, "strip_prefix '\(value)' is not a prefix of path_prefix '\(routePrefix)'")
+                return nil
+            }
+            return .stripPrefix(value)
+        case (nil, let replace?):
+            guard let value = rewritePath(replace) else { return nil }
+            guard routePrefix != nil else {
+                error(replace.keyLine, "'replace_prefix' needs match.path_prefix in \(label)")
+                return nil
+            }
+            return .replacePrefix(value)
+        case (let strip?, let replace?):
+            let later = max(strip.keyLine, replace.keyLine)
+            error(later, "'rewrite' takes one of 'strip_prefix' or 'replace_prefix', not both")
+            return nil
+        case (nil, nil):
+            error(s.line, "'rewrite' needs 'strip_prefix' or 'replace_prefix' in \(label)")
+            return nil
+        }
+    }
+
+    private mutating func rewritePath(_ entry: Entry) -> String? {
+        guard let value = string(entry) else { return nil }
+        guard value.hasPrefix("/") else {
+            error(entry.line, "'\(entry.key)' must start with '/', got '\(value)'")
+            return nil
+        }
+        return value
+    }
+
+    /// `/v1` is a prefix of `/v1` and `/v1/users` but not of `/v1x`, matching how routes match.
+    static func isSegmentPrefix(_ prefix: String, of path: String) -> Bool {
+        path == prefix || prefix.hasSuffix("/") && path.hasPrefix(prefix) || path.hasPrefix(prefix + "/")
+    }
+
+    private mutating func readRouteTimeouts(_ entry: Entry, label: String) -> Duration? {
+        guard let s = section(entry, .routeTimeouts, context: "in timeouts of \(label)", keys: ["request"]) else {
+            return nil
+        }
+        return s["request"].flatMap { duration($0) }
+    }
+}

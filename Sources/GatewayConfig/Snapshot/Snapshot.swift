@@ -1,0 +1,47 @@
+/// The compiled, immutable form of one configuration generation. Everything that must change
+/// together lives here; runtime state (pools, balancer positions) lives outside, keyed by stable
+/// names, so a new snapshot can be published without touching it.
+public final class Snapshot: Sendable {
+    public let generation: Int
+    public let configuration: GatewayConfiguration
+    public let router: Router
+    /// Index-aligned with `configuration.routes` and the router's `routeIndex`.
+    public let routes: [CompiledRoute]
+    /// Index-aligned with `configuration.upstreams`.
+    public var upstreams: [UpstreamConfig] { configuration.upstreams }
+    /// `Via` value this node adds (RFC 9110 7.6.3), precomputed once.
+    public let viaValue: String
+
+    public init(configuration: GatewayConfiguration, generation: Int) {
+        self.generation = generation
+        self.configuration = configuration
+        self.router = Router(routes: configuration.routes.map(\.match))
+        var upstreamIndexByName: [String: Int] = [:]
+        for (index, upstream) in configuration.upstreams.enumerated() {
+            upstreamIndexByName[upstream.name] = index
+        }
+        self.routes = configuration.routes.map { route in
+            let upstreamIndex = upstreamIndexByName[route.upstream] ?? -1
+            let upstream = upstreamIndex >= 0 ? configuration.upstreams[upstreamIndex] : nil
+            return CompiledRoute(
+                name: route.name,
+                upstreamIndex: upstreamIndex,
+                pathRewrite: PathRewrite(route: route),
+                requestHeaders: route.headers.request,
+                responseHeaders: route.headers.response,
+                requestTimeout: route.requestTimeout ?? upstream?.timeouts.request ?? .seconds(30)
+            )
+        }
+        self.viaValue = "1.1 \(configuration.node.id)"
+    }
+}
+
+public struct CompiledRoute: Sendable {
+    public let name: String
+    /// Into `Snapshot.upstreams`; validation guarantees it is valid, -1 only for unvalidated input.
+    public let upstreamIndex: Int
+    public let pathRewrite: PathRewrite?
+    public let requestHeaders: HeaderOperations
+    public let responseHeaders: HeaderOperations
+    public let requestTimeout: Duration
+}

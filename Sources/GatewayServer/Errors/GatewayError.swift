@@ -1,0 +1,63 @@
+import NIOHTTP1
+
+/// Every error the gateway answers itself, mapped to a status and a stable machine-readable code in
+/// one place (DESIGN.md "errors mapped to HTTP in one place"). A struct of static constants rather
+/// than an enum so later issues add kinds without breaking exhaustive switches elsewhere.
+struct GatewayError: Error, Equatable, CustomStringConvertible {
+    enum Source: Equatable {
+        case downstream
+        case upstream
+        case internalFault
+    }
+
+    let code: String
+    let status: HTTPResponseStatus
+    let source: Source
+    let message: String
+
+    var description: String { "\(code): \(message)" }
+
+    static let badRequest = GatewayError(
+        code: "bad_request", status: .badRequest, source: .downstream, message: "The request is malformed.")
+    static let missingHost = GatewayError(
+        code: "bad_request", status: .badRequest, source: .downstream,
+        message: "HTTP/1.1 requests must carry exactly one Host header.")
+    static let noRoute = GatewayError(
+        code: "no_route", status: .notFound, source: .downstream, message: "No route matches this request.")
+    static let payloadTooLarge = GatewayError(
+        code: "payload_too_large", status: .payloadTooLarge, source: .downstream,
+        message: "The request body exceeds the limit of this listener.")
+    static let headersTooLarge = GatewayError(
+        code: "request_header_fields_too_large", status: .requestHeaderFieldsTooLarge, source: .downstream,
+        message: "The request headers exceed the limit of this listener.")
+    static let requestTimeout = GatewayError(
+        code: "request_timeout", status: .requestTimeout, source: .downstream,
+        message: "The request body did not arrive in time.")
+    static let unsupportedExpectation = GatewayError(
+        code: "expectation_failed", status: .expectationFailed, source: .downstream,
+        message: "Only Expect: 100-continue is supported.")
+    static let upstreamUnavailable = GatewayError(
+        code: "upstream_unavailable", status: .badGateway, source: .upstream,
+        message: "The upstream could not be reached.")
+    static let upstreamReset = GatewayError(
+        code: "upstream_reset", status: .badGateway, source: .upstream,
+        message: "The upstream closed the connection before answering.")
+    static let upstreamInvalidResponse = GatewayError(
+        code: "bad_gateway", status: .badGateway, source: .upstream,
+        message: "The upstream sent an invalid response.")
+    static let upstreamConnectTimeout = GatewayError(
+        code: "upstream_timeout", status: .gatewayTimeout, source: .upstream,
+        message: "Connecting to the upstream timed out.")
+    static let upstreamTimeout = GatewayError(
+        code: "upstream_timeout", status: .gatewayTimeout, source: .upstream,
+        message: "The upstream did not answer in time.")
+    static let noEndpoint = GatewayError(
+        code: "no_healthy_upstream", status: .serviceUnavailable, source: .upstream,
+        message: "The upstream has no endpoint to send the request to.")
+    static let upstreamOverloaded = GatewayError(
+        code: "upstream_overloaded", status: .serviceUnavailable, source: .upstream,
+        message: "Too many requests are waiting for an upstream connection.")
+    static let shuttingDown = GatewayError(
+        code: "shutting_down", status: .serviceUnavailable, source: .internalFault,
+        message: "The gateway is shutting down.")
+}

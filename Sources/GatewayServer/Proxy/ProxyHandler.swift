@@ -1,0 +1,591 @@
+import GatewayConfig
+import NIOCore
+import NIOHTTP1
+
+/// The downstream side of the proxy: one instance per client connection, the last handler of its
+/// pipeline. It sequences the request phases (limits → route → rewrite → choose endpoint → proxy)
+/// and streams both bodies with backpressure. NIO's `HTTPServerPipelineHandler` in front of it
+/// delivers pipelined requests one at a time, after the previous response ended, so this handler
+/// has at most one exchange in flight.
+///
+/// All state lives on the channel's event loop, as do the upstream connection and its pool.
+final class ProxyHandler: ChannelDuplexHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundIn = HTTPServerResponsePart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    private enum Phase {
+        /// Between requests.
+        case idle
+        /// Head received and routed; waiting for a pooled or new upstream connection.
+        case waitingForConnection
+        /// Request (and then response) flowing through an upstream connection.
+        case proxying
+        /// The gateway answered itself; the rest of the request body is discarded.
+        case answeredLocally
+        case closed
+    }
+
+    private let loop: LoopContext
+    private let listener: ListenerRuntime
+    private var context: ChannelHandlerContext?
+    private var client = ClientAddress(nil, trustedProxies: [])
+
+    private var phase = Phase.idle
+    private var downstreamReadPending = false
+    private var upstreamWritable = true
+    private var requestsOnConnection = 0
+    /// When the current wait (for a head, or the next body chunk) began; checked by the loop sweep.
+    private var waitingSince = NIODeadline.now()
+
+    // The current exchange. Plain fields rather than a per-request object: no allocation per request.
+    private var snapshot: Snapshot?
+    private var route: CompiledRoute?
+    private var pool: EndpointPool?
+    private var connection: UpstreamConnection?
+    private var upstreamHead: HTTPRequestHead?
+    private var bufferedBody = CircularBuffer<ByteBuffer>()
+    private var requestID = ""
+    private var downstreamVersion = HTTPVersion.http1_1
+    private var downstreamKeepAlive = true
+    private var requestHasBody = false
+    private var requestEndReceived = false
+    private var requestEndSent = false
+    private var responseHeadSent = false
+    private var upstreamKeepAlive = true
+    private var requestBodyBytes = 0
+    private var connectionWasReused = false
+    private var retriedOnFreshConnection = false
+    private var timer: Scheduled<Void>?
+    private var requestDeadline = NIODeadline.distantFuture
+    private var responseHeaderDeadline = NIODeadline.distantFuture
+    private var responseHeaderTimeout = TimeAmount.seconds(15)
+
+    init(loop: LoopContext, listener: ListenerRuntime) {
+        self.loop = loop
+        self.listener = listener
+    }
+
+    // MARK: - Channel events
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        client = ClientAddress(context.channel.remoteAddress, trustedProxies: loop.snapshot.configuration.trustedProxies)
+        waitingSince = .now()
+        loop.register(self)
+        context.fireChannelActive()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        loop.unregister(self)
+        abandonExchange()
+        phase = .closed
+        context.fireChannelInactive()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head(let head):
+            receiveHead(head, context: context)
+        case .body(let buffer):
+            receiveBody(buffer, context: context)
+        case .end:
+            receiveEnd(context: context)
+        }
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        if phase == .proxying {
+            connection?.handler.flush()
+        }
+        context.fireChannelReadComplete()
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        connection?.handler.setReadsAllowed(context.channel.isWritable)
+        context.fireChannelWritabilityChanged()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        if let parserError = error as? HTTPParserError, !responseHeadSent, phase != .closed {
+            // The decoder cannot resynchronise after a framing error: answer, then close.
+            downstreamKeepAlive = false
+            requestEndReceived = true
+            if requestID.isEmpty { requestID = loop.requestIDs.nextID() }
+            let gatewayError: GatewayError = parserError == .headerOverflow ? .headersTooLarge : .badRequest
+            abandonExchange()
+            respondLocally(gatewayError, context: context)
+            return
+        }
+        context.close(promise: nil)
+    }
+
+    func read(context: ChannelHandlerContext) {
+        // Backpressure: stop reading the client while its bytes have nowhere to go.
+        if phase == .waitingForConnection || !upstreamWritable {
+            downstreamReadPending = true
+            return
+        }
+        context.read()
+    }
+
+    // MARK: - Request phases
+
+    private func receiveHead(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
+        guard phase == .idle else {
+            context.close(promise: nil)
+            return
+        }
+        beginExchange(head)
+        let snapshot = loop.snapshot
+        self.snapshot = snapshot
+
+        if head.headers.count > listener.maxHeaders {
+            return respondLocally(.headersTooLarge, context: context)
+        }
+        var hostCount = 0
+        var host: String?
+        var expectContinue = false
+        var contentLength: Int?
+        for (name, value) in head.headers {
+            switch name.utf8.count {
+            case 4 where headerNameEquals(name, lowercase: "host"):
+                hostCount += 1
+                host = value
+            case 6 where headerNameEquals(name, lowercase: "expect"):
+                guard headerNameEquals(value, lowercase: "100-continue") else {
+                    return respondLocally(.unsupportedExpectation, context: context)
+                }
+                expectContinue = true
+            case 14 where headerNameEquals(name, lowercase: "content-length"):
+                contentLength = Int(value)
+            default:
+                break
+            }
+        }
+        if hostCount > 1 || (hostCount == 0 && head.version.minor >= 1) {
+            return respondLocally(.missingHost, context: context)
+        }
+        if let maxBody = listener.maxBody, let contentLength, contentLength > maxBody {
+            return respondLocally(.payloadTooLarge, context: context)
+        }
+
+        let uri = head.uri
+        let pathEnd = uri.utf8.firstIndex(of: UInt8(ascii: "?")) ?? uri.endIndex
+        guard
+            let match = snapshot.router.match(
+                host: host.map { Substring($0) }, path: uri[..<pathEnd], method: Substring(head.method.rawValue),
+                headers: RequestHeaderLookup(headers: head.headers))
+        else {
+            return respondLocally(.noRoute, context: context)
+        }
+        let route = snapshot.routes[match.routeIndex]
+        self.route = route
+        guard route.upstreamIndex >= 0, route.upstreamIndex < loop.upstreams.count else {
+            return respondLocally(.noEndpoint, context: context)
+        }
+        let upstream = loop.upstreams[route.upstreamIndex]
+        guard let pool = upstream.pickEndpoint(hashKey: nil) else {
+            return respondLocally(.noEndpoint, context: context)
+        }
+        self.pool = pool
+        responseHeaderTimeout = TimeAmount(upstream.config.timeouts.responseHeader)
+
+        var headers = HopByHopHeaders.removing(
+            from: head.headers, keepTransferEncoding: head.headers.contains(name: "transfer-encoding"))
+        if expectContinue {
+            headers.remove(name: "expect")
+        }
+        route.requestHeaders.apply(to: &headers)
+        ForwardedHeaders.apply(
+            to: &headers, client: client, originalHost: host, scheme: listener.scheme, via: snapshot.viaValue)
+        headers.replaceOrAdd(name: "x-request-id", value: requestID)
+        let target = route.pathRewrite?.apply(toTarget: uri) ?? uri
+        upstreamHead = HTTPRequestHead(version: .http1_1, method: head.method, uri: target, headers: headers)
+
+        if expectContinue {
+            // We take the body ourselves (as nginx does) so the upstream never sees the expectation.
+            context.writeAndFlush(
+                wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: .continue))), promise: nil)
+        }
+        requestDeadline = .now() + TimeAmount(route.requestTimeout)
+        armTimer(context: context)
+        acquireConnection(context: context)
+    }
+
+    private func receiveBody(_ buffer: ByteBuffer, context: ChannelHandlerContext) {
+        requestBodyBytes += buffer.readableBytes
+        waitingSince = .now()
+        if let maxBody = listener.maxBody, requestBodyBytes > maxBody, phase != .answeredLocally {
+            // Chunked bodies have no declared length: the limit is enforced while streaming.
+            downstreamKeepAlive = false
+            if responseHeadSent {
+                closeNow()
+            } else {
+                releaseConnection(reusable: false)
+                respondLocally(.payloadTooLarge, context: context)
+            }
+            return
+        }
+        switch phase {
+        case .proxying:
+            connection?.handler.write(.body(.byteBuffer(buffer)))
+        case .waitingForConnection:
+            bufferedBody.append(buffer)
+        case .idle, .answeredLocally, .closed:
+            break
+        }
+    }
+
+    private func receiveEnd(context: ChannelHandlerContext) {
+        requestEndReceived = true
+        switch phase {
+        case .proxying:
+            sendRequestEnd()
+        case .answeredLocally:
+            finishExchange(context: context)
+        case .idle, .waitingForConnection, .closed:
+            break
+        }
+    }
+
+    private func beginExchange(_ head: HTTPRequestHead) {
+        phase = .idle
+        requestsOnConnection += 1
+        downstreamVersion = head.version
+        downstreamKeepAlive = head.isKeepAlive && !loop.isDraining
+        requestEndReceived = false
+        requestEndSent = false
+        responseHeadSent = false
+        upstreamKeepAlive = true
+        requestBodyBytes = 0
+        requestHasBody =
+            head.headers.contains(name: "transfer-encoding")
+            || head.headers.first(name: "content-length").map { $0 != "0" } ?? false
+        connectionWasReused = false
+        retriedOnFreshConnection = false
+        route = nil
+        pool = nil
+        upstreamHead = nil
+        bufferedBody.removeAll(keepingCapacity: true)
+        waitingSince = .now()
+        responseHeaderDeadline = .distantFuture
+        if let passedOn = head.headers.first(name: "x-request-id"), RequestIDGenerator.isAcceptable(passedOn) {
+            requestID = passedOn
+        } else {
+            requestID = loop.requestIDs.nextID()
+        }
+    }
+
+    // MARK: - Upstream connection
+
+    private func acquireConnection(context: ChannelHandlerContext) {
+        guard let pool, let upstreamHead else { return }
+        // A request that cannot be retried must not go out on a connection the upstream may be
+        // closing right now; only recently used ones are safe enough (see README, "Connection reuse").
+        let maxIdleAge: TimeAmount? = upstreamHead.method.isIdempotent ? nil : .seconds(2)
+        phase = .waitingForConnection
+        if !retriedOnFreshConnection, let connection = pool.takeIdle(maxIdleAge: maxIdleAge, now: .now()) {
+            connectionReady(connection, reused: true)
+            return
+        }
+        switch pool.connect(for: self) {
+        case .connecting, .queued:
+            break
+        case .overloaded:
+            respondLocally(.upstreamOverloaded, context: context)
+        }
+    }
+
+    /// Called by the pool, synchronously or when a connect completes.
+    func connectionReady(_ connection: UpstreamConnection, reused: Bool) {
+        guard phase == .waitingForConnection, let upstreamHead else {
+            // The exchange ended while we waited (client gone, timeout): the connection is still good.
+            connection.pool.release(connection, reusable: true, now: .now())
+            return
+        }
+        self.connection = connection
+        connectionWasReused = reused
+        phase = .proxying
+        connection.handler.exchange = self
+        connection.handler.setReadsAllowed(context?.channel.isWritable ?? true)
+        upstreamWritable = connection.channel.isWritable
+        connection.handler.write(.head(upstreamHead))
+        while let part = bufferedBody.popFirst() {
+            connection.handler.write(.body(.byteBuffer(part)))
+        }
+        if requestEndReceived || !requestHasBody {
+            // A bodiless request is complete with its head: ending it now lets the connection be
+            // reused even if the response beats the client's end-of-message to us.
+            sendRequestEnd()
+        } else {
+            connection.handler.flush()
+        }
+        resumeDownstreamReads()
+    }
+
+    func connectionFailed(_ error: Error) {
+        guard phase == .waitingForConnection, let context else { return }
+        let gatewayError: GatewayError
+        if case ChannelError.connectTimeout = error {
+            gatewayError = .upstreamConnectTimeout
+        } else {
+            gatewayError = .upstreamUnavailable
+        }
+        respondLocally(gatewayError, context: context)
+    }
+
+    private func sendRequestEnd() {
+        guard let connection, !requestEndSent else { return }
+        requestEndSent = true
+        connection.handler.write(.end(nil))
+        connection.handler.flush()
+        responseHeaderDeadline = .now() + responseHeaderTimeout
+        if let context, responseHeaderDeadline < requestDeadline {
+            armTimer(context: context)
+        }
+    }
+
+    private func releaseConnection(reusable: Bool) {
+        guard let connection else { return }
+        self.connection = nil
+        upstreamWritable = true
+        connection.pool.release(connection, reusable: reusable, now: .now())
+    }
+
+    // MARK: - Response from the upstream
+
+    func upstreamRead(_ part: HTTPClientResponsePart) {
+        guard let context, phase == .proxying else { return }
+        switch part {
+        case .head(let head):
+            receiveResponseHead(head, context: context)
+        case .body(let buffer):
+            context.write(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
+        case .end(let trailers):
+            receiveResponseEnd(trailers, context: context)
+        }
+    }
+
+    private func receiveResponseHead(_ head: HTTPResponseHead, context: ChannelHandlerContext) {
+        responseHeadSent = true
+        responseHeaderDeadline = .distantFuture
+        upstreamKeepAlive = head.isKeepAlive
+        var headers = HopByHopHeaders.removing(from: head.headers)
+        route?.responseHeaders.apply(to: &headers)
+        if !headers.contains(name: "x-request-id") {
+            headers.add(name: "x-request-id", value: requestID)
+        }
+        if downstreamVersion.minor == 0 && downstreamKeepAlive && !headers.contains(name: "content-length") {
+            // An HTTP/1.0 client cannot read a chunked body: the end of the body is the close.
+            downstreamKeepAlive = false
+        }
+        if !downstreamKeepAlive {
+            headers.add(name: "connection", value: "close")
+        } else if downstreamVersion.minor == 0 {
+            headers.add(name: "connection", value: "keep-alive")
+        }
+        context.write(
+            wrapOutboundOut(.head(HTTPResponseHead(version: downstreamVersion, status: head.status, headers: headers))),
+            promise: nil)
+    }
+
+    private func receiveResponseEnd(_ trailers: HTTPHeaders?, context: ChannelHandlerContext) {
+        // Reusable only if both messages were framed completely on this connection.
+        releaseConnection(reusable: upstreamKeepAlive && requestEndSent)
+        if !requestEndReceived && requestHasBody {
+            // The upstream answered before the request body ended: we cannot find the next
+            // request's start without reading the rest, so this connection ends with the response.
+            downstreamKeepAlive = false
+        }
+        cancelTimer()
+        writeEnd(trailers, context: context)
+    }
+
+    func upstreamReadComplete() {
+        context?.flush()
+    }
+
+    func upstreamWritabilityChanged(isWritable: Bool) {
+        upstreamWritable = isWritable
+        if isWritable {
+            resumeDownstreamReads()
+        }
+    }
+
+    func upstreamFailed(_ error: Error) {
+        guard let context, phase == .proxying else { return }
+        let failedConnection = connection
+        connection = nil
+        if let failedConnection {
+            failedConnection.pool.release(failedConnection, reusable: false, now: .now())
+        }
+        if responseHeadSent {
+            // Part of the response is already with the client: closing is the only honest signal.
+            closeNow()
+            return
+        }
+        if connectionWasReused, !retriedOnFreshConnection, !requestHasBody, upstreamHead?.method.isIdempotent == true {
+            // A kept-alive connection the upstream closed just as we sent: safe to repeat once.
+            retriedOnFreshConnection = true
+            requestEndSent = false
+            acquireConnection(context: context)
+            return
+        }
+        respondLocally(error is HTTPParserError ? .upstreamInvalidResponse : .upstreamReset, context: context)
+    }
+
+    // MARK: - Finishing
+
+    private func writeEnd(_ trailers: HTTPHeaders?, context: ChannelHandlerContext) {
+        if downstreamKeepAlive {
+            context.writeAndFlush(wrapOutboundOut(.end(trailers)), promise: nil)
+        } else {
+            // Close only after the last byte is written, never in the same tick as the write.
+            let promise = context.eventLoop.makePromise(of: Void.self)
+            context.writeAndFlush(wrapOutboundOut(.end(trailers)), promise: promise)
+            promise.futureResult.assumeIsolated().whenComplete { _ in
+                context.close(promise: nil)
+            }
+        }
+        if requestEndReceived {
+            finishExchange(context: context)
+        } else {
+            phase = .answeredLocally
+        }
+    }
+
+    private func finishExchange(context: ChannelHandlerContext) {
+        guard phase != .closed else { return }
+        phase = .idle
+        snapshot = nil
+        route = nil
+        pool = nil
+        upstreamHead = nil
+        waitingSince = .now()
+        resumeDownstreamReads()
+    }
+
+    /// Answers with a JSON error made by the gateway. Only valid before any response byte was sent.
+    private func respondLocally(_ error: GatewayError, context: ChannelHandlerContext) {
+        guard !responseHeadSent, phase != .closed else {
+            closeNow()
+            return
+        }
+        cancelTimer()
+        releaseConnection(reusable: false)
+        if let pool, phase == .waitingForConnection {
+            pool.cancelWait(self)
+        }
+        bufferedBody.removeAll()
+        if !requestEndReceived && requestHasBody {
+            // Unread body bytes would be parsed as the next request: end the connection instead.
+            downstreamKeepAlive = false
+        }
+        phase = .answeredLocally
+        responseHeadSent = true
+        let body = ErrorResponse.body(for: error, requestID: requestID, allocator: context.channel.allocator)
+        let head = ErrorResponse.head(
+            for: error, version: downstreamVersion, requestID: requestID, date: loop.dateCache.value,
+            bodyLength: body.readableBytes, keepAlive: downstreamKeepAlive)
+        context.write(wrapOutboundOut(.head(head)), promise: nil)
+        context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
+        writeEnd(nil, context: context)
+        resumeDownstreamReads()
+    }
+
+    // MARK: - Timers, draining, teardown
+
+    private func armTimer(context: ChannelHandlerContext) {
+        timer?.cancel()
+        let deadline = min(requestDeadline, responseHeaderDeadline)
+        timer = context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { [self] in
+            self.timerFired()
+        }
+    }
+
+    private func cancelTimer() {
+        timer?.cancel()
+        timer = nil
+        requestDeadline = .distantFuture
+        responseHeaderDeadline = .distantFuture
+    }
+
+    private func timerFired() {
+        timer = nil
+        guard let context, phase == .waitingForConnection || phase == .proxying else { return }
+        let now = NIODeadline.now()
+        guard now >= requestDeadline || now >= responseHeaderDeadline else {
+            armTimer(context: context)
+            return
+        }
+        if phase == .waitingForConnection, let pool {
+            pool.cancelWait(self)
+        }
+        respondLocally(.upstreamTimeout, context: context)
+    }
+
+    /// Called every second by the loop sweep: client-side read timeouts need no per-request timer.
+    func checkTimeouts(now: NIODeadline) {
+        switch phase {
+        case .idle:
+            let limit = requestsOnConnection == 0 ? listener.headerReadTimeout : listener.idleTimeout
+            if now - waitingSince > limit {
+                closeNow()
+            }
+        case .proxying, .waitingForConnection:
+            if !requestEndReceived, now - waitingSince > listener.bodyReadTimeout {
+                if let context, !responseHeadSent {
+                    respondLocally(.requestTimeout, context: context)
+                } else {
+                    closeNow()
+                }
+            }
+        case .answeredLocally, .closed:
+            break
+        }
+    }
+
+    func drain() {
+        downstreamKeepAlive = false
+        if phase == .idle {
+            closeNow()
+        }
+    }
+
+    func closeNow() {
+        guard phase != .closed else { return }
+        context?.close(promise: nil)
+    }
+
+    /// The client went away mid-exchange: the upstream connection is in an unknown state.
+    private func abandonExchange() {
+        cancelTimer()
+        if phase == .waitingForConnection, let pool {
+            pool.cancelWait(self)
+        }
+        if let connection {
+            self.connection = nil
+            connection.pool.release(connection, reusable: false, now: .now())
+        }
+    }
+
+    private func resumeDownstreamReads() {
+        guard downstreamReadPending, phase != .waitingForConnection, upstreamWritable, let context else { return }
+        downstreamReadPending = false
+        context.read()
+    }
+}
+
+extension HTTPMethod {
+    /// RFC 9110 9.2.2: a failed attempt of these can be repeated without changing the outcome.
+    var isIdempotent: Bool {
+        switch self {
+        case .GET, .HEAD, .PUT, .DELETE, .OPTIONS, .TRACE: return true
+        default: return false
+        }
+    }
+}

@@ -1,0 +1,183 @@
+import GatewayConfig
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import ServiceLifecycle
+
+/// The data plane as a lifecycle service: binds the listeners, owns the event loops and drains
+/// gracefully when the service group asks it to stop.
+public final class GatewayServer: Service, Sendable {
+    public struct StartupError: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    private struct Running {
+        let group: MultiThreadedEventLoopGroup
+        let loops: [NIOLoopBound<LoopContext>]
+        let serverChannels: [Channel]
+        let boundAddresses: [String: SocketAddress]
+    }
+
+    private let snapshot: Snapshot
+    private let logger: Logger
+    private let running = NIOLockedValueBox<Running?>(nil)
+
+    public init(snapshot: Snapshot, logger: Logger) {
+        self.snapshot = snapshot
+        self.logger = logger
+    }
+
+    /// Listener name → the address it is bound to (port 0 in the config is resolved here).
+    public var boundAddresses: [String: SocketAddress] {
+        running.withLockedValue { $0?.boundAddresses ?? [:] }
+    }
+
+    public func run() async throws {
+        if running.withLockedValue({ $0 == nil }) {
+            _ = try await start()
+        }
+        try? await gracefulShutdown()
+        await shutdown(drainTimeout: snapshot.configuration.runtime.drainTimeout)
+    }
+
+    /// Binds every listener; throws (and leaves nothing running) if any cannot be bound.
+    @discardableResult
+    public func start() async throws -> [String: SocketAddress] {
+        let configuration = snapshot.configuration
+        let resolved = try Self.resolveEndpoints(configuration.upstreams)
+        let threads = configuration.runtime.eventLoops > 0 ? configuration.runtime.eventLoops : System.coreCount
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
+        var loops: [NIOLoopBound<LoopContext>] = []
+        for eventLoop in group.makeIterator() {
+            let snapshot = self.snapshot
+            let loop = try await eventLoop.submit {
+                NIOLoopBound(
+                    LoopContext(eventLoop: eventLoop, snapshot: snapshot, resolvedEndpoints: resolved),
+                    eventLoop: eventLoop)
+            }.get()
+            loops.append(loop)
+        }
+        var loopsByEventLoop: [ObjectIdentifier: NIOLoopBound<LoopContext>] = [:]
+        for loop in loops {
+            loopsByEventLoop[ObjectIdentifier(loop.eventLoop)] = loop
+        }
+        var channels: [Channel] = []
+        var bound: [String: SocketAddress] = [:]
+        do {
+            for listener in configuration.listeners {
+                let channel = try await Self.bind(
+                    listener: listener, group: group, loops: loopsByEventLoop)
+                channels.append(channel)
+                if let address = channel.localAddress {
+                    bound[listener.name] = address
+                }
+                logger.info(
+                    "listening",
+                    metadata: ["listener": "\(listener.name)", "address": "\(channel.localAddress?.description ?? "?")"])
+            }
+        } catch {
+            for channel in channels {
+                try? await channel.close()
+            }
+            try? await group.shutdownGracefully()
+            throw StartupError(description: "cannot bind listener: \(error)")
+        }
+        let state = Running(group: group, loops: loops, serverChannels: channels, boundAddresses: bound)
+        running.withLockedValue { $0 = state }
+        logger.info(
+            "gateway started",
+            metadata: [
+                "node": "\(configuration.node.id)", "event_loops": "\(threads)",
+                "routes": "\(configuration.routes.count)", "upstreams": "\(configuration.upstreams.count)",
+            ])
+        return bound
+    }
+
+    /// Stops accepting, lets in-flight requests finish for up to `drainTimeout`, then closes what
+    /// is left and stops the event loops.
+    public func shutdown(drainTimeout: Duration) async {
+        guard let state = running.withLockedValue({ value -> Running? in
+            defer { value = nil }
+            return value
+        }) else { return }
+        logger.info("draining", metadata: ["drain_timeout": "\(drainTimeout)"])
+        for channel in state.serverChannels {
+            try? await channel.close()
+        }
+        for loop in state.loops {
+            try? await loop.eventLoop.submit { loop.value.beginDrain() }.get()
+        }
+        let deadline = NIODeadline.now() + TimeAmount(drainTimeout)
+        var remaining = await Self.openConnections(state.loops)
+        while remaining > 0, NIODeadline.now() < deadline {
+            try? await Task.sleep(for: .milliseconds(20))
+            remaining = await Self.openConnections(state.loops)
+        }
+        if remaining > 0 {
+            logger.warning("drain timeout reached, closing connections", metadata: ["connections": "\(remaining)"])
+        }
+        for loop in state.loops {
+            try? await loop.eventLoop.submit { loop.value.closeAll() }.get()
+        }
+        try? await state.group.shutdownGracefully()
+        logger.info("gateway stopped")
+    }
+
+    private static func openConnections(_ loops: [NIOLoopBound<LoopContext>]) async -> Int {
+        var total = 0
+        for loop in loops {
+            total += (try? await loop.eventLoop.submit { loop.value.connectionCount }.get()) ?? 0
+        }
+        return total
+    }
+
+    private static func bind(
+        listener: ListenerConfig, group: MultiThreadedEventLoopGroup,
+        loops: [ObjectIdentifier: NIOLoopBound<LoopContext>]
+    ) async throws -> Channel {
+        let runtime = ListenerRuntime(listener)
+        var decoderLimits = NIOHTTPDecoderLimitConfiguration()
+        decoderLimits.maxHeaderListSize = listener.limits.maxHeaderBytes
+        decoderLimits.maxHeaderFieldSize = listener.limits.maxHeaderBytes
+        decoderLimits.maxHeaderFieldCount = listener.limits.maxHeaders + 1
+        let limits = decoderLimits
+        return try await ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: 1024)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelOption(.maxMessagesPerRead, value: 16)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    guard let loop = loops[ObjectIdentifier(channel.eventLoop)] else {
+                        throw StartupError(description: "connection on an event loop the gateway does not own")
+                    }
+                    let sync = channel.pipeline.syncOperations
+                    try sync.configureHTTPServerPipeline(
+                        withPipeliningAssistance: true, withErrorHandling: false,
+                        withEncoderConfiguration: .init(), withDecoderLimitConfiguration: limits)
+                    try sync.addHandler(ProxyHandler(loop: loop.value, listener: runtime))
+                }
+            }
+            .bind(host: listener.address.host, port: listener.address.port)
+            .get()
+    }
+
+    /// Names are resolved once at start, as nginx does for `server` lines in an upstream block.
+    private static func resolveEndpoints(_ upstreams: [UpstreamConfig]) throws -> [HostPort: SocketAddress] {
+        var resolved: [HostPort: SocketAddress] = [:]
+        for upstream in upstreams {
+            for endpoint in upstream.endpoints where resolved[endpoint.address] == nil {
+                do {
+                    resolved[endpoint.address] = try SocketAddress.makeAddressResolvingHost(
+                        endpoint.address.host, port: endpoint.address.port)
+                } catch {
+                    throw StartupError(
+                        description: "upstream '\(upstream.name)': cannot resolve \(endpoint.address): \(error)")
+                }
+            }
+        }
+        return resolved
+    }
+}

@@ -1,0 +1,23 @@
+import GatewayConfig
+import NIOCore
+
+/// The per-listener settings a downstream connection reads, converted once to NIO units.
+struct ListenerRuntime: Sendable {
+    let name: String
+    let scheme: String
+    let maxHeaders: Int
+    let maxBody: Int?
+    let headerReadTimeout: TimeAmount
+    let bodyReadTimeout: TimeAmount
+    let idleTimeout: TimeAmount
+
+    init(_ config: ListenerConfig) {
+        self.name = config.name
+        self.scheme = "http"
+        self.maxHeaders = config.limits.maxHeaders
+        self.maxBody = config.limits.maxBody
+        self.headerReadTimeout = TimeAmount(config.timeouts.headerRead)
+        self.bodyReadTimeout = TimeAmount(config.timeouts.bodyRead)
+        self.idleTimeout = TimeAmount(config.timeouts.idle)
+    }
+}

@@ -1,0 +1,163 @@
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+
+/// Keep-alive connections to one endpoint, owned by one event loop: no locks, because only this
+/// loop touches it (DESIGN.md, share nothing). Caps connections per endpoint and queues exchanges
+/// that wait for one.
+final class EndpointPool {
+    /// nil when the name did not resolve: every connect then fails fast as a 502, never a crash.
+    let address: SocketAddress?
+    let label: String
+    let eventLoop: EventLoop
+    private let bootstrap: ClientBootstrap
+    private let maxConnections: Int
+    private let maxWaiters: Int
+    private let idleTimeout: TimeAmount
+    private var idle: [UpstreamConnection] = []
+    /// Connecting + leased + idle.
+    private(set) var openConnections = 0
+    /// Leased to an exchange; the load that least-request compares.
+    private(set) var activeRequests = 0
+    private var waiters = CircularBuffer<ProxyHandler>()
+
+    init(address: SocketAddress?, label: String, eventLoop: EventLoop, maxConnections: Int, idleTimeout: TimeAmount,
+         connectTimeout: TimeAmount, maxWaiters: Int = 1024) {
+        self.address = address
+        self.label = label
+        self.eventLoop = eventLoop
+        self.maxConnections = max(1, maxConnections)
+        self.maxWaiters = maxWaiters
+        self.idleTimeout = idleTimeout
+        self.bootstrap = ClientBootstrap(group: eventLoop)
+            .connectTimeout(connectTimeout)
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let sync = channel.pipeline.syncOperations
+                    try sync.addHTTPClientHandlers(leftOverBytesStrategy: .dropBytes)
+                    try sync.addHandler(UpstreamHandler())
+                }
+            }
+    }
+
+    var idleCount: Int { idle.count }
+
+    /// An idle connection, newest first (warmest, least likely closed by the upstream), or nil.
+    /// `maxIdleAge` limits how long it may have sat idle: a non-idempotent request must not be sent on
+    /// a connection the upstream may be closing, because it cannot be retried safely.
+    func takeIdle(maxIdleAge: TimeAmount?, now: NIODeadline) -> UpstreamConnection? {
+        while let connection = idle.popLast() {
+            guard connection.isUsable, connection.channel.isActive else {
+                connection.close()
+                continue
+            }
+            if let maxIdleAge, now - connection.idleSince > maxIdleAge {
+                // Too old for this request but fine for others: keep it, open a fresh one instead.
+                idle.append(connection)
+                return nil
+            }
+            activeRequests += 1
+            return connection
+        }
+        return nil
+    }
+
+    enum ConnectOutcome {
+        case connecting
+        case queued
+        case overloaded
+    }
+
+    /// Opens a new connection for `waiter`, or queues it when the endpoint is at its cap.
+    func connect(for waiter: ProxyHandler) -> ConnectOutcome {
+        if openConnections < maxConnections {
+            openConnections += 1
+            startConnect(for: waiter)
+            return .connecting
+        }
+        guard waiters.count < maxWaiters else { return .overloaded }
+        waiters.append(waiter)
+        return .queued
+    }
+
+    func cancelWait(_ waiter: ProxyHandler) {
+        if let index = waiters.firstIndex(where: { $0 === waiter }) {
+            waiters.remove(at: index)
+        }
+    }
+
+    /// Gives a connection back after an exchange; `reusable` is false when the exchange did not end
+    /// cleanly (the connection's framing state is unknown).
+    func release(_ connection: UpstreamConnection, reusable: Bool, now: NIODeadline) {
+        activeRequests -= 1
+        connection.handler.exchange = nil
+        guard reusable, connection.isUsable, connection.channel.isActive else {
+            connection.close()
+            return
+        }
+        if let waiter = waiters.popFirst() {
+            activeRequests += 1
+            waiter.connectionReady(connection, reused: true)
+            return
+        }
+        connection.idleSince = now
+        idle.append(connection)
+    }
+
+    func connectionClosed(_ connection: UpstreamConnection) {
+        openConnections -= 1
+        if let index = idle.firstIndex(where: { $0 === connection }) {
+            idle.remove(at: index)
+        }
+        // A slot freed: a queued exchange can now open its own connection.
+        if let waiter = waiters.popFirst() {
+            openConnections += 1
+            startConnect(for: waiter)
+        }
+    }
+
+    /// Closes connections idle longer than the idle timeout; run by the loop's sweep timer.
+    func closeExpiredIdle(now: NIODeadline) {
+        guard !idle.isEmpty else { return }
+        let expired = idle.filter { now - $0.idleSince >= idleTimeout }
+        for connection in expired {
+            connection.close()
+        }
+    }
+
+    func closeAll() {
+        for connection in idle {
+            connection.close()
+        }
+    }
+
+    private func startConnect(for waiter: ProxyHandler) {
+        let pool = self
+        guard let address else {
+            eventLoop.assumeIsolated().execute {
+                pool.openConnections -= 1
+                waiter.connectionFailed(UpstreamConnectionError.unresolved)
+            }
+            return
+        }
+        bootstrap.connect(to: address).assumeIsolated().whenComplete { result in
+            switch result {
+            case .success(let channel):
+                guard let handler = try? channel.pipeline.syncOperations.handler(type: UpstreamHandler.self) else {
+                    pool.openConnections -= 1
+                    channel.close(promise: nil)
+                    waiter.connectionFailed(UpstreamConnectionError.closed)
+                    return
+                }
+                let connection = UpstreamConnection(channel: channel, handler: handler, pool: pool)
+                handler.connection = connection
+                pool.activeRequests += 1
+                waiter.connectionReady(connection, reused: false)
+            case .failure(let error):
+                pool.openConnections -= 1
+                waiter.connectionFailed(error)
+            }
+        }
+    }
+}

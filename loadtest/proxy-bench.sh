@@ -1,0 +1,330 @@
+#!/usr/bin/env bash
+# proxy-bench.sh — compare the gateway with a tuned nginx reverse proxy in front of the same
+# fast nginx origin, all on 127.0.0.1. See loadtest/README.md.
+#
+# Environment (all optional):
+#   GATEWAY_BIN  gateway binary            (default: <repo>/.build/release/gateway)
+#   TARGETS      targets to benchmark      (default: "origin nginx gateway")
+#   THREADS      wrk -t                    (default: 2)
+#   CONNECTIONS  wrk -c                    (default: 64)
+#   DURATION     wrk -d per run            (default: 10s; a bare number means seconds)
+#   RUNS         measured runs per target  (default: 3), interleaved across targets
+#   WARMUP       warm-up per target        (default: 2s)
+#   BODY_SIZE    origin response body bytes (default: 1024)
+#   GATEWAY_WAIT seconds to wait for the gateway to answer (default: 15)
+#   KEEP_TMP=1   keep the temp dir (configs, logs) instead of deleting it
+set -euo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO=$(cd "$HERE/.." && pwd)
+LIB="$HERE/benchlib.py"
+PY=${PYTHON:-python3}
+
+GATEWAY_BIN=${GATEWAY_BIN:-$REPO/.build/release/gateway}
+TARGETS=${TARGETS:-origin nginx gateway}
+THREADS=${THREADS:-2}
+CONNECTIONS=${CONNECTIONS:-64}
+DURATION=${DURATION:-10s}
+RUNS=${RUNS:-3}
+WARMUP=${WARMUP:-2s}
+BODY_SIZE=${BODY_SIZE:-1024}
+GATEWAY_WAIT=${GATEWAY_WAIT:-15}
+[[ $DURATION =~ ^[0-9]+$ ]] && DURATION="${DURATION}s"
+[[ $WARMUP =~ ^[0-9]+$ ]] && WARMUP="${WARMUP}s"
+
+log()  { printf '[proxy-bench] %s\n' "$*" >&2; }
+die()  { log "ERROR: $*"; exit 1; }
+
+for n in THREADS CONNECTIONS RUNS BODY_SIZE GATEWAY_WAIT; do
+    [[ ${!n} =~ ^[0-9]+$ ]] || die "$n must be a non-negative integer (got '${!n}')"
+done
+(( RUNS >= 1 && THREADS >= 1 && CONNECTIONS >= THREADS )) \
+    || die "need RUNS >= 1, THREADS >= 1 and CONNECTIONS >= THREADS"
+for t in $TARGETS; do
+    case $t in origin|nginx|gateway) ;; *) die "unknown target '$t' (known: origin nginx gateway)";; esac
+done
+for tool in nginx wrk curl "$PY" getconf; do
+    command -v "$tool" >/dev/null || die "'$tool' not found (apt-get install -y nginx-light wrk curl)"
+done
+
+NPROC=$(nproc)
+# Enough for every wrk connection plus one upstream connection each plus the keep-alive pools,
+# without nginx preallocating (and counting in RSS) tens of thousands of connection slots.
+WORKER_CONNECTIONS=$((2 * CONNECTIONS + 1024))
+CLK_TCK=$(getconf CLK_TCK)
+FAILED=0
+
+# ---------------------------------------------------------------- process bookkeeping & cleanup
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/proxy-bench.XXXXXX")
+# nginx workers drop to 'nobody' when started as root: they must be able to read the body
+# file and use the temp paths under $WORK.
+chmod 0755 "$WORK"
+STARTED=()          # pids of processes this script started (nginx masters, gateway, wrk)
+declare -A PID      # target name -> pid of its root process
+declare -A PORT     # target name -> listen port
+
+ppid_of() { local st; st=$(cat "/proc/$1/stat" 2>/dev/null) || return 1; st=${st##*) }; set -- $st; echo "$2"; }
+
+cleanup() {
+    local rc=$? pid snap deadline live=() all=()
+    trap - EXIT INT TERM
+    # Only processes that are still our own children (a reaped pid may have been reused), plus
+    # their descendants (nginx workers, anything the gateway forked), collected before signalling.
+    for pid in "${STARTED[@]}"; do
+        [[ $(ppid_of "$pid" || true) == "$$" ]] || continue
+        live+=("$pid")
+        snap=$("$PY" "$LIB" snap "$pid" 2>/dev/null || true)
+        if [[ -n $snap ]]; then
+            IFS=, read -r -a kids <<<"${snap##* }"
+            all+=("${kids[@]}")
+        fi
+    done
+    for pid in "${live[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+    deadline=$((SECONDS + 5))
+    for pid in "${all[@]}"; do
+        while kill -0 "$pid" 2>/dev/null && (( SECONDS < deadline )); do sleep 0.1; done
+        kill -KILL "$pid" 2>/dev/null || true
+    done
+    wait 2>/dev/null || true
+    if [[ ${KEEP_TMP:-0} == 1 ]]; then
+        log "temp dir kept: $WORK"
+    else
+        rm -rf "$WORK"
+    fi
+    exit "$rc"
+}
+trap cleanup EXIT
+trap 'log "interrupted"; exit 130' INT
+trap 'log "terminated"; exit 143' TERM
+
+forget() {   # drop a pid we have reaped from STARTED
+    local p keep=()
+    for p in "${STARTED[@]}"; do [[ $p == "$1" ]] || keep+=("$p"); done
+    STARTED=("${keep[@]}")
+}
+
+free_port() { "$PY" "$LIB" port; }
+
+alive() {   # running and not a zombie
+    local st
+    st=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+    st=${st##*) }
+    [[ ${st%% *} != Z ]]
+}
+
+# wait_http PORT PID SECONDS: 0 once anything answers HTTP, 2 if PID died, 1 on timeout.
+wait_http() {
+    local port=$1 pid=$2 deadline=$((SECONDS + $3)) code
+    while (( SECONDS < deadline )); do
+        alive "$pid" || return 2
+        code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 1 "http://127.0.0.1:$port/" || true)
+        [[ $code != 000 && -n $code ]] && return 0
+        sleep 0.1
+    done
+    alive "$pid" || return 2
+    return 1
+}
+
+# check_answer NAME PORT: the target must answer 200 with exactly BODY_SIZE body bytes.
+check_answer() {
+    local got
+    got=$(curl -s -o /dev/null -w '%{http_code} %{size_download}' --max-time 5 "http://127.0.0.1:$2/" || true)
+    if [[ $got != "200 $BODY_SIZE" ]]; then
+        log "$1 on port $2 answered '$got' (want '200 $BODY_SIZE' = status, body bytes)"
+        return 1
+    fi
+}
+
+# start_nginx NAME TEMPLATE [KEY=VALUE...]: render, start (daemon off), wait until it answers.
+start_nginx() {
+    local name=$1 tmpl=$2; shift 2
+    local prefix="$WORK/$name" attempt port pid rc
+    mkdir -p "$prefix"
+    chmod 0755 "$prefix"
+    for attempt in 1 2 3; do
+        port=$(free_port)
+        "$PY" "$LIB" render "$HERE/templates/$tmpl" "$prefix/nginx.conf" \
+            PREFIX="$prefix" PORT="$port" WORKER_CONNECTIONS="$WORKER_CONNECTIONS" "$@" || return 1
+        : >"$prefix/error.log"
+        nginx -p "$prefix/" -c "$prefix/nginx.conf" -e "$prefix/error.log" \
+            >"$prefix/stdout.log" 2>&1 &
+        pid=$!
+        STARTED+=("$pid")
+        rc=0; wait_http "$port" "$pid" 5 || rc=$?
+        if (( rc == 0 )); then
+            PID[$name]=$pid; PORT[$name]=$port
+            log "$name: nginx pid $pid listening on 127.0.0.1:$port"
+            return 0
+        fi
+        kill -TERM "$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
+        forget "$pid"
+        if grep -q 'Address already in use' "$prefix/error.log" "$prefix/stdout.log" 2>/dev/null; then
+            log "$name: port $port was taken meanwhile, retrying ($attempt/3)"
+            continue
+        fi
+        break
+    done
+    log "$name: nginx did not come up; its logs:"
+    cat "$prefix/stdout.log" "$prefix/error.log" >&2 || true
+    return 1
+}
+
+# start_gateway: returns non-zero (after printing its output) if it does not come up right.
+start_gateway() {
+    local dir="$WORK/gateway" port pid rc
+    mkdir -p "$dir"
+    port=$(free_port)
+    "$PY" "$LIB" render "$HERE/templates/gateway.yaml.tmpl" "$dir/gateway.yaml" \
+        PORT="$port" ORIGIN_PORT="${PORT[origin]}" || return 1
+    "$GATEWAY_BIN" run --config "$dir/gateway.yaml" >"$dir/stdout.log" 2>"$dir/stderr.log" </dev/null &
+    pid=$!
+    STARTED+=("$pid")
+    rc=0; wait_http "$port" "$pid" "$GATEWAY_WAIT" || rc=$?
+    if (( rc == 0 )) && check_answer gateway "$port"; then
+        PID[gateway]=$pid; PORT[gateway]=$port
+        log "gateway: pid $pid listening on 127.0.0.1:$port"
+        return 0
+    fi
+    case $rc in
+        2) log "gateway: process exited before answering" ;;
+        1) log "gateway: no HTTP answer on 127.0.0.1:$port after ${GATEWAY_WAIT} s" ;;
+        0) log "gateway: answered, but not with the origin's response" ;;
+    esac
+    log "gateway command: $GATEWAY_BIN run --config $dir/gateway.yaml"
+    log "gateway config:"; sed 's/^/    /' "$dir/gateway.yaml" >&2
+    log "gateway stderr (last 50 lines):"; tail -n 50 "$dir/stderr.log" >&2 || true
+    log "gateway stdout (last 20 lines):"; tail -n 20 "$dir/stdout.log" >&2 || true
+    kill -TERM "$pid" 2>/dev/null || true
+    sleep 0.5; kill -KILL "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+    forget "$pid"
+    return 1
+}
+
+# ---------------------------------------------------------------- start the servers
+log "cores: $NPROC  CLK_TCK: $CLK_TCK  load: $(cut -d' ' -f1-3 /proc/loadavg)  work dir: $WORK"
+log "$(nginx -v 2>&1)  $(wrk --version 2>&1 | head -n1 | cut -c1-60)"
+
+# Origin body: 'return 200 "..."' for bodies that fit in an nginx config token (< 4 KiB);
+# larger bodies are served from a file of exactly BODY_SIZE bytes.
+if (( BODY_SIZE <= 3000 )); then
+    body=$(head -c "$BODY_SIZE" /dev/zero | tr '\0' 'x')
+    printf '            return 200 "%s";\n' "$body" >"$WORK/body_directives"
+else
+    head -c "$BODY_SIZE" /dev/zero | tr '\0' 'x' >"$WORK/body.bin"
+    chmod 0644 "$WORK/body.bin"
+    printf '            root %s;\n            try_files /body.bin =404;\n' "$WORK" >"$WORK/body_directives"
+fi
+start_nginx origin origin.nginx.conf.tmpl BODY_DIRECTIVES="@file:$WORK/body_directives" \
+    || die "origin failed to start"
+check_answer origin "${PORT[origin]}" || die "origin answers wrongly"
+
+ACTIVE=()
+for t in $TARGETS; do
+    case $t in
+        origin)
+            ACTIVE+=(origin) ;;
+        nginx)
+            start_nginx nginx proxy.nginx.conf.tmpl WORKERS="$NPROC" ORIGIN_PORT="${PORT[origin]}" \
+                || die "nginx proxy failed to start"
+            check_answer nginx "${PORT[nginx]}" || die "nginx proxy answers wrongly"
+            ACTIVE+=(nginx) ;;
+        gateway)
+            if [[ ! -x $GATEWAY_BIN ]]; then
+                log "gateway: SKIPPED — no executable at GATEWAY_BIN=$GATEWAY_BIN" \
+                    "(build it with 'swift build -c release' or set GATEWAY_BIN)"
+            elif start_gateway; then
+                ACTIVE+=(gateway)
+            else
+                log "gateway: FAILED to start — benchmarking the other targets, exit status will be 1"
+                FAILED=1
+            fi ;;
+    esac
+done
+(( ${#ACTIVE[@]} > 0 )) || die "no target to benchmark"
+
+# ---------------------------------------------------------------- measure
+mkdir -p "$HERE/results"
+STAMP=$(date +%Y%m%d-%H%M%S)
+CSV="$HERE/results/proxy-bench-$STAMP.csv"
+RAW="$HERE/results/proxy-bench-$STAMP.wrk.log"
+echo "timestamp,run,target,threads,connections,duration,body_size,rps,p50_ms,p99_ms,requests,elapsed_s,socket_errors,non2xx,rss_mib,pss_mib,nprocs,cpu_ticks,cpu_us_per_req,origin_cpu_us_per_req,loadavg1" >"$CSV"
+
+WRK_ARGS=(-t"$THREADS" -c"$CONNECTIONS" --latency)
+
+# run_wrk OUTFILE DURATION URL: wrk in the background so INT/TERM traps fire promptly.
+run_wrk() {
+    local out=$1 dur=$2 url=$3 pid rc=0
+    wrk "${WRK_ARGS[@]}" -d"$dur" --timeout 5s "$url" >"$out" 2>&1 &
+    pid=$!
+    STARTED+=("$pid")
+    wait "$pid" || rc=$?
+    forget "$pid"
+    return "$rc"
+}
+
+for t in "${ACTIVE[@]}"; do
+    log "warm-up $t ($WARMUP)"
+    run_wrk "$WORK/warmup-$t.txt" "$WARMUP" "http://127.0.0.1:${PORT[$t]}/" \
+        || { log "warm-up of $t failed:"; cat "$WORK/warmup-$t.txt" >&2; FAILED=1; }
+done
+
+measure() {   # measure TARGET RUN
+    local t=$1 run=$2 url="http://127.0.0.1:${PORT[$1]}/" out="$WORK/run$2-$1.txt"
+    local s0 s1 o0 o1 rc=0 load parsed
+    load=$(cut -d' ' -f1 /proc/loadavg)
+    s0=$("$PY" "$LIB" snap "${PID[$t]}") || { log "$t: process gone"; return 1; }
+    o0=$("$PY" "$LIB" snap "${PID[origin]}") || { log "origin: process gone"; return 1; }
+    run_wrk "$out" "$DURATION" "$url" || rc=$?
+    s1=$("$PY" "$LIB" snap "${PID[$t]}") || { log "$t: process gone after the run"; return 1; }
+    o1=$("$PY" "$LIB" snap "${PID[origin]}") || { log "origin: process gone"; return 1; }
+    { echo "=== run $run target $t ($url) wrk rc=$rc"; cat "$out"; } >>"$RAW"
+    if (( rc != 0 )); then log "$t run $run: wrk exited $rc:"; cat "$out" >&2; return 1; fi
+    parsed=$("$PY" "$LIB" parse-wrk "$out") || { cat "$out" >&2; return 1; }
+    local rps p50 p99 reqs elapsed sockerr non2xx
+    read -r rps p50 p99 reqs elapsed sockerr non2xx <<<"$parsed"
+    local t0 t1 rss npids oa ob
+    read -r t0 _ _ _ <<<"$s0"
+    read -r t1 rss pss npids <<<"$s1"
+    read -r oa _ _ _ <<<"$o0"
+    read -r ob _ _ _ <<<"$o1"
+    npids=$(awk -F, '{print NF}' <<<"$npids")
+    local row
+    row=$(awk -v ts="$(date -Iseconds)" -v run="$run" -v t="$t" -v th="$THREADS" -v c="$CONNECTIONS" \
+        -v d="$DURATION" -v bs="$BODY_SIZE" -v rps="$rps" -v p50="$p50" -v p99="$p99" -v reqs="$reqs" \
+        -v el="$elapsed" -v se="$sockerr" -v nx="$non2xx" -v rss="$rss" -v pss="$pss" -v np="$npids" \
+        -v dt=$((t1 - t0)) -v odt=$((ob - oa)) -v hz="$CLK_TCK" -v load="$load" 'BEGIN {
+            cpu  = reqs > 0 ? dt  * 1e6 / hz / reqs : "nan"
+            ocpu = reqs > 0 ? odt * 1e6 / hz / reqs : "nan"
+            printf "%s,%d,%s,%d,%d,%s,%d,%.2f,%.3f,%.3f,%d,%.2f,%d,%d,%.2f,%.2f,%d,%d,%.2f,%.2f,%s\n",
+                ts, run, t, th, c, d, bs, rps, p50, p99, reqs, el, se, nx, rss / 1024, pss / 1024, np, dt, cpu, ocpu, load
+        }')
+    echo "$row" >>"$CSV"
+    IFS=, read -r _ _ _ _ _ _ _ rps p50 p99 reqs _ _ _ rss _ _ _ cpu ocpu _ <<<"$row"
+    log "$(printf 'run %d %-8s %9.0f req/s  p50 %7.3f ms  p99 %7.3f ms  RSS %6.1f MiB  CPU %6.2f us/req (origin %5.2f)' \
+        "$run" "$t" "$rps" "$p50" "$p99" "$rss" "$cpu" "$ocpu")"
+    if (( sockerr > 0 || non2xx > 0 )); then
+        log "WARNING: $t run $run: $sockerr socket errors, $non2xx non-2xx/3xx responses"
+    fi
+}
+
+for ((run = 1; run <= RUNS; run++)); do
+    for t in "${ACTIVE[@]}"; do
+        measure "$t" "$run" || { log "$t run $run FAILED"; FAILED=1; }
+    done
+done
+
+# ---------------------------------------------------------------- report
+echo
+echo "proxy-bench: wrk -t$THREADS -c$CONNECTIONS -d$DURATION --latency, $RUNS run(s) per target (interleaved)," \
+     "body $BODY_SIZE B, $NPROC cores, nginx proxy workers $NPROC"
+echo
+"$PY" "$LIB" summary "$CSV" "${ACTIVE[*]}"
+echo
+echo "raw per-run numbers: $CSV"
+echo "raw wrk output:      $RAW"
+if (( FAILED )); then
+    log "something failed to run (see messages above): exit status 1"
+    exit 1
+fi
