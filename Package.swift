@@ -30,12 +30,14 @@ let package = Package(
             dependencies: [
                 .product(name: "Yams", package: "Yams")
             ],
-            exclude: ["Loading", "Units", "Router"]  // TEMPORARY while written beside
+            exclude: ["Router"]  // TEMPORARY while written beside
         ),
+        .target(name: "LoadBalancing"),
         .target(
             name: "GatewayServer",
             dependencies: [
                 "GatewayConfig",
+                "LoadBalancing",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -48,7 +50,11 @@ let package = Package(
         .testTarget(
             name: "GatewayConfigTests",
             dependencies: ["GatewayConfig"],
-            exclude: ["Config", "Router"]  // TEMPORARY
+            exclude: ["Router"]  // TEMPORARY
+        ),
+        .testTarget(
+            name: "LoadBalancingTests",
+            dependencies: ["LoadBalancing"]
         ),
         .testTarget(
             name: "GatewayServerTests",

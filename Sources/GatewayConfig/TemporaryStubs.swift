@@ -26,23 +26,3 @@ public struct Router: Sendable {
         return nil
     }
 }
-public struct ConfigDiagnostic: Sendable, Equatable, CustomStringConvertible {
-    public let file: String
-    public let line: Int?
-    public let message: String
-    public var description: String { "\(file):\(line ?? 0): \(message)" }
-}
-public struct ConfigErrors: Error, Sendable, CustomStringConvertible {
-    public let diagnostics: [ConfigDiagnostic]
-    public var description: String { diagnostics.map(\.description).joined(separator: "\n") }
-}
-public enum ConfigLoader {
-    public static func load(path: String, defaultNodeID: String = "node") -> Result<GatewayConfiguration, ConfigErrors> {
-        .failure(ConfigErrors(diagnostics: [ConfigDiagnostic(file: path, line: nil, message: "stub")]))
-    }
-    public static func parse(yaml: String, fileName: String, defaultNodeID: String = "node") -> Result<
-        GatewayConfiguration, ConfigErrors
-    > {
-        .failure(ConfigErrors(diagnostics: []))
-    }
-}

@@ -75,7 +75,7 @@ public struct MaglevTable: Sendable {
         for probe in 1..<size {
             if probe == probesBeforeCheck && !checkedForAnyEligible {
                 checkedForAnyEligible = true
-                guard (0..<endpointCount).contains(where: isEligible) else { return nil }
+                guard anyEligible(isEligible) else { return nil }
             }
             slot += 1
             if slot == size {
@@ -91,6 +91,14 @@ public struct MaglevTable: Sendable {
             rejected = owner
         }
         return nil
+    }
+
+    /// A plain loop: handing `isEligible` to `contains(where:)` allocates a reabstraction thunk in debug builds.
+    private func anyEligible(_ isEligible: (Int) -> Bool) -> Bool {
+        for endpoint in 0..<endpointCount where isEligible(endpoint) {
+            return true
+        }
+        return false
     }
 
     /// The paper's population loop with Envoy's weighting: in round `r` an endpoint takes its next preferred free

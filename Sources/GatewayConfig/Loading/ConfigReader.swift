@@ -1,24 +1,42 @@
 import Yams
 
-/// One `key: value` pair of a checked mapping, with the lines diagnostics point at.
+/// Where in the file a node starts. Diagnostics print only the line; the column orders several
+/// problems found on one line (flow mappings) left to right.
+struct Position: Comparable, CustomStringConvertible {
+    var line: Int
+    var column: Int
+
+    static func < (lhs: Position, rhs: Position) -> Bool {
+        (lhs.line, lhs.column) < (rhs.line, rhs.column)
+    }
+
+    /// Just the line, which is how messages cite other places ("first at line 4").
+    var description: String { "\(line)" }
+}
+
+extension Node {
+    var position: Position? { mark.map { Position(line: $0.line, column: $0.column) } }
+}
+
+/// One `key: value` pair of a checked mapping, with the positions diagnostics point at.
 struct Entry {
     let key: String
-    let keyLine: Int
+    let keyLine: Position
     let value: Node
 
-    /// The value's own line, which differs from the key's for block values.
-    var line: Int { value.mark?.line ?? keyLine }
+    /// The value's own position, which differs from the key's for block values.
+    var line: Position { value.position ?? keyLine }
 }
 
 /// A mapping whose keys were checked against its section's known keys.
 struct Section {
     /// Line of the mapping itself, for "missing required key" problems.
-    let line: Int
+    let line: Position
     /// How messages name this mapping: "in upstream 'users'".
     let context: String
     private let entries: [String: Entry]
 
-    init(line: Int, context: String, entries: [String: Entry]) {
+    init(line: Position, context: String, entries: [String: Entry]) {
         self.line = line
         self.context = context
         self.entries = entries
@@ -35,7 +53,16 @@ struct ConfigReader {
     let defaultNodeID: String
     /// Keys the composer renamed after reporting them as duplicates.
     let ignoredKeys: Set<String>
-    private(set) var diagnostics: [ConfigDiagnostic] = []
+    private var found: [(diagnostic: ConfigDiagnostic, position: Position)] = []
+
+    /// In file order: by line, then column, then the order they were found in.
+    var diagnostics: [ConfigDiagnostic] {
+        found.enumerated()
+            .sorted { ($0.element.position, $0.offset) < ($1.element.position, $1.offset) }
+            .map(\.element.diagnostic)
+    }
+
+    var hasProblems: Bool { !found.isEmpty }
 
     init(file: String, defaultNodeID: String, ignoredKeys: Set<String>) {
         self.file = file
@@ -43,23 +70,25 @@ struct ConfigReader {
         self.ignoredKeys = ignoredKeys
     }
 
-    mutating func error(_ line: Int?, _ message: String) {
-        diagnostics.append(ConfigDiagnostic(file: file, line: line, message: message))
+    mutating func error(_ position: Position?, _ message: String) {
+        let diagnostic = ConfigDiagnostic(file: file, line: position?.line, message: message)
+        found.append((diagnostic, position ?? Position(line: 0, column: 0)))
     }
 
     // MARK: Mappings
 
     /// Checks that `node` is a mapping and that its keys are known. Unknown and not-yet-supported
     /// keys are reported here and left out of the result.
-    mutating func section(_ node: Node, _ kind: SectionKind, context: String, keys: [String], what: String) -> Section? {
+    mutating func section(_ node: Node, _ kind: SectionKind, context: String, keys: [String], what: String) -> Section?
+    {
         guard case .mapping(let mapping) = node else {
-            error(node.mark?.line, "expected a mapping for \(what), got \(Self.describe(node))")
+            error(node.position, "expected a mapping for \(what), got \(Self.describe(node))")
             return nil
         }
         let unsupported = UnsupportedFeatures.keys[kind] ?? []
         var entries: [String: Entry] = [:]
         for (keyNode, value) in mapping {
-            let keyLine = keyNode.mark?.line ?? mapping.mark?.line ?? 0
+            let keyLine = keyNode.position ?? node.position ?? Position(line: 0, column: 0)
             guard case .scalar(let scalar) = keyNode else {
                 error(keyLine, "expected a plain key \(context), got \(Self.describe(keyNode))")
                 continue
@@ -74,7 +103,7 @@ struct ConfigReader {
                 error(keyLine, "unknown key '\(key)' \(context)" + Suggestion.hint(for: key, in: keys + unsupported))
             }
         }
-        return Section(line: mapping.mark?.line ?? 0, context: context, entries: entries)
+        return Section(line: node.position ?? Position(line: 0, column: 0), context: context, entries: entries)
     }
 
     mutating func section(_ entry: Entry, _ kind: SectionKind, context: String, keys: [String]) -> Section? {
@@ -109,7 +138,7 @@ struct ConfigReader {
     /// The text of a non-null scalar; numbers and booleans are accepted as their text.
     mutating func scalarText(_ node: Node, expected: String) -> String? {
         if case .scalar(let scalar) = node, !Self.isNull(scalar) { return scalar.string }
-        error(node.mark?.line, "expected \(expected), got \(Self.describe(node))")
+        error(node.position, "expected \(expected), got \(Self.describe(node))")
         return nil
     }
 
@@ -180,11 +209,8 @@ struct ConfigReader {
         let expected = "host:port like 127.0.0.1:8080 or [::1]:8080"
         guard let text = scalarText(entry.value, expected: expected) else { return nil }
         guard let value = UnitParser.parseHostPort(text) else {
-            // A well-formed address with a port past 65535 deserves the range message, not the shape one.
-            if let colon = text.lastIndex(of: ":"), UnitParser.parseHostPort(text[..<colon] + ":1") != nil,
-                text[text.index(after: colon)...].utf8.allSatisfy(UnitParser.isASCIIDigit), colon < text.index(before: text.endIndex)
-            {
-                error(entry.line, "port must be between \(ports.lowerBound) and \(ports.upperBound), got \(text[text.index(after: colon)...])")
+            if let port = Self.outOfRangePort(text) {
+                error(entry.line, "port must be between \(ports.lowerBound) and \(ports.upperBound), got \(port)")
             } else {
                 error(entry.line, "expected \(expected), got '\(text)'")
             }
@@ -197,16 +223,27 @@ struct ConfigReader {
         return value
     }
 
+    /// The port text of an address that is well-formed except for a port past 65535, so that
+    /// case gets the range message rather than the shape one.
+    private static func outOfRangePort(_ text: String) -> Substring? {
+        guard let colon = text.lastIndex(of: ":") else { return nil }
+        let port = text[text.index(after: colon)...]
+        guard !port.isEmpty, port.utf8.allSatisfy(UnitParser.isASCIIDigit),
+            UnitParser.parseHostPort(text[..<colon] + ":1") != nil
+        else { return nil }
+        return port
+    }
+
     /// One of a fixed set of words; values of a not-yet-supported feature get that message.
     mutating func choice(_ node: Node, _ options: [String], unsupported kind: ValueKind? = nil) -> String? {
         let expected = "one of " + options.joined(separator: ", ")
         guard let text = scalarText(node, expected: expected) else { return nil }
         if let kind, UnsupportedFeatures.values[kind, default: []].contains(text) {
-            error(node.mark?.line, UnsupportedFeatures.message(text))
+            error(node.position, UnsupportedFeatures.message(text))
             return nil
         }
         guard options.contains(text) else {
-            error(node.mark?.line, "expected \(expected), got '\(text)'" + Suggestion.hint(for: text, in: options))
+            error(node.position, "expected \(expected), got '\(text)'" + Suggestion.hint(for: text, in: options))
             return nil
         }
         return text

@@ -16,7 +16,7 @@ extension ConfigReader {
         let routes = top["routes"].map { readRoutes($0, upstreamNames: upstreams.names) } ?? []
         let trustedProxies = top["trusted_proxies"].map { readTrustedProxies($0) } ?? []
         let logging = top["logging"].map { readLogging($0) } ?? LoggingConfig()
-        guard diagnostics.isEmpty else { return nil }
+        guard !hasProblems else { return nil }
         return GatewayConfiguration(
             node: node, runtime: runtime, listeners: listeners, upstreams: upstreams.configs, routes: routes,
             trustedProxies: trustedProxies, logging: logging)

@@ -32,7 +32,7 @@ extension ConfigReader {
         return checkedToken(text, line: entry.line, what: what)
     }
 
-    mutating func checkedToken(_ text: String, line: Int?, what: String = "header name") -> String? {
+    mutating func checkedToken(_ text: String, line: Position?, what: String = "header name") -> String? {
         guard HTTPSyntax.isToken(text) else {
             error(line, "'\(text)' is not a valid \(what)")
             return nil

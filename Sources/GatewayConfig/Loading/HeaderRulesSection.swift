@@ -24,7 +24,7 @@ extension ConfigReader {
         if let e = s["remove"], let items = list(e) {
             for item in items {
                 guard let text = scalarText(item, expected: "a header name"),
-                    let name = checkedToken(text, line: item.mark?.line)
+                    let name = checkedToken(text, line: item.position)
                 else { continue }
                 operations.remove.append(name.lowercased())
             }
@@ -41,7 +41,7 @@ extension ConfigReader {
         var fields: [HeaderField] = []
         var seen: Set<String> = []
         for (keyNode, valueNode) in mapping {
-            let line = keyNode.mark?.line ?? entry.line
+            let line = keyNode.position ?? entry.line
             guard let text = scalarText(keyNode, expected: "a header name") else { continue }
             if ignoredKeys.contains(text) { continue }
             let field = Entry(key: text, keyLine: line, value: valueNode)

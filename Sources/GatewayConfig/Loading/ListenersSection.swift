@@ -6,8 +6,8 @@ extension ConfigReader {
     mutating func readListeners(_ entry: Entry) -> [ListenerConfig] {
         guard let items = list(entry, nonEmpty: true) else { return [] }
         var result: [ListenerConfig] = []
-        var firstNameLine: [String: Int] = [:]
-        var bound: [(listener: String, address: HostPort, line: Int)] = []
+        var firstNameLine: [String: Position] = [:]
+        var bound: [(listener: String, address: HostPort, line: Position)] = []
         for (index, item) in items.enumerated() {
             let label = Self.itemLabel(item, kind: "listener", index: index)
             guard let listener = readListener(item, label: label) else { continue }
@@ -52,8 +52,8 @@ extension ConfigReader {
 
     private struct ListenerRead {
         var config: ListenerConfig
-        var nameLine: Int
-        var addressLine: Int
+        var nameLine: Position
+        var addressLine: Position
     }
 
     private mutating func readListener(_ item: Node, label: String) -> ListenerRead? {
@@ -83,7 +83,7 @@ extension ConfigReader {
                 let value = ListenerProtocol(rawValue: text)
             else { continue }
             if result.contains(value) {
-                error(item.mark?.line, "protocol '\(text)' is listed twice")
+                error(item.position, "protocol '\(text)' is listed twice")
                 continue
             }
             result.append(value)
@@ -95,7 +95,8 @@ extension ConfigReader {
         let defaults = ListenerTimeouts()
         guard
             let s = section(
-                entry, .listenerTimeouts, context: "in timeouts of \(label)", keys: ["header_read", "body_read", "idle"])
+                entry, .listenerTimeouts, context: "in timeouts of \(label)",
+                keys: ["header_read", "body_read", "idle"])
         else { return defaults }
         return ListenerTimeouts(
             headerRead: s["header_read"].flatMap { duration($0) } ?? defaults.headerRead,

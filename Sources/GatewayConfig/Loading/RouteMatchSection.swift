@@ -38,7 +38,7 @@ extension ConfigReader {
         for node in nodes {
             guard let text = scalarText(node, expected: "a host name") else { continue }
             let host = text.lowercased()
-            let line = node.mark?.line
+            let line = node.position
             if let problem = Self.hostPatternProblem(host) {
                 error(line, "invalid host '\(text)': \(problem)")
             } else if hosts.contains(host) {
@@ -122,10 +122,10 @@ extension ConfigReader {
         var methods: [String] = []
         for item in items {
             guard let text = scalarText(item, expected: "an HTTP method"),
-                let method = checkedToken(text, line: item.mark?.line, what: "HTTP method")?.uppercased()
+                let method = checkedToken(text, line: item.position, what: "HTTP method")?.uppercased()
             else { continue }
             if methods.contains(method) {
-                error(item.mark?.line, "method '\(method)' is listed twice")
+                error(item.position, "method '\(method)' is listed twice")
             } else {
                 methods.append(method)
             }
@@ -138,7 +138,8 @@ extension ConfigReader {
         var result: [HeaderMatch] = []
         for item in items {
             let context = "in match.headers of \(label)"
-            guard let s = section(item, .headerMatch, context: context, keys: ["name", "value"], what: "a header match")
+            guard
+                let s = section(item, .headerMatch, context: context, keys: ["name", "value"], what: "a header match")
             else { continue }
             require(["name"], in: s)
             let value = s["value"].flatMap { headerValue($0) }

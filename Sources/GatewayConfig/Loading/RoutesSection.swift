@@ -6,7 +6,7 @@ extension ConfigReader {
     mutating func readRoutes(_ entry: Entry, upstreamNames: Set<String>) -> [RouteConfig] {
         guard let items = list(entry) else { return [] }
         var result: [RouteConfig] = []
-        var firstNameLine: [String: Int] = [:]
+        var firstNameLine: [String: Position] = [:]
         for (index, item) in items.enumerated() {
             let label = Self.itemLabel(item, kind: "route", index: index)
             guard let s = section(item, .route, context: "in \(label)", keys: Self.routeKeys, what: label) else {

@@ -9,9 +9,9 @@ extension ConfigReader {
             case .success(let cidr):
                 result.append(cidr)
             case .failure(.hostBitsSet(let canonical)):
-                error(item.mark?.line, "'\(text)' has bits set after the prefix length; did you mean \(canonical)?")
+                error(item.position, "'\(text)' has bits set after the prefix length; did you mean \(canonical)?")
             case .failure(.malformed):
-                error(item.mark?.line, "expected \(expected), got '\(text)'")
+                error(item.position, "expected \(expected), got '\(text)'")
             }
         }
         return result

@@ -18,7 +18,7 @@ extension ConfigReader {
             return result
         }
         for (keyNode, value) in mapping {
-            let line = keyNode.mark?.line ?? entry.line
+            let line = keyNode.position ?? entry.line
             guard let name = scalarText(keyNode, expected: "an upstream name") else { continue }
             if ignoredKeys.contains(name) { continue }
             result.names.insert(name)
@@ -61,7 +61,7 @@ extension ConfigReader {
     private mutating func readEndpoints(_ entry: Entry, label: String) -> [EndpointConfig] {
         guard let items = list(entry, nonEmpty: true) else { return [] }
         var result: [EndpointConfig] = []
-        var firstLine: [HostPort: Int] = [:]
+        var firstLine: [HostPort: Position] = [:]
         for item in items {
             let context = "in endpoint of \(label)"
             guard let s = section(item, .endpoint, context: context, keys: ["address", "weight"], what: "an endpoint")

@@ -29,12 +29,12 @@ struct RouteByteTable: Sendable {
     var isEmpty: Bool { entries.isEmpty }
 
     func value(namespace: Int, key: [UInt8]) -> Int? {
-        find(namespace: namespace, key: key, hash: Self.hash(namespace: namespace, key: key, foldsCase: foldsCase))
+        key.withUnsafeBufferPointer { value(namespace: namespace, key: $0) }
     }
 
-    /// The caller looks the key up first; inserting a present key would shadow nothing but waste a slot.
+    /// The caller looks the key up first; inserting a present key would only waste a slot.
     mutating func insert(namespace: Int, key: [UInt8], value: Int) {
-        let hash = Self.hash(namespace: namespace, key: key, foldsCase: foldsCase)
+        let hash = key.withUnsafeBufferPointer { Self.hash(namespace: namespace, key: $0, foldsCase: foldsCase) }
         let stored = foldsCase ? key.map(Self.lowercased) : key
         entries.append(Entry(namespace: namespace, hash: hash, start: keyBytes.count, count: key.count, value: value))
         keyBytes.append(contentsOf: stored)
@@ -45,11 +45,10 @@ struct RouteByteTable: Sendable {
         }
     }
 
-    func value(namespace: Int, key: Substring.UTF8View) -> Int? {
-        find(namespace: namespace, key: key, hash: Self.hash(namespace: namespace, key: key, foldsCase: foldsCase))
-    }
-
-    private func find<Key: Collection>(namespace: Int, key: Key, hash: UInt64) -> Int? where Key.Element == UInt8 {
+    /// Raw bytes rather than a `Substring.UTF8View`: walking a string view byte by byte costs an index
+    /// check per byte, several times the price of the hash itself.
+    func value(namespace: Int, key: UnsafeBufferPointer<UInt8>) -> Int? {
+        let hash = Self.hash(namespace: namespace, key: key, foldsCase: foldsCase)
         let mask = slots.count - 1
         var slot = Int(truncatingIfNeeded: hash) & mask
         while true {
@@ -65,19 +64,21 @@ struct RouteByteTable: Sendable {
         }
     }
 
-    private func keyEquals<Key: Collection>(_ entry: Entry, _ key: Key) -> Bool where Key.Element == UInt8 {
+    private func keyEquals(_ entry: Entry, _ key: UnsafeBufferPointer<UInt8>) -> Bool {
         guard entry.count == key.count else {
             return false
         }
-        var offset = entry.start
-        for byte in key {
-            let candidate = foldsCase ? Self.lowercased(byte) : byte
-            if keyBytes[offset] != candidate {
-                return false
+        return keyBytes.withUnsafeBufferPointer { stored in
+            var offset = 0
+            while offset < key.count {
+                let byte = foldsCase ? Self.lowercased(key[offset]) : key[offset]
+                if stored[entry.start + offset] != byte {
+                    return false
+                }
+                offset += 1
             }
-            offset += 1
+            return true
         }
-        return true
     }
 
     private mutating func rehash(capacity: Int) {
@@ -97,8 +98,7 @@ struct RouteByteTable: Sendable {
     }
 
     /// FNV-1a: byte-serial and cheap for the short keys (segments, host names) this table holds.
-    private static func hash<Key: Sequence>(namespace: Int, key: Key, foldsCase: Bool) -> UInt64
-    where Key.Element == UInt8 {
+    private static func hash(namespace: Int, key: UnsafeBufferPointer<UInt8>, foldsCase: Bool) -> UInt64 {
         let prime: UInt64 = 0x100_0000_01b3
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325 ^ (UInt64(bitPattern: Int64(namespace)) &* 0x9e37_79b9_7f4a_7c15)
         for byte in key {

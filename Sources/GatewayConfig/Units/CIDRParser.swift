@@ -1,7 +1,7 @@
 extension UnitParser {
     /// `10.0.0.0/8`, `::1/128`, or a bare address meaning a single host. Nil also when bits are set
     /// beyond the prefix (`10.0.0.1/8`): such an entry usually means the author meant something
-    /// narrower, so it is refused rather than silently widened. `cidrProblem` says which case it was.
+    /// narrower, so it is refused rather than silently widened; `parseCIDRDetailed` says which case it was.
     public static func parseCIDR(_ text: String) -> CIDR? {
         if case .success(let cidr) = parseCIDRDetailed(text) { return cidr }
         return nil

@@ -4,7 +4,7 @@
 public enum UnitParser {}
 
 /// An event rate such as `100/s` or `6000/min`.
-public struct Rate: Sendable, Equatable, CustomStringConvertible {
+public struct Rate: Sendable, Equatable {
     /// At least 1.
     public var count: Int
     public var period: Duration
@@ -13,6 +13,4 @@ public struct Rate: Sendable, Equatable, CustomStringConvertible {
         self.count = count
         self.period = period
     }
-
-    public var description: String { "\(count)/\(period)" }
 }

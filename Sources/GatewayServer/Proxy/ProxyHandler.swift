@@ -188,7 +188,8 @@ final class ProxyHandler: ChannelDuplexHandler {
             return respondLocally(.noEndpoint, context: context)
         }
         let upstream = loop.upstreams[route.upstreamIndex]
-        guard let pool = upstream.pickEndpoint(hashKey: nil) else {
+        let hashKey = upstream.hashSource.flatMap { HashKey.compute($0, headers: head.headers, client: client) }
+        guard let pool = upstream.pickEndpoint(hashKey: hashKey) else {
             return respondLocally(.noEndpoint, context: context)
         }
         self.pool = pool
@@ -441,7 +442,15 @@ final class ProxyHandler: ChannelDuplexHandler {
     // MARK: - Finishing
 
     private func writeEnd(_ trailers: HTTPHeaders?, context: ChannelHandlerContext) {
-        if downstreamKeepAlive {
+        // State first: writing `.end` makes NIO's pipelining handler deliver the next buffered
+        // request synchronously, inside this write, and it must find this exchange finished.
+        let keepAlive = downstreamKeepAlive
+        if requestEndReceived {
+            finishExchange(context: context)
+        } else {
+            phase = .answeredLocally
+        }
+        if keepAlive {
             context.writeAndFlush(wrapOutboundOut(.end(trailers)), promise: nil)
         } else {
             // Close only after the last byte is written, never in the same tick as the write.
@@ -450,11 +459,6 @@ final class ProxyHandler: ChannelDuplexHandler {
             promise.futureResult.assumeIsolated().whenComplete { _ in
                 context.close(promise: nil)
             }
-        }
-        if requestEndReceived {
-            finishExchange(context: context)
-        } else {
-            phase = .answeredLocally
         }
     }
 

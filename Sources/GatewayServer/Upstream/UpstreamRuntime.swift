@@ -7,11 +7,18 @@ final class UpstreamRuntime {
     let config: UpstreamConfig
     let pools: [EndpointPool]
     private var balancer: EndpointBalancer
+    /// What consistent hashing keys on; nil for the other strategies (no key is computed then).
+    let hashSource: HashSource?
 
     init(config: UpstreamConfig, pools: [EndpointPool]) {
         self.config = config
         self.pools = pools
         self.balancer = EndpointBalancer(config: config)
+        if case .consistentHash(let source) = config.balance {
+            self.hashSource = source
+        } else {
+            self.hashSource = nil
+        }
     }
 
     func pickEndpoint(hashKey: UInt64?) -> EndpointPool? {

@@ -104,9 +104,11 @@ final class GoodConfigTests: XCTestCase {
                     ],
                     protocolVersion: .http1, balance: .leastRequest,
                     pool: PoolConfig(maxPerEndpoint: 256, idleTimeout: .seconds(60)),
-                    timeouts: UpstreamTimeouts(connect: .seconds(1), responseHeader: .seconds(15), request: .seconds(30))),
+                    timeouts: UpstreamTimeouts(
+                        connect: .seconds(1), responseHeader: .seconds(15), request: .seconds(30))),
                 UpstreamConfig(
-                    name: "origin-static", endpoints: [EndpointConfig(address: HostPort(host: "localhost", port: 9100))],
+                    name: "origin-static",
+                    endpoints: [EndpointConfig(address: HostPort(host: "localhost", port: 9100))],
                     balance: .consistentHash(.header("x-user-id"))),
                 UpstreamConfig(
                     name: "sticky", endpoints: [EndpointConfig(address: HostPort(host: "127.0.0.1", port: 9200))],
@@ -165,7 +167,8 @@ final class GoodConfigTests: XCTestCase {
                         endpoints: [{ address: "[::1]:9000" }]
                     """))
         XCTAssertEqual(
-            config.upstreams, [UpstreamConfig(name: "a", endpoints: [EndpointConfig(address: HostPort(host: "::1", port: 9000))])])
+            config.upstreams,
+            [UpstreamConfig(name: "a", endpoints: [EndpointConfig(address: HostPort(host: "::1", port: 9000))])])
         XCTAssertEqual(config.upstreams.first?.endpoints.first?.address.description, "[::1]:9000")
     }
 

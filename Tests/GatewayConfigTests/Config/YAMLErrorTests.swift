@@ -13,7 +13,9 @@ final class YAMLErrorTests: XCTestCase {
                     address: 127.0.0.1:8080
                    bad: [
                 """),
-            ["gw.yaml:4: invalid YAML: did not find expected '-' indicator (while parsing a block collection at line 2)"])
+            [
+                "gw.yaml:4: invalid YAML: did not find expected '-' indicator (while parsing a block collection at line 2)"
+            ])
     }
 
     func testTabIndentationIsASyntaxError() {

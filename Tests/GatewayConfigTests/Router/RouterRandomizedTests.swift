@@ -25,8 +25,8 @@ final class RouterRandomizedTests: XCTestCase {
     private static let requestHeaders = [("x-a", "1"), ("X-A", "0"), ("x-b", "2"), ("x-b", "3")]
 
     func testLargeTablesAgreeWithReference() {
-        for seed: UInt64 in 1...4 {
-            compare(seed: seed, routeCount: 1000, requestCount: 2500)
+        for seed: UInt64 in 1...3 {
+            compare(seed: seed, routeCount: 1000, requestCount: 2000)
         }
     }
 

@@ -118,7 +118,7 @@ struct RouterReference {
             var rank: Int?
             if host.count >= 2, host[0] == UInt8(ascii: "*"), host[1] == UInt8(ascii: ".") {
                 let suffix = Array(host.dropFirst())
-                if requestHost.count > suffix.count, Array(requestHost.suffix(suffix.count)) == suffix {
+                if requestHost.count > suffix.count, requestHost.suffix(suffix.count).elementsEqual(suffix) {
                     rank = 1 + suffix.count
                 }
             } else if host == requestHost {
@@ -157,7 +157,7 @@ struct RouterReference {
             if prefix.last == UInt8(ascii: "/") {
                 return path.starts(with: prefix) ? (rank, []) : nil
             }
-            if path == prefix || path.starts(with: prefix + [UInt8(ascii: "/")]) {
+            if path.starts(with: prefix), path.count == prefix.count || path[prefix.count] == UInt8(ascii: "/") {
                 return (rank, [])
             }
             return nil

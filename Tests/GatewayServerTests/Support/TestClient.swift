@@ -65,6 +65,11 @@ final class TestClient: Sendable {
         return try await next.get()
     }
 
+    /// A future for the next response, registered before anything is sent.
+    func expectResponse() -> EventLoopFuture<TestResponse> {
+        collector.expectResponse(on: channel.eventLoop)
+    }
+
     /// The next response in arrival order (for pipelined requests sent with `send`).
     func nextResponse() async throws -> TestResponse {
         try await collector.expectResponse(on: channel.eventLoop).get()
@@ -177,9 +182,11 @@ final class RawClient: Sendable {
     let channel: Channel
     private let received: RawReceived
 
-    static func connect(port: Int, group: EventLoopGroup) async throws -> RawClient {
+    static func connect(port: Int, group: EventLoopGroup, autoRead: Bool = true) async throws -> RawClient {
         let received = RawReceived()
         let channel = try await ClientBootstrap(group: group)
+            .channelOption(.autoRead, value: autoRead)
+            .channelOption(.socketOption(.so_rcvbuf), value: 64 * 1024)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(RawCollector(received: received))

@@ -22,11 +22,14 @@ final class TestUpstream: Sendable {
         var connectionsAccepted = 0
         var requests = 0
         var lastHeaders: [(String, String)] = []
+        var streamedBytes = 0
     }
 
     var port: Int { channel.localAddress?.port ?? 0 }
     var connectionsAccepted: Int { stats.withLockedValue { $0.connectionsAccepted } }
     var requests: Int { stats.withLockedValue { $0.requests } }
+    /// Body bytes `/bytes/N` handed to the socket so far.
+    var streamedBytes: Int { stats.withLockedValue { $0.streamedBytes } }
 
     init(name: String = "upstream") async throws {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
@@ -140,6 +143,7 @@ private final class TestUpstreamHandler: ChannelInboundHandler {
             let size = min(stream.remaining, stream.chunk.readableBytes)
             context.write(wrapOutboundOut(.body(.byteBuffer(stream.chunk.getSlice(at: 0, length: size) ?? stream.chunk))), promise: nil)
             stream.remaining -= size
+            stats.withLockedValue { $0.streamedBytes += size }
         }
         if stream.remaining == 0 {
             pendingStream = nil
