@@ -29,8 +29,7 @@ let package = Package(
             name: "GatewayConfig",
             dependencies: [
                 .product(name: "Yams", package: "Yams")
-            ],
-            exclude: ["Router"]  // TEMPORARY while written beside
+            ]
         ),
         .target(name: "LoadBalancing"),
         .target(
@@ -49,8 +48,7 @@ let package = Package(
         ),
         .testTarget(
             name: "GatewayConfigTests",
-            dependencies: ["GatewayConfig"],
-            exclude: ["Router"]  // TEMPORARY
+            dependencies: ["GatewayConfig"]
         ),
         .testTarget(
             name: "LoadBalancingTests",

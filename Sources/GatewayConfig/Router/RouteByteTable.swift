@@ -64,15 +64,35 @@ struct RouteByteTable: Sendable {
         }
     }
 
+    /// Eight bytes at a time; stored keys are already lowercased when folding, so only the request side
+    /// needs `lowercased`.
     private func keyEquals(_ entry: Entry, _ key: UnsafeBufferPointer<UInt8>) -> Bool {
         guard entry.count == key.count else {
             return false
         }
+        guard let keyBase = key.baseAddress else {
+            return true
+        }
         return keyBytes.withUnsafeBufferPointer { stored in
+            guard let storedBase = stored.baseAddress else {
+                return false
+            }
+            let storedKey = UnsafeRawPointer(storedBase + entry.start)
+            let requestKey = UnsafeRawPointer(keyBase)
             var offset = 0
+            while offset + 8 <= key.count {
+                var word = requestKey.loadUnaligned(fromByteOffset: offset, as: UInt64.self)
+                if foldsCase {
+                    word = Self.lowercased(word)
+                }
+                if word != storedKey.loadUnaligned(fromByteOffset: offset, as: UInt64.self) {
+                    return false
+                }
+                offset += 8
+            }
             while offset < key.count {
                 let byte = foldsCase ? Self.lowercased(key[offset]) : key[offset]
-                if stored[entry.start + offset] != byte {
+                if storedKey.load(fromByteOffset: offset, as: UInt8.self) != byte {
                     return false
                 }
                 offset += 1
@@ -97,15 +117,49 @@ struct RouteByteTable: Sendable {
         slots[slot] = entryIndex + 1
     }
 
-    /// FNV-1a: byte-serial and cheap for the short keys (segments, host names) this table holds.
+    /// Eight bytes per multiply: a byte-serial hash (FNV) cost more than the rest of a lookup on long
+    /// segments. Not a keyed hash: the keys come from the configuration, not from requests.
     private static func hash(namespace: Int, key: UnsafeBufferPointer<UInt8>, foldsCase: Bool) -> UInt64 {
-        let prime: UInt64 = 0x100_0000_01b3
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325 ^ (UInt64(bitPattern: Int64(namespace)) &* 0x9e37_79b9_7f4a_7c15)
-        for byte in key {
-            hash = (hash ^ UInt64(foldsCase ? lowercased(byte) : byte)) &* prime
+        let multiplier: UInt64 = 0x9e37_79b9_7f4a_7c15
+        var hash = UInt64(bitPattern: Int64(namespace)) &* multiplier ^ UInt64(key.count)
+        var offset = 0
+        if let base = key.baseAddress {
+            let raw = UnsafeRawPointer(base)
+            while offset + 8 <= key.count {
+                var word = raw.loadUnaligned(fromByteOffset: offset, as: UInt64.self)
+                if foldsCase {
+                    word = lowercased(word)
+                }
+                hash = (hash ^ word) &* multiplier
+                hash ^= hash >> 29
+                offset += 8
+            }
         }
-        // FNV's low bits, which pick the slot, mix poorly on their own.
-        return hash ^ (hash >> 29)
+        var tail: UInt64 = 0
+        var shift: UInt64 = 0
+        while offset < key.count {
+            tail |= UInt64(foldsCase ? lowercased(key[offset]) : key[offset]) << shift
+            shift += 8
+            offset += 1
+        }
+        hash = (hash ^ tail) &* multiplier
+        // Final avalanche (MurmurHash3's), so the low bits that pick the slot depend on every byte.
+        hash ^= hash >> 33
+        hash = hash &* 0xff51_afd7_ed55_8ccd
+        hash ^= hash >> 33
+        return hash
+    }
+
+    /// ASCII-lowercases eight bytes at once; bytes outside `A`–`Z` (UTF-8 ones included) are unchanged.
+    @inline(__always)
+    private static func lowercased(_ word: UInt64) -> UInt64 {
+        let highBits: UInt64 = 0x8080_8080_8080_8080
+        let low = word & ~highBits
+        // Per byte, the high bit of `low + (0x80 - c)` is set when the byte is >= c; nothing carries over.
+        let atLeastA = low &+ 0x3f3f_3f3f_3f3f_3f3f
+        let aboveZ = low &+ 0x2525_2525_2525_2525
+        let upper = atLeastA & ~aboveZ & ~word & highBits
+        return word | (upper >> 2)
     }
 
     @inline(__always)

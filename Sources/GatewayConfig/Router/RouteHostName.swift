@@ -5,19 +5,19 @@ enum RouteHostName {
     ///
     /// `Example.COM.:8080` → `Example.COM`; `[::1]:8080` → `[::1]` (the brackets stay, so an IPv6 literal is
     /// configured as `[::1]`). A reg-name cannot contain `:`, so everything from the first `:` is the port.
-    static func requested(_ host: Substring) -> Substring.UTF8View {
-        var bytes = host.utf8
-        if bytes.first == UInt8(ascii: "[") {
-            if let close = bytes.firstIndex(of: UInt8(ascii: "]")) {
-                bytes = bytes[...close]
+    static func requested(_ host: UnsafeBufferPointer<UInt8>) -> UnsafeBufferPointer<UInt8> {
+        var end = host.count
+        if host.first == UInt8(ascii: "[") {
+            if let close = host.firstIndex(of: UInt8(ascii: "]")) {
+                end = close + 1
             }
-        } else if let colon = bytes.firstIndex(of: UInt8(ascii: ":")) {
-            bytes = bytes[..<colon]
+        } else if let colon = host.firstIndex(of: UInt8(ascii: ":")) {
+            end = colon
         }
-        if bytes.last == UInt8(ascii: ".") {
-            bytes = bytes.dropLast()
+        if end > 0, host[end - 1] == UInt8(ascii: ".") {
+            end -= 1
         }
-        return bytes
+        return UnsafeBufferPointer(rebasing: host[0..<end])
     }
 
     /// A configured host as a table key: lowercased, one trailing dot dropped (as for requests), and for

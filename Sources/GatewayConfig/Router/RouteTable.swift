@@ -2,25 +2,26 @@
 ///
 /// Every route is identified by its rank (its position when all routes are sorted from most to least
 /// specific, ties in config order), and every list of routes below is sorted by rank, so "the best route of
-/// a list that accepts the request" is the first one that does. Nodes live in one array and refer to each
-/// other by index, which keeps the whole table a few flat arrays that are cheap to build and share.
+/// a list that accepts the request" is the first one that does. Nodes and rank lists live in flat arrays and
+/// refer to each other by index: the table is a handful of allocations however many routes it holds, and
+/// walking it touches no reference counts.
 struct RouteTable: Sendable {
     struct Node: Sendable {
         /// Skips the edge-table probe for the many leaf nodes.
         var hasLiteralChildren = false
         var parameterChild: Int?
         /// Templates whose last segment is this node: the request must end here.
-        var templateRanks: [Int] = []
+        var templateRanks: Range<Int> = 0..<0
         /// Prefixes without a trailing `/`: the request reaches this node and may go on.
-        var prefixRanks: [Int] = []
+        var prefixRanks: Range<Int> = 0..<0
         /// Prefixes with a trailing `/`: the request must have at least one more segment.
-        var descendantPrefixRanks: [Int] = []
+        var descendantPrefixRanks: Range<Int> = 0..<0
     }
 
     struct Bucket: Sendable {
         var root: Int
         /// Routes that match every path (no path constraint, or the prefix `/`).
-        var everyPathRanks: [Int] = []
+        var everyPathRanks: Range<Int> = 0..<0
     }
 
     struct Parameter: Sendable {
@@ -31,7 +32,8 @@ struct RouteTable: Sendable {
 
     struct Route: Sendable {
         var index: Int
-        var methods: [String]
+        /// As bytes, to compare with the request's method bytes directly.
+        var methods: [[UInt8]]
         var headers: [HeaderMatch]
         var parameters: [Parameter]
     }
@@ -47,6 +49,8 @@ struct RouteTable: Sendable {
     var edges = RouteByteTable(foldsCase: false)
     var nodes: [Node] = []
     var buckets: [Bucket] = []
+    /// Every rank list, back to back; nodes and buckets hold ranges into it.
+    var ranks: [Int] = []
     /// Indexed by rank.
     var routes: [Route] = []
 }

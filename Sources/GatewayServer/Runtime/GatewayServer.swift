@@ -75,7 +75,7 @@ public final class GatewayServer: Service, Sendable {
                 }
                 logger.info(
                     "listening",
-                    metadata: ["listener": "\(listener.name)", "address": "\(channel.localAddress?.description ?? "?")"])
+                    metadata: ["listener": "\(listener.name)", "address": "\(Self.format(channel.localAddress))"])
             }
         } catch {
             for channel in channels {
@@ -123,6 +123,11 @@ public final class GatewayServer: Service, Sendable {
         }
         try? await state.group.shutdownGracefully()
         logger.info("gateway stopped")
+    }
+
+    static func format(_ address: SocketAddress?) -> String {
+        guard let address, let ip = address.ipAddress, let port = address.port else { return "unknown" }
+        return ip.contains(":") ? "[\(ip)]:\(port)" : "\(ip):\(port)"
     }
 
     private static func openConnections(_ loops: [NIOLoopBound<LoopContext>]) async -> Int {

@@ -9,7 +9,10 @@ final class DateCache {
     init(eventLoop: EventLoop) {
         self.value = HTTPDate.now()
         let loopBound = NIOLoopBound(self, eventLoop: eventLoop)
-        self.refresh = eventLoop.scheduleRepeatedTask(initialDelay: .seconds(1), delay: .seconds(1)) { _ in
+        // Aligned to the wall clock's second boundary, so the value is never a second behind.
+        let intoSecond = Int64(HTTPDate.nanosecondsIntoCurrentSecond())
+        let untilNextSecond = TimeAmount.nanoseconds(1_000_000_000 - intoSecond + 1_000_000)
+        self.refresh = eventLoop.scheduleRepeatedTask(initialDelay: untilNextSecond, delay: .seconds(1)) { _ in
             loopBound.value.value = HTTPDate.now()
         }
     }

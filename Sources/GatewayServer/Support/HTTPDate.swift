@@ -20,6 +20,12 @@ enum HTTPDate {
             + "\(twoDigits(parts.tm_hour)):\(twoDigits(parts.tm_min)):\(twoDigits(parts.tm_sec)) GMT"
     }
 
+    static func nanosecondsIntoCurrentSecond() -> Int {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        return Int(now.tv_nsec)
+    }
+
     static func now() -> String {
         format(secondsSinceEpoch: time(nil))
     }

@@ -23,7 +23,8 @@ final class RouterMethodHeaderTests: XCTestCase {
         let router = Router(routes: [RouteMatchConfig(headers: [HeaderMatch(name: "x-version", value: "2")])])
         XCTAssertEqual(router.matchIndex(host: nil, path: "/", headers: RouterTestHeaders([("x-version", "2")])), 0)
         XCTAssertEqual(
-            router.matchIndex(host: nil, path: "/", headers: RouterTestHeaders([("x-version", "1"), ("X-Version", "2")])),
+            router.matchIndex(
+                host: nil, path: "/", headers: RouterTestHeaders([("x-version", "1"), ("X-Version", "2")])),
             0
         )
         XCTAssertNil(router.matchIndex(host: nil, path: "/", headers: RouterTestHeaders([("x-version", "1")])))
@@ -34,7 +35,8 @@ final class RouterMethodHeaderTests: XCTestCase {
         let router = Router(routes: [
             RouteMatchConfig(headers: [HeaderMatch(name: "a"), HeaderMatch(name: "b", value: "1")])
         ])
-        XCTAssertEqual(router.matchIndex(host: nil, path: "/", headers: RouterTestHeaders([("a", "x"), ("b", "1")])), 0)
+        XCTAssertEqual(
+            router.matchIndex(host: nil, path: "/", headers: RouterTestHeaders([("a", "x"), ("b", "1")])), 0)
         XCTAssertNil(router.matchIndex(host: nil, path: "/", headers: RouterTestHeaders([("a", "x")])))
         XCTAssertNil(router.matchIndex(host: nil, path: "/", headers: RouterTestHeaders([("b", "1")])))
     }

@@ -83,8 +83,10 @@ final class RouterPrecedenceTests: XCTestCase {
             RouteMatchConfig(headers: [HeaderMatch(name: "x-a"), HeaderMatch(name: "x-b", value: "1")]),  // 1
             RouteMatchConfig(),  // 2
         ])
-        XCTAssertEqual(router.matchIndex(host: nil, path: "/", headers: RouterTestHeaders([("x-a", ""), ("x-b", "1")])), 1)
-        XCTAssertEqual(router.matchIndex(host: nil, path: "/", headers: RouterTestHeaders([("x-a", ""), ("x-b", "2")])), 0)
+        XCTAssertEqual(
+            router.matchIndex(host: nil, path: "/", headers: RouterTestHeaders([("x-a", ""), ("x-b", "1")])), 1)
+        XCTAssertEqual(
+            router.matchIndex(host: nil, path: "/", headers: RouterTestHeaders([("x-a", ""), ("x-b", "2")])), 0)
         XCTAssertEqual(router.matchIndex(host: nil, path: "/"), 2)
     }
 
@@ -93,7 +95,8 @@ final class RouterPrecedenceTests: XCTestCase {
             RouteMatchConfig(headers: [HeaderMatch(name: "x-a"), HeaderMatch(name: "x-b")]),  // 0
             RouteMatchConfig(methods: ["GET"]),  // 1
         ])
-        XCTAssertEqual(router.matchIndex(host: nil, path: "/", headers: RouterTestHeaders([("x-a", ""), ("x-b", "")])), 1)
+        XCTAssertEqual(
+            router.matchIndex(host: nil, path: "/", headers: RouterTestHeaders([("x-a", ""), ("x-b", "")])), 1)
     }
 
     func testTiesGoToTheLowerConfigIndex() {

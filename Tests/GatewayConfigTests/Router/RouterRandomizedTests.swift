@@ -26,7 +26,7 @@ final class RouterRandomizedTests: XCTestCase {
 
     func testLargeTablesAgreeWithReference() {
         for seed: UInt64 in 1...3 {
-            compare(seed: seed, routeCount: 1000, requestCount: 2000)
+            compare(seed: seed, routeCount: 1000, requestCount: 1500)
         }
     }
 

@@ -10,11 +10,11 @@ struct TestGateway {
 
     static func start(
         upstreams: [UpstreamConfig], routes: [RouteConfig], listener: ListenerConfig? = nil,
-        trustedProxies: [CIDR] = []
+        trustedProxies: [CIDR] = [], eventLoops: Int = 2
     ) async throws -> TestGateway {
         let configuration = GatewayConfiguration(
             node: NodeConfig(id: "test-node"),
-            runtime: RuntimeConfig(eventLoops: 2, drainTimeout: .seconds(5)),
+            runtime: RuntimeConfig(eventLoops: eventLoops, drainTimeout: .seconds(5)),
             listeners: [listener ?? ListenerConfig(name: "test", address: HostPort(host: "127.0.0.1", port: 0))],
             upstreams: upstreams, routes: routes, trustedProxies: trustedProxies)
         var logger = Logger(label: "test-gateway")

@@ -23,6 +23,7 @@ final class TestUpstream: Sendable {
         var requests = 0
         var lastHeaders: [(String, String)] = []
         var streamedBytes = 0
+        var requestWaiters: [(count: Int, promise: EventLoopPromise<Void>)] = []
     }
 
     var port: Int { channel.localAddress?.port ?? 0 }
@@ -46,6 +47,18 @@ final class TestUpstream: Sendable {
             }
             .bind(host: "127.0.0.1", port: 0)
             .get()
+    }
+
+    /// Completes once this server has received `count` requests in total.
+    func requestsReceived(_ count: Int) -> EventLoopFuture<Void> {
+        let promise = group.next().makePromise(of: Void.self)
+        let already = stats.withLockedValue { stats -> Bool in
+            if stats.requests >= count { return true }
+            stats.requestWaiters.append((count, promise))
+            return false
+        }
+        if already { promise.succeed() }
+        return promise.futureResult
     }
 
     func stop() async {
@@ -74,10 +87,15 @@ private final class TestUpstreamHandler: ChannelInboundHandler {
         case .head(let head):
             self.head = head
             bodyBytes = 0
-            stats.withLockedValue {
-                $0.requests += 1
-                $0.lastHeaders = head.headers.map { ($0.name, $0.value) }
+            let ready = stats.withLockedValue { stats -> [EventLoopPromise<Void>] in
+                stats.requests += 1
+                stats.lastHeaders = head.headers.map { ($0.name, $0.value) }
+                let count = stats.requests
+                let ready = stats.requestWaiters.filter { $0.count <= count }.map(\.promise)
+                stats.requestWaiters.removeAll { $0.count <= count }
+                return ready
             }
+            for promise in ready { promise.succeed() }
             if head.uri == "/close" {
                 context.close(promise: nil)
             }

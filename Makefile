@@ -1,0 +1,52 @@
+# The two set-up commands of README.md live here: `make run` and `make test`.
+# Both install what is missing on a fresh Debian 12 machine with the Swift toolchain.
+
+SWIFT ?= swift
+APT_PACKAGES_TEST := python3 curl
+APT_PACKAGES_BENCH := nginx-light wrk curl python3
+CONFIG ?= conf/gateway.yaml
+
+.PHONY: run test build release deps deps-bench bench format lint demo-backends clean
+
+# Installs the Debian packages named in $(1) that are not installed yet (root or sudo needed only then).
+define apt_install
+	@missing=""; for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing:$$missing"; \
+		SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
+	fi
+endef
+
+deps:
+	$(call apt_install,$(APT_PACKAGES_TEST))
+
+deps-bench:
+	$(call apt_install,$(APT_PACKAGES_BENCH))
+
+build:
+	$(SWIFT) build
+
+release:
+	$(SWIFT) build -c release
+
+## make run: the gateway on the demo config, with two small demo backends on 127.0.0.1:9001/9002.
+run: deps release
+	@scripts/run-demo.sh $(CONFIG)
+
+## make test: the whole test suite (unit and integration tests against real sockets and processes).
+test: deps build
+	GATEWAY_BIN=$$($(SWIFT) build --show-bin-path)/gateway $(SWIFT) test
+
+## make bench: the gateway side by side with nginx (see loadtest/README.md).
+bench: deps-bench release
+	loadtest/proxy-bench.sh
+
+format:
+	$(SWIFT) format -i -r Sources Tests Package.swift
+
+lint:
+	$(SWIFT) format lint -r Sources Tests Package.swift
+
+clean:
+	rm -rf .build

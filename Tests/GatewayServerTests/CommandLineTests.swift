@@ -1,0 +1,193 @@
+import Foundation
+import NIOConcurrencyHelpers
+import NIOPosix
+import XCTest
+
+/// The `gateway` binary as users run it: validate, run, refuse bad config, drain on SIGTERM.
+final class CommandLineTests: XCTestCase {
+    private var binary: String {
+        if let path = ProcessInfo.processInfo.environment["GATEWAY_BIN"] { return path }
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+        return root.appendingPathComponent(".build/debug/gateway").path
+    }
+
+    private var repositoryRoot: URL {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+    }
+
+    override func setUpWithError() throws {
+        try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: binary), "build the gateway first: \(binary)")
+    }
+
+    private func writeTemporary(_ text: String) throws -> String {
+        let path = NSTemporaryDirectory() + "gateway-test-\(UUID().uuidString).yaml"
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    private func runToCompletion(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = arguments
+        let out = Pipe()
+        let err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let stdout = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        return (process.terminationStatus, stdout, stderr)
+    }
+
+    func testValidateAcceptsTheDemoAndEveryExample() throws {
+        let conf = repositoryRoot.appendingPathComponent("conf")
+        var files = [conf.appendingPathComponent("gateway.yaml").path]
+        let examples = try FileManager.default.contentsOfDirectory(atPath: conf.appendingPathComponent("examples").path)
+        files += examples.filter { $0.hasSuffix(".yaml") }.sorted().map { conf.appendingPathComponent("examples/\($0)").path }
+        XCTAssertGreaterThanOrEqual(files.count, 4)
+        for file in files {
+            let result = try runToCompletion(["validate", file])
+            XCTAssertEqual(result.status, 0, "\(file): \(result.stderr)")
+            XCTAssertEqual(result.stdout, "ok\n")
+        }
+    }
+
+    func testValidateReportsEveryProblemWithFileAndLine() throws {
+        let path = try writeTemporary(
+            """
+            listeners:
+              - name: a
+                address: 127.0.0.1:8080
+                timeout: 5s
+            upstreams:
+              u: { endpoints: [{ address: 127.0.0.1:9001 }] }
+            routes:
+              - name: r
+                upstream: missing
+              - name: r
+                upstream: u
+                timeouts: { request: soon }
+            """)
+        let result = try runToCompletion(["validate", path])
+        XCTAssertEqual(result.status, 1)
+        XCTAssertEqual(
+            result.stderr.split(separator: "\n").map(String.init),
+            [
+                "\(path):4: unknown key 'timeout' in listener 'a'; did you mean 'timeouts'?",
+                "\(path):9: route 'r' names unknown upstream 'missing'",
+                "\(path):10: duplicate route name 'r' (first at line 8)",
+                "\(path):12: expected a duration like 250ms or 5s, got 'soon'",
+            ])
+    }
+
+    func testRunRefusesAnInvalidFile() throws {
+        let path = try writeTemporary("listeners: []\nbogus: 1\n")
+        let result = try runToCompletion(["run", "--config", path])
+        XCTAssertEqual(result.status, 1)
+        XCTAssertTrue(result.stderr.contains("\(path):2: unknown key 'bogus'"), result.stderr)
+        XCTAssertTrue(result.stderr.contains("configuration is invalid, not starting"))
+    }
+
+    func testVersion() throws {
+        let result = try runToCompletion(["version"])
+        XCTAssertEqual(result.status, 0)
+        XCTAssertTrue(result.stdout.hasPrefix("gateway "))
+    }
+
+    func testRunServesAndDrainsOnSIGTERM() async throws {
+        let upstream = try await TestUpstream()
+        let path = try writeTemporary(
+            """
+            listeners:
+              - name: public
+                address: 127.0.0.1:0
+            upstreams:
+              u: { endpoints: [{ address: 127.0.0.1:\(upstream.port) }] }
+            routes:
+              - name: all
+                match: { path_prefix: / }
+                upstream: u
+            """)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = ["run", "--config", path]
+        let err = Pipe()
+        process.standardError = err
+        let log = LogLines()
+        err.fileHandleForReading.readabilityHandler = { handle in
+            log.append(handle.availableData)
+        }
+        try process.run()
+        let listening = try await log.firstLine(containing: "\"message\":\"listening\"")
+        let port = try XCTUnwrap(listening.range(of: "127.0.0.1:").map { Int(listening[$0.upperBound...].prefix { $0.isNumber }) } ?? nil)
+
+        let group = MultiThreadedEventLoopGroup.singleton
+        let client = try await TestClient.connect(port: port, group: group)
+        let response = try await client.request(.GET, "/hello")
+        XCTAssertEqual(response.status, .ok)
+        XCTAssertTrue(response.bodyText.contains("uri=/hello"))
+
+        process.terminate()  // SIGTERM
+        _ = try await log.firstLine(containing: "\"message\":\"gateway stopped\"")
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationStatus, 0)
+        err.fileHandleForReading.readabilityHandler = nil
+        await upstream.stop()
+    }
+}
+
+/// Lines of a child's stderr as they arrive, with an awaitable "first line containing".
+final class LogLines: Sendable {
+    private let state = NIOLockedValueBox((text: "", waiters: [(String, CheckedContinuation<String, Error>)]()))
+
+    func append(_ data: Data) {
+        guard !data.isEmpty else { return }
+        let chunk = String(decoding: data, as: UTF8.self)
+        let ready = state.withLockedValue { state -> [(String, CheckedContinuation<String, Error>)] in
+            state.text += chunk
+            var ready: [(String, CheckedContinuation<String, Error>)] = []
+            state.waiters.removeAll { waiter in
+                guard let line = Self.line(containing: waiter.0, in: state.text) else { return false }
+                ready.append((line, waiter.1))
+                return true
+            }
+            return ready
+        }
+        for (line, continuation) in ready { continuation.resume(returning: line) }
+    }
+
+    struct Timeout: Error {}
+
+    /// Waits for the line; after `timeout` every waiter fails, so a child that never logs it fails
+    /// the test instead of hanging it.
+    func firstLine(containing needle: String, timeout: Duration = .seconds(20)) async throws -> String {
+        let watchdog = Task { [self] in
+            try await Task.sleep(for: timeout)
+            self.failWaiters()
+        }
+        defer { watchdog.cancel() }
+        return try await withCheckedThrowingContinuation { continuation in
+            let line = state.withLockedValue { state -> String? in
+                if let line = Self.line(containing: needle, in: state.text) { return line }
+                state.waiters.append((needle, continuation))
+                return nil
+            }
+            if let line { continuation.resume(returning: line) }
+        }
+    }
+
+    private func failWaiters() {
+        let waiters = state.withLockedValue { state in
+            defer { state.waiters.removeAll() }
+            return state.waiters
+        }
+        for (_, continuation) in waiters { continuation.resume(throwing: Timeout()) }
+    }
+
+    private static func line(containing needle: String, in text: String) -> String? {
+        text.split(separator: "\n").first { $0.contains(needle) }.map(String.init)
+    }
+}
