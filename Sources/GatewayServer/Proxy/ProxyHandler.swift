@@ -4,9 +4,10 @@ import NIOHTTP1
 
 /// The downstream side of the proxy: one instance per client connection, the last handler of its
 /// pipeline. It sequences the request phases (limits → route → rewrite → choose endpoint → proxy)
-/// and streams both bodies with backpressure. NIO's `HTTPServerPipelineHandler` in front of it
-/// delivers pipelined requests one at a time, after the previous response ended, so this handler
-/// has at most one exchange in flight.
+/// and streams both bodies with backpressure. It has at most one exchange in flight: pipelined
+/// requests that arrive meanwhile are queued and replayed when the response ends. (NIO's
+/// `HTTPServerPipelineHandler` would do that too, but by stopping and restarting reads around every
+/// response, which costs two `epoll_ctl` calls per request.)
 ///
 /// All state lives on the channel's event loop, as do the upstream connection and its pool.
 final class ProxyHandler: ChannelDuplexHandler {
@@ -33,6 +34,16 @@ final class ProxyHandler: ChannelDuplexHandler {
 
     private var phase = Phase.idle
     private var downstreamReadPending = false
+    /// Parts of requests pipelined behind the current exchange, in arrival order.
+    private var pipelined = CircularBuffer<PipelinedEvent>()
+    private var isReplayingPipelined = false
+    /// Beyond this many queued parts the client is not read until the queue drains.
+    private static let maxPipelinedParts = 64
+
+    private enum PipelinedEvent {
+        case part(HTTPServerRequestPart)
+        case error(Error)
+    }
     private var upstreamWritable = true
     private var requestsOnConnection = 0
     /// When the current wait (for a head, or the next body chunk) began; checked by the loop sweep.
@@ -56,7 +67,12 @@ final class ProxyHandler: ChannelDuplexHandler {
     private var requestBodyBytes = 0
     private var connectionWasReused = false
     private var retriedOnFreshConnection = false
+    /// One timer per connection, re-armed lazily: it may fire early (a deadline moved later) and
+    /// then re-arms itself, so a busy keep-alive connection schedules a timer about once per
+    /// timeout period instead of scheduling and cancelling one per request.
     private var timer: Scheduled<Void>?
+    private var timerDeadline: NIODeadline?
+    private var downstreamNeedsFlush = false
     private var requestDeadline = NIODeadline.distantFuture
     private var responseHeaderDeadline = NIODeadline.distantFuture
     private var responseHeaderTimeout = TimeAmount.seconds(15)
@@ -82,12 +98,29 @@ final class ProxyHandler: ChannelDuplexHandler {
     func channelInactive(context: ChannelHandlerContext) {
         loop.unregister(self)
         abandonExchange()
+        timer?.cancel()
+        timer = nil
         phase = .closed
         context.fireChannelInactive()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        switch unwrapInboundIn(data) {
+        let part = unwrapInboundIn(data)
+        if isPipelinedBehindCurrentExchange {
+            pipelined.append(.part(part))
+            return
+        }
+        handle(part, context: context)
+    }
+
+    /// True once the current request has fully arrived but its response has not: anything the
+    /// client sends now belongs to a later request.
+    private var isPipelinedBehindCurrentExchange: Bool {
+        !pipelined.isEmpty || (phase != .idle && requestEndReceived)
+    }
+
+    private func handle(_ part: HTTPServerRequestPart, context: ChannelHandlerContext) {
+        switch part {
         case .head(let head):
             receiveHead(head, context: context)
         case .body(let buffer):
@@ -110,6 +143,15 @@ final class ProxyHandler: ChannelDuplexHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
+        if isPipelinedBehindCurrentExchange {
+            // A framing error in a later pipelined request is answered in its turn.
+            pipelined.append(.error(error))
+            return
+        }
+        handleError(error, context: context)
+    }
+
+    private func handleError(_ error: Error, context: ChannelHandlerContext) {
         if let parserError = error as? HTTPParserError, !responseHeadSent, phase != .closed {
             // The decoder cannot resynchronise after a framing error: answer, then close.
             downstreamKeepAlive = false
@@ -125,7 +167,7 @@ final class ProxyHandler: ChannelDuplexHandler {
 
     func read(context: ChannelHandlerContext) {
         // Backpressure: stop reading the client while its bytes have nowhere to go.
-        if phase == .waitingForConnection || !upstreamWritable {
+        if phase == .waitingForConnection || !upstreamWritable || pipelined.count >= Self.maxPipelinedParts {
             downstreamReadPending = true
             return
         }
@@ -212,8 +254,11 @@ final class ProxyHandler: ChannelDuplexHandler {
             context.writeAndFlush(
                 wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: .continue))), promise: nil)
         }
-        requestDeadline = .now() + TimeAmount(route.requestTimeout)
-        armTimer(context: context)
+        let now = NIODeadline.now()
+        requestDeadline = now + TimeAmount(route.requestTimeout)
+        // The response-header deadline starts when the request is sent, so now + timeout is a
+        // lower bound for it: arming for that now means sending the request will not re-arm.
+        ensureTimer(firingBy: min(requestDeadline, now + responseHeaderTimeout), context: context)
         acquireConnection(context: context)
     }
 
@@ -345,8 +390,8 @@ final class ProxyHandler: ChannelDuplexHandler {
         connection.handler.write(.end(nil))
         connection.handler.flush()
         responseHeaderDeadline = .now() + responseHeaderTimeout
-        if let context, responseHeaderDeadline < requestDeadline {
-            armTimer(context: context)
+        if let context {
+            ensureTimer(firingBy: min(requestDeadline, responseHeaderDeadline), context: context)
         }
     }
 
@@ -366,6 +411,7 @@ final class ProxyHandler: ChannelDuplexHandler {
             receiveResponseHead(head, context: context)
         case .body(let buffer):
             context.write(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
+            downstreamNeedsFlush = true
         case .end(let trailers):
             receiveResponseEnd(trailers, context: context)
         }
@@ -392,6 +438,7 @@ final class ProxyHandler: ChannelDuplexHandler {
         context.write(
             wrapOutboundOut(.head(HTTPResponseHead(version: downstreamVersion, status: head.status, headers: headers))),
             promise: nil)
+        downstreamNeedsFlush = true
     }
 
     private func receiveResponseEnd(_ trailers: HTTPHeaders?, context: ChannelHandlerContext) {
@@ -407,7 +454,10 @@ final class ProxyHandler: ChannelDuplexHandler {
     }
 
     func upstreamReadComplete() {
-        context?.flush()
+        if downstreamNeedsFlush {
+            downstreamNeedsFlush = false
+            context?.flush()
+        }
     }
 
     func upstreamWritabilityChanged(isWritable: Bool) {
@@ -450,6 +500,7 @@ final class ProxyHandler: ChannelDuplexHandler {
         } else {
             phase = .answeredLocally
         }
+        downstreamNeedsFlush = false
         if keepAlive {
             context.writeAndFlush(wrapOutboundOut(.end(trailers)), promise: nil)
         } else {
@@ -470,7 +521,25 @@ final class ProxyHandler: ChannelDuplexHandler {
         pool = nil
         upstreamHead = nil
         waitingSince = .now()
+        replayPipelined(context: context)
         resumeDownstreamReads()
+    }
+
+    /// Feeds queued pipelined parts in until one of them starts an exchange that is still going.
+    /// Re-entrant calls (an exchange that ends synchronously, like a 404) return at once and the
+    /// outer loop carries on.
+    private func replayPipelined(context: ChannelHandlerContext) {
+        guard !isReplayingPipelined else { return }
+        isReplayingPipelined = true
+        defer { isReplayingPipelined = false }
+        while phase == .idle || (phase != .closed && !requestEndReceived), let event = pipelined.popFirst() {
+            switch event {
+            case .part(let part):
+                handle(part, context: context)
+            case .error(let error):
+                handleError(error, context: context)
+            }
+        }
     }
 
     /// Answers with a JSON error made by the gateway. Only valid before any response byte was sent.
@@ -503,27 +572,28 @@ final class ProxyHandler: ChannelDuplexHandler {
 
     // MARK: - Timers, draining, teardown
 
-    private func armTimer(context: ChannelHandlerContext) {
+    private func ensureTimer(firingBy deadline: NIODeadline, context: ChannelHandlerContext) {
+        if let armed = timerDeadline, armed <= deadline { return }
         timer?.cancel()
-        let deadline = min(requestDeadline, responseHeaderDeadline)
+        timerDeadline = deadline
         timer = context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { [self] in
             self.timerFired()
         }
     }
 
+    /// The exchange no longer has deadlines; an armed timer stays and finds nothing to do.
     private func cancelTimer() {
-        timer?.cancel()
-        timer = nil
         requestDeadline = .distantFuture
         responseHeaderDeadline = .distantFuture
     }
 
     private func timerFired() {
         timer = nil
+        timerDeadline = nil
         guard let context, phase == .waitingForConnection || phase == .proxying else { return }
         let now = NIODeadline.now()
         guard now >= requestDeadline || now >= responseHeaderDeadline else {
-            armTimer(context: context)
+            ensureTimer(firingBy: min(requestDeadline, responseHeaderDeadline), context: context)
             return
         }
         if phase == .waitingForConnection, let pool {
@@ -578,7 +648,9 @@ final class ProxyHandler: ChannelDuplexHandler {
     }
 
     private func resumeDownstreamReads() {
-        guard downstreamReadPending, phase != .waitingForConnection, upstreamWritable, let context else { return }
+        guard downstreamReadPending, phase != .waitingForConnection, upstreamWritable,
+            pipelined.count < Self.maxPipelinedParts, let context
+        else { return }
         downstreamReadPending = false
         context.read()
     }

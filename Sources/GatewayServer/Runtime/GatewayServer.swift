@@ -159,9 +159,13 @@ public final class GatewayServer: Service, Sendable {
                         throw StartupError(description: "connection on an event loop the gateway does not own")
                     }
                     let sync = channel.pipeline.syncOperations
+                    // Pipelining is ordered by ProxyHandler itself. Outbound header validation is
+                    // off: upstream headers were validated by the decoder on their way in, and the
+                    // gateway's own additions are validated when the config is loaded.
                     try sync.configureHTTPServerPipeline(
-                        withPipeliningAssistance: true, withErrorHandling: false,
-                        withEncoderConfiguration: .init(), withDecoderLimitConfiguration: limits)
+                        withPipeliningAssistance: false, withErrorHandling: false,
+                        withOutboundHeaderValidation: false, withEncoderConfiguration: .init(),
+                        withDecoderLimitConfiguration: limits)
                     try sync.addHandler(ProxyHandler(loop: loop.value, listener: runtime))
                 }
             }

@@ -74,11 +74,17 @@ final class UpstreamHandler: ChannelDuplexHandler {
         }
     }
 
+    private var needsFlush = false
+
     func write(_ part: HTTPClientRequestPart) {
         context?.write(wrapOutboundOut(part), promise: nil)
+        needsFlush = true
     }
 
+    /// A flush with nothing written still walks the pipeline, so it is skipped.
     func flush() {
+        guard needsFlush else { return }
+        needsFlush = false
         context?.flush()
     }
 }
