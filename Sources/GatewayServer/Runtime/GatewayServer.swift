@@ -148,6 +148,7 @@ public final class GatewayServer: Service, Sendable {
         decoderLimits.maxHeaderFieldSize = listener.limits.maxHeaderBytes
         decoderLimits.maxHeaderFieldCount = listener.limits.maxHeaders + 1
         let limits = decoderLimits
+        let limiter = ConnectionLimiter(limit: listener.maxConnections)
         return try await ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -159,6 +160,11 @@ public final class GatewayServer: Service, Sendable {
                         throw StartupError(description: "connection on an event loop the gateway does not own")
                     }
                     let sync = channel.pipeline.syncOperations
+                    guard limiter.tryAcquire() else {
+                        try sync.addHandler(ConnectionRefusalHandler())
+                        return
+                    }
+                    channel.closeFuture.whenComplete { _ in limiter.release() }
                     // Pipelining is ordered by ProxyHandler itself. Outbound header validation is
                     // off: upstream headers were validated by the decoder on their way in, and the
                     // gateway's own additions are validated when the config is loaded.
