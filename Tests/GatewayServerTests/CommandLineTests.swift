@@ -46,7 +46,9 @@ final class CommandLineTests: XCTestCase {
         let conf = repositoryRoot.appendingPathComponent("conf")
         var files = [conf.appendingPathComponent("gateway.yaml").path]
         let examples = try FileManager.default.contentsOfDirectory(atPath: conf.appendingPathComponent("examples").path)
-        files += examples.filter { $0.hasSuffix(".yaml") }.sorted().map { conf.appendingPathComponent("examples/\($0)").path }
+        files += examples.filter { $0.hasSuffix(".yaml") }.sorted().map {
+            conf.appendingPathComponent("examples/\($0)").path
+        }
         XCTAssertGreaterThanOrEqual(files.count, 4)
         for file in files {
             let result = try runToCompletion(["validate", file])
@@ -122,7 +124,8 @@ final class CommandLineTests: XCTestCase {
         }
         try process.run()
         let listening = try await log.firstLine(containing: "\"message\":\"listening\"")
-        let port = try XCTUnwrap(listening.range(of: "127.0.0.1:").map { Int(listening[$0.upperBound...].prefix { $0.isNumber }) } ?? nil)
+        let port = try XCTUnwrap(
+            listening.range(of: "127.0.0.1:").map { Int(listening[$0.upperBound...].prefix { $0.isNumber }) } ?? nil)
 
         let group = MultiThreadedEventLoopGroup.singleton
         let client = try await TestClient.connect(port: port, group: group)

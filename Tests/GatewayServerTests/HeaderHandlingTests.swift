@@ -107,7 +107,8 @@ final class HeaderHandlingTests: XCTestCase {
         let body = ErrorResponse.body(for: .noRoute, requestID: "a\"b\\c\u{1}", allocator: ByteBufferAllocator())
         XCTAssertEqual(
             String(buffer: body),
-            "{\"error\":\"no_route\",\"message\":\"No route matches this request.\",\"request_id\":\"a\\\"b\\\\c\\u0001\"}\n")
+            "{\"error\":\"no_route\",\"message\":\"No route matches this request.\",\"request_id\":\"a\\\"b\\\\c\\u0001\"}\n"
+        )
     }
 
     func testIdempotentMethods() {

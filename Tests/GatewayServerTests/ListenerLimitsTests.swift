@@ -126,7 +126,8 @@ final class ListenerLimitsTests: XCTestCase {
         let text = try await raw.readUntilClosed()
         var searchFrom = text.startIndex
         for index in 0..<count {
-            let range = try XCTUnwrap(text.range(of: "uri=/n/\(index)\n", range: searchFrom..<text.endIndex), "response \(index)")
+            let range = try XCTUnwrap(
+                text.range(of: "uri=/n/\(index)\n", range: searchFrom..<text.endIndex), "response \(index)")
             searchFrom = range.upperBound
         }
         await gateway.stop()

@@ -12,7 +12,9 @@ final class LoadBalancingIntegrationTests: XCTestCase {
     private var upstreams: [TestUpstream] = []
 
     override func setUp() async throws {
-        upstreams = [try await TestUpstream(name: "a"), try await TestUpstream(name: "b"), try await TestUpstream(name: "c")]
+        upstreams = [
+            try await TestUpstream(name: "a"), try await TestUpstream(name: "b"), try await TestUpstream(name: "c"),
+        ]
     }
 
     override func tearDown() async throws {
@@ -26,7 +28,8 @@ final class LoadBalancingIntegrationTests: XCTestCase {
     }
 
     private func servedBy(_ responses: [TestResponse]) -> [String: Int] {
-        responses.reduce(into: [:]) { counts, response in counts[response.header("x-upstream") ?? "?", default: 0] += 1 }
+        responses.reduce(into: [:]) { counts, response in counts[response.header("x-upstream") ?? "?", default: 0] += 1
+        }
     }
 
     func testWeightedRoundRobinSharesExactly() async throws {
@@ -52,7 +55,8 @@ final class LoadBalancingIntegrationTests: XCTestCase {
         var owners: [String: String] = [:]
         for user in 0..<30 {
             for _ in 0..<3 {
-                let response = try await client.request(.GET, "/", headers: [("host", "a"), ("X-User-Id", "user-\(user)")])
+                let response = try await client.request(
+                    .GET, "/", headers: [("host", "a"), ("X-User-Id", "user-\(user)")])
                 let served = try XCTUnwrap(response.header("x-upstream"))
                 if let owner = owners["user-\(user)"] {
                     XCTAssertEqual(owner, served, "user-\(user) moved between endpoints")
@@ -68,7 +72,8 @@ final class LoadBalancingIntegrationTests: XCTestCase {
 
     func testConsistentHashOnCookie() async throws {
         let gateway = try await start(
-            UpstreamConfig(name: "u", endpoints: upstreams.map { endpoint($0) }, balance: .consistentHash(.cookie("sid"))))
+            UpstreamConfig(
+                name: "u", endpoints: upstreams.map { endpoint($0) }, balance: .consistentHash(.cookie("sid"))))
         let client = try await TestClient.connect(port: gateway.port, group: clientGroup)
         let first = try await client.request(.GET, "/", headers: [("host", "a"), ("cookie", "theme=dark; sid=42")])
         for _ in 0..<10 {
@@ -81,7 +86,8 @@ final class LoadBalancingIntegrationTests: XCTestCase {
 
     func testLeastRequestAvoidsTheBusyEndpoint() async throws {
         let gateway = try await start(
-            UpstreamConfig(name: "u", endpoints: [endpoint(upstreams[0]), endpoint(upstreams[1])], balance: .leastRequest))
+            UpstreamConfig(
+                name: "u", endpoints: [endpoint(upstreams[0]), endpoint(upstreams[1])], balance: .leastRequest))
         // Hold a slow request on whichever endpoint takes it; then every quick request must go to
         // the other one, which has no request in flight.
         let slowClient = try await TestClient.connect(port: gateway.port, group: clientGroup)

@@ -137,7 +137,8 @@ final class ProxyBasicsTests: XCTestCase {
         XCTAssertEqual(head.status, .ok)
         XCTAssertEqual(head.body.readableBytes, 0)
         XCTAssertNotNil(head.header("content-length"))
-        let noContent = try await client.request(.GET, "/plain/status/204".replacingOccurrences(of: "/plain", with: "/plain"))
+        let noContent = try await client.request(
+            .GET, "/plain/status/204".replacingOccurrences(of: "/plain", with: "/plain"))
         XCTAssertEqual(noContent.status, .ok)  // /plain/status/204 is echoed: path does not start with /status
         await client.close()
     }
@@ -190,4 +191,3 @@ final class ProxyBasicsTests: XCTestCase {
         XCTAssertFalse(text.lowercased().contains("h:expect"), text)
     }
 }
-

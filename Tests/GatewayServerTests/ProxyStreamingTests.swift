@@ -5,7 +5,7 @@ import NIOPosix
 import XCTest
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Bodies stream through with backpressure: a gigabyte passes in both directions while the

@@ -22,7 +22,10 @@ final class UpstreamFailureTests: XCTestCase {
     func testUpstreamDownIs502JSON() async throws {
         let port = try await closedPort()
         let gateway = try await TestGateway.start(
-            upstreams: [UpstreamConfig(name: "down", endpoints: [EndpointConfig(address: HostPort(host: "127.0.0.1", port: port))])],
+            upstreams: [
+                UpstreamConfig(
+                    name: "down", endpoints: [EndpointConfig(address: HostPort(host: "127.0.0.1", port: port))])
+            ],
             routes: [prefixRoute("all", "/", upstream: "down")])
         let client = try await TestClient.connect(port: gateway.port, group: clientGroup)
         let response = try await client.request(.GET, "/x")
@@ -41,7 +44,8 @@ final class UpstreamFailureTests: XCTestCase {
             upstreams: [
                 UpstreamConfig(
                     name: "slow", endpoints: [endpoint(upstream)],
-                    timeouts: UpstreamTimeouts(connect: .seconds(1), responseHeader: .milliseconds(200), request: .seconds(30)))
+                    timeouts: UpstreamTimeouts(
+                        connect: .seconds(1), responseHeader: .milliseconds(200), request: .seconds(30)))
             ],
             routes: [prefixRoute("all", "/", upstream: "slow")])
         let client = try await TestClient.connect(port: gateway.port, group: clientGroup)
@@ -102,7 +106,8 @@ final class UpstreamFailureTests: XCTestCase {
             // Wait for the upstream's close to be seen: the next accept proves the old one is gone.
             let accepted = upstream.connectionsAccepted
             try await Task.sleep(for: .milliseconds(100))
-            let response = try await client.request(method, "/echo", body: method == .GET ? nil : ByteBuffer(string: "data"))
+            let response = try await client.request(
+                method, "/echo", body: method == .GET ? nil : ByteBuffer(string: "data"))
             XCTAssertEqual(response.status, .ok, "\(method) failed after the upstream closed the idle connection")
             XCTAssertEqual(upstream.connectionsAccepted, accepted + 1)
         }

@@ -60,7 +60,9 @@ final class PowerOfTwoChoicesTests: XCTestCase {
             let expected = Double(weight) / total
             let tolerance = 5 * (expected * (1 - expected) / Double(picks)).squareRoot()
             let measured = Double(counts[index]) / Double(picks)
-            print("P2C equal load: endpoint \(index) weight \(weight) share \(measured) expected \(expected) ± \(tolerance)")
+            print(
+                "P2C equal load: endpoint \(index) weight \(weight) share \(measured) expected \(expected) ± \(tolerance)"
+            )
             XCTAssertEqual(measured, expected, accuracy: tolerance, "endpoint \(index)")
         }
     }
@@ -127,7 +129,8 @@ final class PowerOfTwoChoicesTests: XCTestCase {
         let balancer = PowerOfTwoChoices(weights: [0, -1, Int.max])
         var random = FastRandom(seed: 6)
         for _ in 0..<1000 {
-            let pick = balancer.pick(activeRequests: { [Int.max, -7, Int.min][$0] }, isEligible: { _ in true }, using: &random)
+            let pick = balancer.pick(
+                activeRequests: { [Int.max, -7, Int.min][$0] }, isEligible: { _ in true }, using: &random)
             XCTAssertNotNil(pick)
         }
     }

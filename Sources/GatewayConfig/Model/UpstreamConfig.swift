@@ -72,7 +72,9 @@ public struct UpstreamTimeouts: Sendable, Equatable {
     /// From the request head arriving to the response end being sent.
     public var request: Duration
 
-    public init(connect: Duration = .seconds(1), responseHeader: Duration = .seconds(15), request: Duration = .seconds(30)) {
+    public init(
+        connect: Duration = .seconds(1), responseHeader: Duration = .seconds(15), request: Duration = .seconds(30)
+    ) {
         self.connect = connect
         self.responseHeader = responseHeader
         self.request = request

@@ -29,7 +29,9 @@ enum HopByHopHeaders {
         result.reserveCapacity(headers.count)
         for (name, value) in headers {
             if isFixed(name, keepTransferEncoding: keepTransferEncoding) { continue }
-            if connectionNamed.contains(where: { $0.utf8.count == name.utf8.count && name.lowercased() == $0.lowercased() }) {
+            if connectionNamed.contains(where: {
+                $0.utf8.count == name.utf8.count && name.lowercased() == $0.lowercased()
+            }) {
                 continue
             }
             result.add(name: name, value: value)
@@ -43,7 +45,8 @@ enum HopByHopHeaders {
         switch name.utf8.count {
         case 2: return headerNameEquals(name, lowercase: "te")
         case 7: return headerNameEquals(name, lowercase: "trailer") || headerNameEquals(name, lowercase: "upgrade")
-        case 10: return headerNameEquals(name, lowercase: "connection") || headerNameEquals(name, lowercase: "keep-alive")
+        case 10:
+            return headerNameEquals(name, lowercase: "connection") || headerNameEquals(name, lowercase: "keep-alive")
         case 16: return headerNameEquals(name, lowercase: "proxy-connection")
         case 17: return !keepTransferEncoding && headerNameEquals(name, lowercase: "transfer-encoding")
         default: return false

@@ -89,7 +89,8 @@ final class ProxyHandler: ChannelDuplexHandler {
     }
 
     func channelActive(context: ChannelHandlerContext) {
-        client = ClientAddress(context.channel.remoteAddress, trustedProxies: loop.snapshot.configuration.trustedProxies)
+        client = ClientAddress(
+            context.channel.remoteAddress, trustedProxies: loop.snapshot.configuration.trustedProxies)
         waitingSince = .now()
         loop.register(self)
         context.fireChannelActive()

@@ -33,7 +33,8 @@ final class ConnectionRefusalHandler: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
-    private static let body = "{\"error\":\"too_many_connections\",\"message\":\"The listener is at its connection limit.\"}\n"
+    private static let body =
+        "{\"error\":\"too_many_connections\",\"message\":\"The listener is at its connection limit.\"}\n"
     private static let response =
         "HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\ncontent-length: \(body.utf8.count)\r\n"
         + "connection: close\r\nretry-after: 1\r\n\r\n\(body)"

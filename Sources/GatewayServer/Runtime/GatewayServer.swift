@@ -98,10 +98,12 @@ public final class GatewayServer: Service, Sendable {
     /// Stops accepting, lets in-flight requests finish for up to `drainTimeout`, then closes what
     /// is left and stops the event loops.
     public func shutdown(drainTimeout: Duration) async {
-        guard let state = running.withLockedValue({ value -> Running? in
-            defer { value = nil }
-            return value
-        }) else { return }
+        guard
+            let state = running.withLockedValue({ value -> Running? in
+                defer { value = nil }
+                return value
+            })
+        else { return }
         logger.info("draining", metadata: ["drain_timeout": "\(drainTimeout)"])
         for channel in state.serverChannels {
             try? await channel.close()

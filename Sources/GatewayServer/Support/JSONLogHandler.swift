@@ -1,9 +1,10 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import Logging
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 /// One JSON object per line on stderr, so logs can be shipped and queried without a parser per
 /// format. Used for lifecycle and error logs, not per request (the access log is its own writer).

@@ -21,8 +21,10 @@ final class EndpointPool {
     private(set) var activeRequests = 0
     private var waiters = CircularBuffer<ProxyHandler>()
 
-    init(address: SocketAddress?, label: String, eventLoop: EventLoop, maxConnections: Int, idleTimeout: TimeAmount,
-         connectTimeout: TimeAmount, maxWaiters: Int = 1024) {
+    init(
+        address: SocketAddress?, label: String, eventLoop: EventLoop, maxConnections: Int, idleTimeout: TimeAmount,
+        connectTimeout: TimeAmount, maxWaiters: Int = 1024
+    ) {
         self.address = address
         self.label = label
         self.eventLoop = eventLoop

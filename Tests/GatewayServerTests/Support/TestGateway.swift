@@ -33,8 +33,10 @@ func endpoint(_ upstream: TestUpstream, weight: Int = 1) -> EndpointConfig {
     EndpointConfig(address: HostPort(host: "127.0.0.1", port: upstream.port), weight: weight)
 }
 
-func prefixRoute(_ name: String, _ prefix: String, upstream: String, rewrite: RewriteConfig? = nil,
-                 headers: HeaderRules = HeaderRules(), hosts: [String] = []) -> RouteConfig {
+func prefixRoute(
+    _ name: String, _ prefix: String, upstream: String, rewrite: RewriteConfig? = nil,
+    headers: HeaderRules = HeaderRules(), hosts: [String] = []
+) -> RouteConfig {
     RouteConfig(
         name: name, match: RouteMatchConfig(hosts: hosts, path: .prefix(prefix)), upstream: upstream,
         rewrite: rewrite, headers: headers)

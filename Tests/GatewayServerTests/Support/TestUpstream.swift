@@ -118,7 +118,9 @@ private final class TestUpstreamHandler: ChannelInboundHandler {
         if path.hasPrefix("/bytes/"), let count = Int(path.dropFirst("/bytes/".count)) {
             var headers = HTTPHeaders([("content-length", String(count)), ("x-upstream", name)])
             headers.add(name: "content-type", value: "application/octet-stream")
-            context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .ok, headers: headers))), promise: nil)
+            context.write(
+                wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .ok, headers: headers))), promise: nil
+            )
             var chunk = context.channel.allocator.buffer(capacity: 65536)
             chunk.writeRepeatingByte(UInt8(ascii: "x"), count: 65536)
             pendingStream = (count, chunk)
@@ -151,7 +153,8 @@ private final class TestUpstreamHandler: ChannelInboundHandler {
             for (headerName, value) in head.headers {
                 lines.append("h:\(headerName.lowercased())=\(value)")
             }
-            send(status: .ok, body: lines.joined(separator: "\n") + "\n", context: context, isHead: head.method == .HEAD)
+            send(
+                status: .ok, body: lines.joined(separator: "\n") + "\n", context: context, isHead: head.method == .HEAD)
         }
     }
 
@@ -159,7 +162,9 @@ private final class TestUpstreamHandler: ChannelInboundHandler {
         guard var stream = pendingStream else { return }
         while stream.remaining > 0, context.channel.isWritable {
             let size = min(stream.remaining, stream.chunk.readableBytes)
-            context.write(wrapOutboundOut(.body(.byteBuffer(stream.chunk.getSlice(at: 0, length: size) ?? stream.chunk))), promise: nil)
+            context.write(
+                wrapOutboundOut(.body(.byteBuffer(stream.chunk.getSlice(at: 0, length: size) ?? stream.chunk))),
+                promise: nil)
             stream.remaining -= size
             stats.withLockedValue { $0.streamedBytes += size }
         }
@@ -178,7 +183,8 @@ private final class TestUpstreamHandler: ChannelInboundHandler {
             ("content-length", String(bytes.readableBytes)), ("content-type", "text/plain"), ("x-upstream", name),
             ("server", "test-upstream"),
         ])
-        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: status, headers: headers))), promise: nil)
+        context.write(
+            wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: status, headers: headers))), promise: nil)
         if !isHead {
             context.write(wrapOutboundOut(.body(.byteBuffer(bytes))), promise: nil)
         }
