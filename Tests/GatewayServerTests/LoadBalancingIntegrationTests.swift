@@ -118,6 +118,6 @@ final class LoadBalancingIntegrationTests: XCTestCase {
                 if isFirst { first.succeed(name) }
             }
         }
-        return try await first.futureResult.get()
+        return try await bounded(first.futureResult, "the slow request to reach an upstream").get()
     }
 }

@@ -62,24 +62,24 @@ final class TestClient: Sendable {
     ) async throws -> TestResponse {
         let next = collector.expectResponse(on: channel.eventLoop)
         send(method, uri, headers: headers, body: body)
-        return try await next.get()
+        return try await bounded(next, "response to \(method) \(uri)").get()
     }
 
     /// A future for the next response, registered before anything is sent.
     func expectResponse() -> EventLoopFuture<TestResponse> {
-        collector.expectResponse(on: channel.eventLoop)
+        bounded(collector.expectResponse(on: channel.eventLoop), "expected response")
     }
 
     /// The next response in arrival order (for pipelined requests sent with `send`).
     func nextResponse() async throws -> TestResponse {
-        try await collector.expectResponse(on: channel.eventLoop).get()
+        try await bounded(collector.expectResponse(on: channel.eventLoop), "next response").get()
     }
 
     /// Bytes of body received so far when created with `countOnly`.
     var bodyBytesCounted: Int { collector.countedBytes }
 
-    /// Completes when the server closes the connection.
-    var closeFuture: EventLoopFuture<Void> { channel.closeFuture }
+    /// Completes when the server closes the connection (fails after 30 s).
+    var closeFuture: EventLoopFuture<Void> { bounded(channel.closeFuture, "the server to close") }
 
     func close() async {
         try? await channel.close()
@@ -208,12 +208,12 @@ final class RawClient: Sendable {
 
     /// Waits (an event, not a poll) until the bytes received so far contain `text`.
     func waitFor(_ text: String) async throws {
-        try await received.waitFor(text, on: channel.eventLoop).get()
+        try await bounded(received.waitFor(text, on: channel.eventLoop), "'\(text)'").get()
     }
 
     /// Everything the server sent until it closed the connection.
     func readUntilClosed() async throws -> String {
-        try await channel.closeFuture.get()
+        try await bounded(channel.closeFuture, "the server to close").get()
         return received.text
     }
 
