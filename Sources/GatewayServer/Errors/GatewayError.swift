@@ -33,6 +33,9 @@ struct GatewayError: Error, Equatable, CustomStringConvertible {
     static let requestTimeout = GatewayError(
         code: "request_timeout", status: .requestTimeout, source: .downstream,
         message: "The request body did not arrive in time.")
+    static let unsupportedTransferCoding = GatewayError(
+        code: "not_implemented", status: .notImplemented, source: .downstream,
+        message: "Only the chunked transfer coding is supported.")
     static let unsupportedExpectation = GatewayError(
         code: "expectation_failed", status: .expectationFailed, source: .downstream,
         message: "Only Expect: 100-continue is supported.")

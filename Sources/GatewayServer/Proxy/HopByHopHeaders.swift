@@ -29,6 +29,11 @@ enum HopByHopHeaders {
         result.reserveCapacity(headers.count)
         for (name, value) in headers {
             if isFixed(name, keepTransferEncoding: keepTransferEncoding) { continue }
+            // `Connection: host` must not strip the Host header the upstream routes on.
+            if headerNameEquals(name, lowercase: "host") {
+                result.add(name: name, value: value)
+                continue
+            }
             if connectionNamed.contains(where: {
                 $0.utf8.count == name.utf8.count && name.lowercased() == $0.lowercased()
             }) {

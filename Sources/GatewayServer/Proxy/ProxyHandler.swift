@@ -24,6 +24,8 @@ final class ProxyHandler: ChannelDuplexHandler {
         case proxying
         /// The gateway answered itself; the rest of the request body is discarded.
         case answeredLocally
+        /// The last response is being written and the connection closes after it; input is ignored.
+        case closing
         case closed
     }
 
@@ -46,6 +48,9 @@ final class ProxyHandler: ChannelDuplexHandler {
     }
     private var upstreamWritable = true
     private var requestsOnConnection = 0
+    /// Numbers exchanges on this connection (and retries within one), so a connection or failure
+    /// that arrives for an exchange that already ended is recognised as stale.
+    private var exchangeNumber: UInt64 = 0
     /// When the current wait (for a head, or the next body chunk) began; checked by the loop sweep.
     private var waitingSince = NIODeadline.now()
 
@@ -94,6 +99,9 @@ final class ProxyHandler: ChannelDuplexHandler {
         waitingSince = .now()
         loop.register(self)
         context.fireChannelActive()
+        if loop.isDraining {
+            context.close(promise: nil)
+        }
     }
 
     func channelInactive(context: ChannelHandlerContext) {
@@ -107,6 +115,9 @@ final class ProxyHandler: ChannelDuplexHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let part = unwrapInboundIn(data)
+        if phase == .closing || phase == .closed {
+            return
+        }
         if isPipelinedBehindCurrentExchange {
             pipelined.append(.part(part))
             return
@@ -179,7 +190,7 @@ final class ProxyHandler: ChannelDuplexHandler {
 
     private func receiveHead(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
         guard phase == .idle else {
-            context.close(promise: nil)
+            if phase != .closing { context.close(promise: nil) }
             return
         }
         beginExchange(head)
@@ -193,6 +204,8 @@ final class ProxyHandler: ChannelDuplexHandler {
         var host: String?
         var expectContinue = false
         var contentLength: Int?
+        var contentLengthValid = true
+        var isChunked = false
         for (name, value) in head.headers {
             switch name.utf8.count {
             case 4 where headerNameEquals(name, lowercase: "host"):
@@ -204,13 +217,30 @@ final class ProxyHandler: ChannelDuplexHandler {
                 }
                 expectContinue = true
             case 14 where headerNameEquals(name, lowercase: "content-length"):
-                contentLength = Int(value)
+                // Digits only: "5, 5" or "+5" would parse differently upstream (smuggling).
+                if let parsed = Int(value), parsed >= 0, value.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }),
+                    contentLength == nil || contentLength == parsed
+                {
+                    contentLength = parsed
+                } else {
+                    contentLengthValid = false
+                }
+            case 17 where headerNameEquals(name, lowercase: "transfer-encoding"):
+                // Only plain `chunked` is forwarded faithfully (re-chunked by the encoder); any other
+                // coding would reach the upstream relabelled, so it is refused (RFC 9112 6.1).
+                guard headerNameEquals(Substring(value).trimmingSpaces().description, lowercase: "chunked") else {
+                    return respondLocally(.unsupportedTransferCoding, context: context)
+                }
+                isChunked = true
             default:
                 break
             }
         }
         if hostCount > 1 || (hostCount == 0 && head.version.minor >= 1) {
             return respondLocally(.missingHost, context: context)
+        }
+        if !contentLengthValid || (isChunked && contentLength != nil) {
+            return respondLocally(.badRequest, context: context)
         }
         if let maxBody = listener.maxBody, let contentLength, contentLength > maxBody {
             return respondLocally(.payloadTooLarge, context: context)
@@ -238,10 +268,18 @@ final class ProxyHandler: ChannelDuplexHandler {
         self.pool = pool
         responseHeaderTimeout = TimeAmount(upstream.config.timeouts.responseHeader)
 
-        var headers = HopByHopHeaders.removing(
-            from: head.headers, keepTransferEncoding: head.headers.contains(name: "transfer-encoding"))
+        var headers = HopByHopHeaders.removing(from: head.headers)
         if expectContinue {
             headers.remove(name: "expect")
+        }
+        // The body's framing is the gateway's, set from what the decoder actually framed, never
+        // the client's header text: a `Connection: content-length` or an odd spelling of chunked
+        // must not let the body be read upstream as a second request.
+        headers.remove(name: "content-length")
+        if isChunked {
+            headers.add(name: "transfer-encoding", value: "chunked")
+        } else if let contentLength {
+            headers.add(name: "content-length", value: String(contentLength))
         }
         route.requestHeaders.apply(to: &headers)
         ForwardedHeaders.apply(
@@ -282,7 +320,7 @@ final class ProxyHandler: ChannelDuplexHandler {
             connection?.handler.write(.body(.byteBuffer(buffer)))
         case .waitingForConnection:
             bufferedBody.append(buffer)
-        case .idle, .answeredLocally, .closed:
+        case .idle, .answeredLocally, .closing, .closed:
             break
         }
     }
@@ -294,7 +332,7 @@ final class ProxyHandler: ChannelDuplexHandler {
             sendRequestEnd()
         case .answeredLocally:
             finishExchange(context: context)
-        case .idle, .waitingForConnection, .closed:
+        case .idle, .waitingForConnection, .closing, .closed:
             break
         }
     }
@@ -335,11 +373,12 @@ final class ProxyHandler: ChannelDuplexHandler {
         // closing right now; only recently used ones are safe enough (see README, "Connection reuse").
         let maxIdleAge: TimeAmount? = upstreamHead.method.isIdempotent ? nil : .seconds(2)
         phase = .waitingForConnection
+        exchangeNumber &+= 1
         if !retriedOnFreshConnection, let connection = pool.takeIdle(maxIdleAge: maxIdleAge, now: .now()) {
-            connectionReady(connection, reused: true)
+            connectionReady(connection, reused: true, exchange: exchangeNumber)
             return
         }
-        switch pool.connect(for: self) {
+        switch pool.connect(for: self, exchange: exchangeNumber) {
         case .connecting, .queued:
             break
         case .overloaded:
@@ -348,8 +387,8 @@ final class ProxyHandler: ChannelDuplexHandler {
     }
 
     /// Called by the pool, synchronously or when a connect completes.
-    func connectionReady(_ connection: UpstreamConnection, reused: Bool) {
-        guard phase == .waitingForConnection, let upstreamHead else {
+    func connectionReady(_ connection: UpstreamConnection, reused: Bool, exchange: UInt64) {
+        guard phase == .waitingForConnection, exchange == exchangeNumber, let upstreamHead else {
             // The exchange ended while we waited (client gone, timeout): the connection is still good.
             connection.pool.release(connection, reusable: true, now: .now())
             return
@@ -364,6 +403,9 @@ final class ProxyHandler: ChannelDuplexHandler {
         while let part = bufferedBody.popFirst() {
             connection.handler.write(.body(.byteBuffer(part)))
         }
+        // Writes can fail synchronously and run upstreamFailed re-entrantly: only go on if this
+        // connection still serves this exchange.
+        guard self.connection === connection, phase == .proxying else { return }
         if requestEndReceived || !requestHasBody {
             // A bodiless request is complete with its head: ending it now lets the connection be
             // reused even if the response beats the client's end-of-message to us.
@@ -374,8 +416,8 @@ final class ProxyHandler: ChannelDuplexHandler {
         resumeDownstreamReads()
     }
 
-    func connectionFailed(_ error: Error) {
-        guard phase == .waitingForConnection, let context else { return }
+    func connectionFailed(_ error: Error, exchange: UInt64) {
+        guard phase == .waitingForConnection, exchange == exchangeNumber, let context else { return }
         let gatewayError: GatewayError
         if case ChannelError.connectTimeout = error {
             gatewayError = .upstreamConnectTimeout
@@ -388,12 +430,14 @@ final class ProxyHandler: ChannelDuplexHandler {
     private func sendRequestEnd() {
         guard let connection, !requestEndSent else { return }
         requestEndSent = true
-        connection.handler.write(.end(nil))
-        connection.handler.flush()
+        // Deadlines first, the write last: a failing write re-enters upstreamFailed, which may
+        // already start the next exchange, and nothing here may touch that one's state.
         responseHeaderDeadline = .now() + responseHeaderTimeout
         if let context {
             ensureTimer(firingBy: min(requestDeadline, responseHeaderDeadline), context: context)
         }
+        connection.handler.write(.end(nil))
+        connection.handler.flush()
     }
 
     private func releaseConnection(reusable: Bool) {
@@ -470,11 +514,7 @@ final class ProxyHandler: ChannelDuplexHandler {
 
     func upstreamFailed(_ error: Error) {
         guard let context, phase == .proxying else { return }
-        let failedConnection = connection
-        connection = nil
-        if let failedConnection {
-            failedConnection.pool.release(failedConnection, reusable: false, now: .now())
-        }
+        releaseConnection(reusable: false)
         if responseHeadSent {
             // Part of the response is already with the client: closing is the only honest signal.
             closeNow()
@@ -493,30 +533,33 @@ final class ProxyHandler: ChannelDuplexHandler {
     // MARK: - Finishing
 
     private func writeEnd(_ trailers: HTTPHeaders?, context: ChannelHandlerContext) {
-        // State first: writing `.end` makes NIO's pipelining handler deliver the next buffered
-        // request synchronously, inside this write, and it must find this exchange finished.
-        let keepAlive = downstreamKeepAlive
-        if requestEndReceived {
-            finishExchange(context: context)
-        } else {
-            phase = .answeredLocally
-        }
         downstreamNeedsFlush = false
-        if keepAlive {
+        if downstreamKeepAlive && !loop.isDraining {
+            // `.end` goes out before anything pipelined behind this exchange is replayed, so the
+            // next response can never land inside this one.
             context.writeAndFlush(wrapOutboundOut(.end(trailers)), promise: nil)
-        } else {
-            // Close only after the last byte is written, never in the same tick as the write.
-            let promise = context.eventLoop.makePromise(of: Void.self)
-            context.writeAndFlush(wrapOutboundOut(.end(trailers)), promise: promise)
-            promise.futureResult.assumeIsolated().whenComplete { _ in
-                context.close(promise: nil)
+            if requestEndReceived {
+                finishExchange(context: context)
+            } else {
+                phase = .answeredLocally
             }
+            return
+        }
+        phase = .closing
+        waitingSince = .now()
+        pipelined.removeAll()
+        // Close only after the last byte is written, never in the same tick as the write.
+        let promise = context.eventLoop.makePromise(of: Void.self)
+        context.writeAndFlush(wrapOutboundOut(.end(trailers)), promise: promise)
+        promise.futureResult.assumeIsolated().whenComplete { _ in
+            context.close(promise: nil)
         }
     }
 
     private func finishExchange(context: ChannelHandlerContext) {
-        guard phase != .closed else { return }
+        guard phase != .closed, phase != .closing else { return }
         phase = .idle
+        upstreamWritable = true
         snapshot = nil
         route = nil
         pool = nil
@@ -619,7 +662,13 @@ final class ProxyHandler: ChannelDuplexHandler {
                     closeNow()
                 }
             }
-        case .answeredLocally, .closed:
+        case .answeredLocally, .closing:
+            // A client that never finishes its body, or never reads the final response, must not
+            // hold the connection (and its max_connections slot) forever.
+            if now - waitingSince > listener.bodyReadTimeout {
+                closeNow()
+            }
+        case .closed:
             break
         }
     }

@@ -19,7 +19,9 @@ final class EndpointPool {
     private(set) var openConnections = 0
     /// Leased to an exchange; the load that least-request compares.
     private(set) var activeRequests = 0
-    private var waiters = CircularBuffer<ProxyHandler>()
+    /// Exchanges waiting for a connection, with the exchange number each waits for: a handler
+    /// whose exchange ended meanwhile ignores a connection meant for the old one.
+    private var waiters = CircularBuffer<(handler: ProxyHandler, exchange: UInt64)>()
 
     init(
         address: SocketAddress?, label: String, eventLoop: EventLoop, maxConnections: Int, idleTimeout: TimeAmount,
@@ -72,19 +74,25 @@ final class EndpointPool {
     }
 
     /// Opens a new connection for `waiter`, or queues it when the endpoint is at its cap.
-    func connect(for waiter: ProxyHandler) -> ConnectOutcome {
+    func connect(for waiter: ProxyHandler, exchange: UInt64) -> ConnectOutcome {
         if openConnections < maxConnections {
             openConnections += 1
-            startConnect(for: waiter)
+            startConnect(for: waiter, exchange: exchange)
             return .connecting
         }
         guard waiters.count < maxWaiters else { return .overloaded }
-        waiters.append(waiter)
+        waiters.append((waiter, exchange))
+        if let oldest = idle.first {
+            // At the cap, but only because of idle connections this request may not use (too old
+            // for a non-idempotent one): trade the oldest for a fresh one. Its close promotes the
+            // waiter through connectionClosed, whether the close is synchronous or not.
+            oldest.close()
+        }
         return .queued
     }
 
     func cancelWait(_ waiter: ProxyHandler) {
-        if let index = waiters.firstIndex(where: { $0 === waiter }) {
+        if let index = waiters.firstIndex(where: { $0.handler === waiter }) {
             waiters.remove(at: index)
         }
     }
@@ -100,10 +108,13 @@ final class EndpointPool {
         }
         if let waiter = waiters.popFirst() {
             activeRequests += 1
-            waiter.connectionReady(connection, reused: true)
+            waiter.handler.connectionReady(connection, reused: true, exchange: waiter.exchange)
             return
         }
         connection.idleSince = now
+        // Parked connections must keep reading: that is how a close or stray bytes from the
+        // upstream are noticed before the connection is handed out again.
+        connection.handler.setReadsAllowed(true)
         idle.append(connection)
     }
 
@@ -115,7 +126,7 @@ final class EndpointPool {
         // A slot freed: a queued exchange can now open its own connection.
         if let waiter = waiters.popFirst() {
             openConnections += 1
-            startConnect(for: waiter)
+            startConnect(for: waiter.handler, exchange: waiter.exchange)
         }
     }
 
@@ -134,12 +145,12 @@ final class EndpointPool {
         }
     }
 
-    private func startConnect(for waiter: ProxyHandler) {
+    private func startConnect(for waiter: ProxyHandler, exchange: UInt64) {
         let pool = self
         guard let address else {
             eventLoop.assumeIsolated().execute {
                 pool.openConnections -= 1
-                waiter.connectionFailed(UpstreamConnectionError.unresolved)
+                waiter.connectionFailed(UpstreamConnectionError.unresolved, exchange: exchange)
             }
             return
         }
@@ -149,16 +160,16 @@ final class EndpointPool {
                 guard let handler = try? channel.pipeline.syncOperations.handler(type: UpstreamHandler.self) else {
                     pool.openConnections -= 1
                     channel.close(promise: nil)
-                    waiter.connectionFailed(UpstreamConnectionError.closed)
+                    waiter.connectionFailed(UpstreamConnectionError.closed, exchange: exchange)
                     return
                 }
                 let connection = UpstreamConnection(channel: channel, handler: handler, pool: pool)
                 handler.connection = connection
                 pool.activeRequests += 1
-                waiter.connectionReady(connection, reused: false)
+                waiter.connectionReady(connection, reused: false, exchange: exchange)
             case .failure(let error):
                 pool.openConnections -= 1
-                waiter.connectionFailed(error)
+                waiter.connectionFailed(error, exchange: exchange)
             }
         }
     }
