@@ -12,8 +12,10 @@ import NIOHTTP1
 /// All state lives on the channel's event loop, as do the upstream connection and its pool.
 final class ProxyHandler: ChannelDuplexHandler {
     typealias InboundIn = HTTPServerRequestPart
-    typealias OutboundIn = HTTPServerResponsePart
-    typealias OutboundOut = HTTPServerResponsePart
+    /// Responses go to the client as bytes: proxied heads are the upstream's own bytes, edited
+    /// (`DownstreamHeadWriter`), and bodies are forwarded as they arrived.
+    typealias OutboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
 
     private enum Phase {
         /// Between requests.
@@ -65,6 +67,7 @@ final class ProxyHandler: ChannelDuplexHandler {
     private var downstreamVersion = HTTPVersion.http1_1
     private var downstreamKeepAlive = true
     private var requestHasBody = false
+    private var requestIsHead = false
     private var requestEndReceived = false
     private var requestEndSent = false
     private var responseHeadSent = false
@@ -290,8 +293,7 @@ final class ProxyHandler: ChannelDuplexHandler {
 
         if expectContinue {
             // We take the body ourselves (as nginx does) so the upstream never sees the expectation.
-            context.writeAndFlush(
-                wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: .continue))), promise: nil)
+            context.writeAndFlush(wrapOutboundOut(ByteBuffer(staticString: "HTTP/1.1 100 Continue\r\n\r\n")), promise: nil)
         }
         let now = NIODeadline.now()
         requestDeadline = now + TimeAmount(route.requestTimeout)
@@ -347,6 +349,7 @@ final class ProxyHandler: ChannelDuplexHandler {
         responseHeadSent = false
         upstreamKeepAlive = true
         requestBodyBytes = 0
+        requestIsHead = head.method == .HEAD
         requestHasBody =
             head.headers.contains(name: "transfer-encoding")
             || head.headers.first(name: "content-length").map { $0 != "0" } ?? false
@@ -397,6 +400,7 @@ final class ProxyHandler: ChannelDuplexHandler {
         connectionWasReused = reused
         phase = .proxying
         connection.handler.exchange = self
+        connection.handler.beginResponse(requestWasHead: requestIsHead, dechunk: downstreamVersion.minor == 0)
         connection.handler.setReadsAllowed(context?.channel.isWritable ?? true)
         upstreamWritable = connection.channel.isWritable
         connection.handler.write(.head(upstreamHead))
@@ -449,44 +453,34 @@ final class ProxyHandler: ChannelDuplexHandler {
 
     // MARK: - Response from the upstream
 
-    func upstreamRead(_ part: HTTPClientResponsePart) {
+    func upstreamResponseHead(_ head: UpstreamResponseHead, framing: UpstreamResponseHead.BodyFraming) {
         guard let context, phase == .proxying else { return }
-        switch part {
-        case .head(let head):
-            receiveResponseHead(head, context: context)
-        case .body(let buffer):
-            context.write(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
-            downstreamNeedsFlush = true
-        case .end(let trailers):
-            receiveResponseEnd(trailers, context: context)
-        }
-    }
-
-    private func receiveResponseHead(_ head: HTTPResponseHead, context: ChannelHandlerContext) {
         responseHeadSent = true
         responseHeaderDeadline = .distantFuture
-        upstreamKeepAlive = head.isKeepAlive
-        var headers = HopByHopHeaders.removing(from: head.headers)
-        route?.responseHeaders.apply(to: &headers)
-        if !headers.contains(name: "x-request-id") {
-            headers.add(name: "x-request-id", value: requestID)
-        }
-        if downstreamVersion.minor == 0 && downstreamKeepAlive && !headers.contains(name: "content-length") {
-            // An HTTP/1.0 client cannot read a chunked body: the end of the body is the close.
+        upstreamKeepAlive = head.keepAlive && framing != .untilClose
+        let forwardChunked = framing == .chunked && downstreamVersion.minor >= 1
+        if framing == .untilClose || (framing == .chunked && !forwardChunked) {
+            // The body's end is only marked by closing: so it must be for the client too.
             downstreamKeepAlive = false
         }
-        if !downstreamKeepAlive {
-            headers.add(name: "connection", value: "close")
-        } else if downstreamVersion.minor == 0 {
-            headers.add(name: "connection", value: "keep-alive")
-        }
+        let options = DownstreamHeadWriter.Options(
+            requestID: requestID, operations: route?.responseHeaders ?? HeaderOperations(),
+            keepTransferEncoding: forwardChunked, keepAlive: downstreamKeepAlive && !loop.isDraining,
+            clientVersionMinor: downstreamVersion.minor)
         context.write(
-            wrapOutboundOut(.head(HTTPResponseHead(version: downstreamVersion, status: head.status, headers: headers))),
+            wrapOutboundOut(DownstreamHeadWriter.proxiedHead(head, options: options, allocator: context.channel.allocator)),
             promise: nil)
         downstreamNeedsFlush = true
     }
 
-    private func receiveResponseEnd(_ trailers: HTTPHeaders?, context: ChannelHandlerContext) {
+    func upstreamResponseBody(_ buffer: ByteBuffer) {
+        guard let context, phase == .proxying else { return }
+        context.write(wrapOutboundOut(buffer), promise: nil)
+        downstreamNeedsFlush = true
+    }
+
+    func upstreamResponseEnd() {
+        guard let context, phase == .proxying else { return }
         // Reusable only if both messages were framed completely on this connection.
         releaseConnection(reusable: upstreamKeepAlive && requestEndSent)
         if !requestEndReceived && requestHasBody {
@@ -495,7 +489,7 @@ final class ProxyHandler: ChannelDuplexHandler {
             downstreamKeepAlive = false
         }
         cancelTimer()
-        writeEnd(trailers, context: context)
+        writeEnd(context: context)
     }
 
     func upstreamReadComplete() {
@@ -532,12 +526,14 @@ final class ProxyHandler: ChannelDuplexHandler {
 
     // MARK: - Finishing
 
-    private func writeEnd(_ trailers: HTTPHeaders?, context: ChannelHandlerContext) {
+    /// Flushes the end of the response (its bytes are already written) and moves on: to the next
+    /// request, or to closing the connection once the last byte is out.
+    private func writeEnd(context: ChannelHandlerContext) {
         downstreamNeedsFlush = false
         if downstreamKeepAlive && !loop.isDraining {
-            // `.end` goes out before anything pipelined behind this exchange is replayed, so the
-            // next response can never land inside this one.
-            context.writeAndFlush(wrapOutboundOut(.end(trailers)), promise: nil)
+            // Flushed before anything pipelined behind this exchange is replayed, so the next
+            // response can never land inside this one.
+            context.flush()
             if requestEndReceived {
                 finishExchange(context: context)
             } else {
@@ -550,7 +546,7 @@ final class ProxyHandler: ChannelDuplexHandler {
         pipelined.removeAll()
         // Close only after the last byte is written, never in the same tick as the write.
         let promise = context.eventLoop.makePromise(of: Void.self)
-        context.writeAndFlush(wrapOutboundOut(.end(trailers)), promise: promise)
+        context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(capacity: 0)), promise: promise)
         promise.futureResult.assumeIsolated().whenComplete { _ in
             context.close(promise: nil)
         }
@@ -605,12 +601,15 @@ final class ProxyHandler: ChannelDuplexHandler {
         phase = .answeredLocally
         responseHeadSent = true
         let body = ErrorResponse.body(for: error, requestID: requestID, allocator: context.channel.allocator)
-        let head = ErrorResponse.head(
-            for: error, version: downstreamVersion, requestID: requestID, date: loop.dateCache.value,
-            bodyLength: body.readableBytes, keepAlive: downstreamKeepAlive)
-        context.write(wrapOutboundOut(.head(head)), promise: nil)
-        context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
-        writeEnd(nil, context: context)
+        let head = DownstreamHeadWriter.localHead(
+            status: error.status, contentType: "application/json", contentLength: body.readableBytes,
+            date: loop.dateCache.value, requestID: requestID, keepAlive: downstreamKeepAlive && !loop.isDraining,
+            allocator: context.channel.allocator)
+        context.write(wrapOutboundOut(head), promise: nil)
+        if !requestIsHead {
+            context.write(wrapOutboundOut(body), promise: nil)
+        }
+        writeEnd(context: context)
         resumeDownstreamReads()
     }
 

@@ -167,13 +167,13 @@ public final class GatewayServer: Service, Sendable {
                         return
                     }
                     channel.closeFuture.whenComplete { _ in limiter.release() }
-                    // Pipelining is ordered by ProxyHandler itself. Outbound header validation is
-                    // off: upstream headers were validated by the decoder on their way in, and the
-                    // gateway's own additions are validated when the config is loaded.
-                    try sync.configureHTTPServerPipeline(
-                        withPipeliningAssistance: false, withErrorHandling: false,
-                        withOutboundHeaderValidation: false, withEncoderConfiguration: .init(),
-                        withDecoderLimitConfiguration: limits)
+                    // Only NIO's request decoder: pipelining is ordered by ProxyHandler itself and
+                    // responses are written as bytes (DownstreamHeadWriter), not re-encoded.
+                    try sync.addHandler(
+                        ByteToMessageHandler(
+                            HTTPRequestDecoder(
+                                leftOverBytesStrategy: .dropBytes, informationalResponseStrategy: .drop,
+                                limitConfiguration: limits)))
                     try sync.addHandler(ProxyHandler(loop: loop.value, listener: runtime))
                 }
             }

@@ -39,7 +39,9 @@ final class EndpointPool {
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let sync = channel.pipeline.syncOperations
-                    try sync.addHTTPClientHandlers(leftOverBytesStrategy: .dropBytes)
+                    // Requests are encoded by NIO; responses are parsed by UpstreamHandler itself so
+                    // their bytes can be forwarded without being decoded and re-encoded.
+                    try sync.addHandler(HTTPRequestEncoder())
                     try sync.addHandler(UpstreamHandler())
                 }
             }

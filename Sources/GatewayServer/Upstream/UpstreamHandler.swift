@@ -1,13 +1,22 @@
 import NIOCore
 import NIOHTTP1
 
-/// The last handler of an upstream connection's pipeline. It hands response parts to the exchange
-/// that currently leases the connection and holds reads while the downstream cannot take more
-/// (backpressure from the client all the way to the upstream socket).
+/// The last handler of an upstream connection's pipeline. Requests go out through NIO's encoder;
+/// responses come in as raw bytes, parsed here just enough to find the head and the end of the
+/// body (`UpstreamResponseParser`, `ChunkedBodyScanner`), so the proxy can forward them as they
+/// came. It also holds reads while the downstream cannot take more (backpressure end to end).
 final class UpstreamHandler: ChannelDuplexHandler {
-    typealias InboundIn = HTTPClientResponsePart
+    typealias InboundIn = ByteBuffer
     typealias OutboundIn = HTTPClientRequestPart
     typealias OutboundOut = HTTPClientRequestPart
+
+    private enum ResponseState {
+        case head(pending: ByteBuffer?, searchFrom: Int)
+        case length(remaining: Int)
+        case chunked(ChunkedBodyScanner)
+        case untilClose
+        case done
+    }
 
     /// The downstream exchange using this connection; nil while the connection is idle in its pool.
     var exchange: ProxyHandler?
@@ -15,6 +24,11 @@ final class UpstreamHandler: ChannelDuplexHandler {
     private(set) var context: ChannelHandlerContext?
     private var readsAllowed = true
     private var readPending = false
+    private var needsFlush = false
+    private var state = ResponseState.done
+    private var requestWasHead = false
+    /// Forward only chunk data (for an HTTP/1.0 client) instead of the chunked bytes as they came.
+    private var dechunk = false
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
@@ -24,15 +38,123 @@ final class UpstreamHandler: ChannelDuplexHandler {
         self.context = nil
     }
 
+    /// Called when an exchange starts using the connection, before its request is written.
+    func beginResponse(requestWasHead: Bool, dechunk: Bool) {
+        self.requestWasHead = requestWasHead
+        self.dechunk = dechunk
+        state = .head(pending: nil, searchFrom: 0)
+    }
+
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let part = unwrapInboundIn(data)
-        guard let exchange else {
-            // Bytes on an idle connection mean the upstream is confused or closing: never reuse it.
+        let buffer = unwrapInboundIn(data)
+        guard let exchange, !isDone else {
+            // Bytes on an idle connection (or after a complete response) mean the upstream is
+            // confused or closing: never reuse it.
             connection?.markUnusable()
             context.close(promise: nil)
             return
         }
-        exchange.upstreamRead(part)
+        do {
+            try process(buffer, exchange: exchange)
+        } catch {
+            fail(error, context: context)
+        }
+    }
+
+    private var isDone: Bool {
+        if case .done = state { return true }
+        return false
+    }
+
+    private func process(_ input: ByteBuffer, exchange: ProxyHandler) throws {
+        var buffer = input
+        while buffer.readableBytes > 0 {
+            switch state {
+            case .head(let pending, let searchFrom):
+                var accumulated: ByteBuffer
+                if var pending {
+                    pending.writeBuffer(&buffer)
+                    accumulated = pending
+                } else {
+                    accumulated = buffer
+                    buffer.moveReaderIndex(to: buffer.writerIndex)
+                }
+                guard let end = UpstreamResponseParser.headEnd(in: accumulated, from: searchFrom) else {
+                    if accumulated.readableBytes > UpstreamResponseParser.maxHeadBytes {
+                        throw UpstreamResponseError.headTooLarge
+                    }
+                    state = .head(pending: accumulated, searchFrom: max(0, accumulated.readableBytes - 3))
+                    return
+                }
+                guard let block = accumulated.readSlice(length: end) else { throw UpstreamResponseError.malformedHeader }
+                buffer = accumulated
+                let head = try UpstreamResponseParser.parse(block)
+                if head.status < 200 {
+                    // Interim responses (100, 103) are not forwarded: the gateway answers
+                    // Expect itself and the client gets the final response only.
+                    state = .head(pending: nil, searchFrom: 0)
+                    continue
+                }
+                let framing = head.framing(requestWasHead: requestWasHead)
+                switch framing {
+                case .none: state = .done
+                case .length(let length): state = .length(remaining: length)
+                case .chunked: state = .chunked(ChunkedBodyScanner())
+                case .untilClose: state = .untilClose
+                }
+                exchange.upstreamResponseHead(head, framing: framing)
+                if isDone {
+                    finish(leftover: buffer.readableBytes, exchange: exchange)
+                    return
+                }
+            case .length(let remaining):
+                let take = min(remaining, buffer.readableBytes)
+                guard let slice = buffer.readSlice(length: take) else { return }
+                state = remaining == take ? .done : .length(remaining: remaining - take)
+                exchange.upstreamResponseBody(slice)
+                if isDone {
+                    finish(leftover: buffer.readableBytes, exchange: exchange)
+                    return
+                }
+            case .chunked(var scanner):
+                let dechunk = self.dechunk
+                let consumed = try scanner.scan(buffer) { data in
+                    if dechunk { exchange.upstreamResponseBody(data) }
+                }
+                if !dechunk, let slice = buffer.readSlice(length: consumed) {
+                    exchange.upstreamResponseBody(slice)
+                } else {
+                    buffer.moveReaderIndex(forwardBy: consumed)
+                }
+                state = scanner.isDone ? .done : .chunked(scanner)
+                if isDone {
+                    finish(leftover: buffer.readableBytes, exchange: exchange)
+                    return
+                }
+            case .untilClose:
+                exchange.upstreamResponseBody(buffer)
+                return
+            case .done:
+                return
+            }
+        }
+    }
+
+    private func finish(leftover: Int, exchange: ProxyHandler) {
+        if leftover > 0 {
+            // More bytes than the response framed: the next exchange must not read them.
+            connection?.markUnusable()
+        }
+        exchange.upstreamResponseEnd()
+    }
+
+    private func fail(_ error: Error, context: ChannelHandlerContext) {
+        connection?.markUnusable()
+        let exchange = self.exchange
+        self.exchange = nil
+        state = .done
+        exchange?.upstreamFailed(error)
+        context.close(promise: nil)
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
@@ -41,17 +163,19 @@ final class UpstreamHandler: ChannelDuplexHandler {
 
     func channelInactive(context: ChannelHandlerContext) {
         connection?.closed()
+        if case .untilClose = state, let exchange {
+            // A close-delimited body ends here, cleanly.
+            state = .done
+            exchange.upstreamResponseEnd()
+            return
+        }
         let exchange = self.exchange
         self.exchange = nil
         exchange?.upstreamFailed(UpstreamConnectionError.closed)
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
-        connection?.markUnusable()
-        let exchange = self.exchange
-        self.exchange = nil
-        exchange?.upstreamFailed(error)
-        context.close(promise: nil)
+        fail(error, context: context)
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
@@ -73,8 +197,6 @@ final class UpstreamHandler: ChannelDuplexHandler {
             context.read()
         }
     }
-
-    private var needsFlush = false
 
     func write(_ part: HTTPClientRequestPart) {
         context?.write(wrapOutboundOut(part), promise: nil)

@@ -1,0 +1,121 @@
+import NIOCore
+
+/// Follows a chunked body (RFC 9112 7.1) byte by byte through its framing so the proxy knows
+/// exactly where the message ends, while the bytes themselves are forwarded as they came (an
+/// HTTP/1.1 client reads the same chunks) or, for HTTP/1.0 clients, as their data only.
+struct ChunkedBodyScanner {
+    private enum State {
+        case size(value: Int, digits: Int)
+        case extensionPart
+        case sizeLF(size: Int)
+        case data(remaining: Int)
+        case dataCR
+        case dataLF
+        case trailerLineStart
+        case trailerLine(length: Int)
+        case trailerLF(emptyLine: Bool)
+        case done
+    }
+
+    private var state = State.size(value: 0, digits: 0)
+    private var trailerBytes = 0
+    private static let maxTrailerBytes = 64 * 1024
+    private static let maxSizeDigits = 15
+
+    var isDone: Bool {
+        if case .done = state { return true }
+        return false
+    }
+
+    /// Scans `buffer`'s readable bytes. Returns how many belong to this body (the rest belongs to
+    /// whatever follows it); `data` receives the chunk data slices in order.
+    mutating func scan(_ buffer: ByteBuffer, data: (ByteBuffer) -> Void) throws(UpstreamResponseError) -> Int {
+        let count = buffer.readableBytes
+        var index = 0
+        while index < count {
+            switch state {
+            case .done:
+                return index
+            case .data(let remaining):
+                let take = min(remaining, count - index)
+                if let slice = buffer.getSlice(at: buffer.readerIndex + index, length: take) {
+                    data(slice)
+                }
+                index += take
+                state = remaining == take ? .dataCR : .data(remaining: remaining - take)
+                continue
+            default:
+                break
+            }
+            guard let byte = buffer.getInteger(at: buffer.readerIndex + index, as: UInt8.self) else { break }
+            index += 1
+            try advance(byte)
+        }
+        return index
+    }
+
+    private mutating func advance(_ byte: UInt8) throws(UpstreamResponseError) {
+        switch state {
+        case .size(let value, let digits):
+            if let digit = Self.hexValue(byte) {
+                guard digits < Self.maxSizeDigits else { throw .malformedChunk }
+                state = .size(value: value << 4 | digit, digits: digits + 1)
+            } else if digits > 0 && (byte == 59 || byte == 32 || byte == 9) {
+                state = .extensionPart
+                pendingSize = value
+            } else if digits > 0 && byte == 13 {
+                state = .sizeLF(size: value)
+            } else {
+                throw .malformedChunk
+            }
+        case .extensionPart:
+            if byte == 13 {
+                state = .sizeLF(size: pendingSize)
+            } else if byte == 10 || byte == 0 {
+                throw .malformedChunk
+            }
+        case .sizeLF(let size):
+            guard byte == 10 else { throw .malformedChunk }
+            state = size == 0 ? .trailerLineStart : .data(remaining: size)
+        case .dataCR:
+            guard byte == 13 else { throw .malformedChunk }
+            state = .dataLF
+        case .dataLF:
+            guard byte == 10 else { throw .malformedChunk }
+            state = .size(value: 0, digits: 0)
+        case .trailerLineStart:
+            state = byte == 13 ? .trailerLF(emptyLine: true) : .trailerLine(length: 1)
+            try countTrailer()
+        case .trailerLine(let length):
+            if byte == 13 {
+                state = .trailerLF(emptyLine: false)
+            } else if byte == 10 {
+                throw .malformedChunk
+            } else {
+                state = .trailerLine(length: length + 1)
+            }
+            try countTrailer()
+        case .trailerLF(let emptyLine):
+            guard byte == 10 else { throw .malformedChunk }
+            state = emptyLine ? .done : .trailerLineStart
+        case .data, .done:
+            break
+        }
+    }
+
+    private var pendingSize = 0
+
+    private mutating func countTrailer() throws(UpstreamResponseError) {
+        trailerBytes += 1
+        if trailerBytes > Self.maxTrailerBytes { throw .malformedChunk }
+    }
+
+    private static func hexValue(_ byte: UInt8) -> Int? {
+        switch byte {
+        case 48...57: return Int(byte - 48)
+        case 65...70: return Int(byte - 55)
+        case 97...102: return Int(byte - 87)
+        default: return nil
+        }
+    }
+}

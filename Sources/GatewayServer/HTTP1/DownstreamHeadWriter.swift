@@ -1,0 +1,127 @@
+import GatewayConfig
+import NIOCore
+import NIOHTTP1
+
+/// Writes response heads for the client as bytes. A proxied head is the upstream's, copied line by
+/// line, minus hop-by-hop fields and fields the route removes or sets, plus the gateway's own.
+enum DownstreamHeadWriter {
+    struct Options {
+        var requestID: String
+        var operations: HeaderOperations
+        /// Forward `Transfer-Encoding: chunked` (the body bytes go out as they came).
+        var keepTransferEncoding: Bool
+        var keepAlive: Bool
+        var clientVersionMinor: Int
+    }
+
+    static func proxiedHead(
+        _ head: UpstreamResponseHead, options: Options, allocator: ByteBufferAllocator
+    ) -> ByteBuffer {
+        var output = allocator.buffer(capacity: head.block.readableBytes + 128)
+        output.writeStaticString("HTTP/1.1 ")
+        // From the status code (offset 9, after "HTTP/1.x ") to the end of the reason phrase.
+        writeRange(of: head.block, from: 9, to: head.statusLineEnd, into: &output)
+        output.writeStaticString("\r\n")
+
+        let connectionNamed = connectionNamedFields(head)
+        var sawRequestID = false
+        for field in head.fields {
+            if isHopByHop(field, head: head, keepTransferEncoding: options.keepTransferEncoding) { continue }
+            if !connectionNamed.isEmpty, connectionNamed.contains(where: { head.nameEquals(field, lowercase: $0) }) {
+                continue
+            }
+            if !options.operations.isEmpty, isReplacedByRoute(field, head: head, operations: options.operations) {
+                continue
+            }
+            if head.nameEquals(field, lowercase: "x-request-id") { sawRequestID = true }
+            writeRange(of: head.block, from: field.lineStart, to: field.lineEnd, into: &output)
+        }
+        for field in options.operations.set {
+            writeField(field.name, field.value, into: &output)
+        }
+        for field in options.operations.add {
+            writeField(field.name, field.value, into: &output)
+        }
+        if !sawRequestID {
+            writeField("x-request-id", options.requestID, into: &output)
+        }
+        if !options.keepAlive {
+            output.writeStaticString("connection: close\r\n")
+        } else if options.clientVersionMinor == 0 {
+            output.writeStaticString("connection: keep-alive\r\n")
+        }
+        output.writeStaticString("\r\n")
+        return output
+    }
+
+    /// The head of a response the gateway makes itself (errors, refusals).
+    static func localHead(
+        status: HTTPResponseStatus, contentType: StaticString, contentLength: Int, date: String, requestID: String,
+        keepAlive: Bool, allocator: ByteBufferAllocator
+    ) -> ByteBuffer {
+        var output = allocator.buffer(capacity: 192)
+        output.writeStaticString("HTTP/1.1 ")
+        output.writeString(String(status.code))
+        output.writeStaticString(" ")
+        output.writeString(status.reasonPhrase)
+        output.writeStaticString("\r\ncontent-type: ")
+        output.writeStaticString(contentType)
+        output.writeStaticString("\r\ncontent-length: ")
+        output.writeString(String(contentLength))
+        output.writeStaticString("\r\ndate: ")
+        output.writeString(date)
+        output.writeStaticString("\r\nx-request-id: ")
+        output.writeString(requestID)
+        output.writeStaticString(keepAlive ? "\r\n\r\n" : "\r\nconnection: close\r\n\r\n")
+        return output
+    }
+
+    private static func isHopByHop(_ field: UpstreamResponseHead.Field, head: UpstreamResponseHead, keepTransferEncoding: Bool)
+        -> Bool
+    {
+        switch field.nameLength {
+        case 2: return head.nameEquals(field, lowercase: "te")
+        case 7: return head.nameEquals(field, lowercase: "trailer") || head.nameEquals(field, lowercase: "upgrade")
+        case 10: return head.nameEquals(field, lowercase: "connection") || head.nameEquals(field, lowercase: "keep-alive")
+        case 16: return head.nameEquals(field, lowercase: "proxy-connection")
+        case 17: return !keepTransferEncoding && head.nameEquals(field, lowercase: "transfer-encoding")
+        default: return false
+        }
+    }
+
+    private static func isReplacedByRoute(
+        _ field: UpstreamResponseHead.Field, head: UpstreamResponseHead, operations: HeaderOperations
+    ) -> Bool {
+        for name in operations.remove where head.nameEquals(field, lowercase: name) { return true }
+        for set in operations.set where head.nameEqualsIgnoringCase(field, set.name) { return true }
+        return false
+    }
+
+    /// Fields named by `Connection` (other than the keep-alive/close options), lowercased. Empty,
+    /// and allocation-free, for the usual `Connection: keep-alive`.
+    private static func connectionNamedFields(_ head: UpstreamResponseHead) -> [String] {
+        var names: [String] = []
+        for field in head.fields where field.nameLength == 10 && head.nameEquals(field, lowercase: "connection") {
+            for token in head.value(of: field).split(separator: ",") {
+                let name = token.trimmingSpaces().lowercased()
+                if !name.isEmpty && name != "keep-alive" && name != "close" && name != "host" {
+                    names.append(name)
+                }
+            }
+        }
+        return names
+    }
+
+    private static func writeRange(of block: ByteBuffer, from start: Int, to end: Int, into output: inout ByteBuffer) {
+        guard end > start, let slice = block.getSlice(at: block.readerIndex + start, length: end - start) else { return }
+        var copy = slice
+        output.writeBuffer(&copy)
+    }
+
+    private static func writeField(_ name: String, _ value: String, into output: inout ByteBuffer) {
+        output.writeString(name)
+        output.writeStaticString(": ")
+        output.writeString(value)
+        output.writeStaticString("\r\n")
+    }
+}

@@ -1,0 +1,102 @@
+import NIOCore
+
+/// An upstream response head as bytes plus the offsets of its parts. The proxy forwards most of
+/// it verbatim, so nothing is turned into `String`s: that copying (and NIO's re-encoding) was the
+/// largest cost per proxied response.
+struct UpstreamResponseHead {
+    struct Field {
+        /// Offsets into `block`; `lineStart..<lineEnd` includes the CRLF.
+        var lineStart: Int
+        var lineEnd: Int
+        var nameStart: Int
+        var nameLength: Int
+        var valueStart: Int
+        var valueLength: Int
+    }
+
+    enum BodyFraming: Equatable {
+        case none
+        case length(Int)
+        case chunked
+        /// The body ends when the upstream closes the connection.
+        case untilClose
+    }
+
+    /// The whole head including the final empty line.
+    let block: ByteBuffer
+    let status: Int
+    let versionMinor: Int
+    /// Offset of the reason phrase's first byte (after `HTTP/1.x NNN `) and of the status line's CR.
+    let statusTextStart: Int
+    let statusLineEnd: Int
+    let fields: [Field]
+    let contentLength: Int?
+    let isChunked: Bool
+    /// The upstream allows another request on this connection.
+    let keepAlive: Bool
+
+    func framing(requestWasHead: Bool) -> BodyFraming {
+        if requestWasHead || status == 204 || status == 304 || (100..<200).contains(status) { return .none }
+        if isChunked { return .chunked }
+        if let contentLength { return contentLength == 0 ? .none : .length(contentLength) }
+        return .untilClose
+    }
+
+    func nameEquals(_ field: Field, lowercase expected: StaticString) -> Bool {
+        guard field.nameLength == expected.utf8CodeUnitCount else { return false }
+        return block.withUnsafeReadableBytes { bytes in
+            expected.withUTF8Buffer { expectedBytes in
+                for index in 0..<field.nameLength {
+                    let byte = bytes[field.nameStart + index]
+                    let folded = (byte >= 65 && byte <= 90) ? byte | 0x20 : byte
+                    if folded != expectedBytes[index] { return false }
+                }
+                return true
+            }
+        }
+    }
+
+    /// Case-insensitive comparison with a lowercase configured name.
+    func nameEquals(_ field: Field, lowercase expected: String) -> Bool {
+        guard field.nameLength == expected.utf8.count else { return false }
+        return block.withUnsafeReadableBytes { bytes in
+            var index = field.nameStart
+            for expectedByte in expected.utf8 {
+                let byte = bytes[index]
+                let folded = (byte >= 65 && byte <= 90) ? byte | 0x20 : byte
+                if folded != expectedByte { return false }
+                index += 1
+            }
+            return true
+        }
+    }
+
+    /// Case-insensitive on both sides, for names as the user wrote them in the config.
+    func nameEqualsIgnoringCase(_ field: Field, _ name: String) -> Bool {
+        guard field.nameLength == name.utf8.count else { return false }
+        return block.withUnsafeReadableBytes { bytes in
+            var index = field.nameStart
+            for other in name.utf8 {
+                let byte = bytes[index]
+                let folded = (byte >= 65 && byte <= 90) ? byte | 0x20 : byte
+                let otherFolded = (other >= 65 && other <= 90) ? other | 0x20 : other
+                if folded != otherFolded { return false }
+                index += 1
+            }
+            return true
+        }
+    }
+
+    func value(of field: Field) -> String {
+        block.getString(at: block.readerIndex + field.valueStart, length: field.valueLength) ?? ""
+    }
+}
+
+enum UpstreamResponseError: Error, Equatable {
+    case malformedStatusLine
+    case malformedHeader
+    case headTooLarge
+    case conflictingFraming
+    case malformedChunk
+    case unsupportedUpgrade
+}
