@@ -80,6 +80,16 @@ final class ProxyStreamingTests: XCTestCase {
         await client.channel.close(promise: nil)
     }
 
+    func testChunkedResponseIsDechunkedForHTTP10Client() async throws {
+        let raw = try await RawClient.connect(port: gateway.port, group: clientGroup)
+        try await raw.send("GET /chunked HTTP/1.0\r\nHost: a\r\n\r\n")
+        let text = try await raw.readUntilClosed()
+        XCTAssertTrue(text.hasPrefix("HTTP/1.1 200 OK\r\n"), text)
+        XCTAssertTrue(text.hasSuffix("\r\n\r\none,two,three"), text)
+        XCTAssertFalse(text.lowercased().contains("transfer-encoding"), text)
+        XCTAssertTrue(text.contains("connection: close\r\n"), text)
+    }
+
     func testChunkedResponseIsReframedForClient() async throws {
         let client = try await TestClient.connect(port: gateway.port, group: clientGroup)
         let response = try await client.request(.GET, "/chunked")

@@ -1,25 +1,8 @@
 import NIOCore
-import NIOHTTP1
 
-/// Renders a `GatewayError` as the JSON body users rely on:
+/// Renders a `GatewayError` as the JSON body users rely on (the head is DownstreamHeadWriter's):
 /// `{"error": "...", "message": "...", "request_id": "..."}`.
 enum ErrorResponse {
-    static func head(
-        for error: GatewayError, version: HTTPVersion, requestID: String, date: String, bodyLength: Int,
-        keepAlive: Bool
-    ) -> HTTPResponseHead {
-        var headers = HTTPHeaders()
-        headers.reserveCapacity(6)
-        headers.add(name: "content-type", value: "application/json")
-        headers.add(name: "content-length", value: String(bodyLength))
-        headers.add(name: "date", value: date)
-        headers.add(name: "x-request-id", value: requestID)
-        if !keepAlive {
-            headers.add(name: "connection", value: "close")
-        }
-        return HTTPResponseHead(version: version, status: error.status, headers: headers)
-    }
-
     static func body(for error: GatewayError, requestID: String, allocator: ByteBufferAllocator) -> ByteBuffer {
         var buffer = allocator.buffer(capacity: 96 + error.message.utf8.count + requestID.utf8.count)
         buffer.writeStaticString("{\"error\":\"")

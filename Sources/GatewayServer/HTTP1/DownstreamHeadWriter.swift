@@ -76,13 +76,16 @@ enum DownstreamHeadWriter {
         return output
     }
 
-    private static func isHopByHop(_ field: UpstreamResponseHead.Field, head: UpstreamResponseHead, keepTransferEncoding: Bool)
+    private static func isHopByHop(
+        _ field: UpstreamResponseHead.Field, head: UpstreamResponseHead, keepTransferEncoding: Bool
+    )
         -> Bool
     {
         switch field.nameLength {
         case 2: return head.nameEquals(field, lowercase: "te")
         case 7: return head.nameEquals(field, lowercase: "trailer") || head.nameEquals(field, lowercase: "upgrade")
-        case 10: return head.nameEquals(field, lowercase: "connection") || head.nameEquals(field, lowercase: "keep-alive")
+        case 10:
+            return head.nameEquals(field, lowercase: "connection") || head.nameEquals(field, lowercase: "keep-alive")
         case 16: return head.nameEquals(field, lowercase: "proxy-connection")
         case 17: return !keepTransferEncoding && head.nameEquals(field, lowercase: "transfer-encoding")
         default: return false
@@ -113,7 +116,9 @@ enum DownstreamHeadWriter {
     }
 
     private static func writeRange(of block: ByteBuffer, from start: Int, to end: Int, into output: inout ByteBuffer) {
-        guard end > start, let slice = block.getSlice(at: block.readerIndex + start, length: end - start) else { return }
+        guard end > start, let slice = block.getSlice(at: block.readerIndex + start, length: end - start) else {
+            return
+        }
         var copy = slice
         output.writeBuffer(&copy)
     }

@@ -103,7 +103,8 @@ enum UpstreamResponseParser {
             return .success(
                 UpstreamResponseHead(
                     block: block, status: status, versionMinor: versionMinor, statusTextStart: statusTextStart,
-                    statusLineEnd: statusLineCR, fields: fields, contentLength: sawTransferEncoding ? nil : contentLength,
+                    statusLineEnd: statusLineCR, fields: fields,
+                    contentLength: sawTransferEncoding ? nil : contentLength,
                     isChunked: isChunked, keepAlive: keepAlive && (!sawTransferEncoding || isChunked)))
         }
         return try result.get()

@@ -293,7 +293,8 @@ final class ProxyHandler: ChannelDuplexHandler {
 
         if expectContinue {
             // We take the body ourselves (as nginx does) so the upstream never sees the expectation.
-            context.writeAndFlush(wrapOutboundOut(ByteBuffer(staticString: "HTTP/1.1 100 Continue\r\n\r\n")), promise: nil)
+            context.writeAndFlush(
+                wrapOutboundOut(ByteBuffer(staticString: "HTTP/1.1 100 Continue\r\n\r\n")), promise: nil)
         }
         let now = NIODeadline.now()
         requestDeadline = now + TimeAmount(route.requestTimeout)
@@ -468,7 +469,8 @@ final class ProxyHandler: ChannelDuplexHandler {
             keepTransferEncoding: forwardChunked, keepAlive: downstreamKeepAlive && !loop.isDraining,
             clientVersionMinor: downstreamVersion.minor)
         context.write(
-            wrapOutboundOut(DownstreamHeadWriter.proxiedHead(head, options: options, allocator: context.channel.allocator)),
+            wrapOutboundOut(
+                DownstreamHeadWriter.proxiedHead(head, options: options, allocator: context.channel.allocator)),
             promise: nil)
         downstreamNeedsFlush = true
     }

@@ -86,7 +86,9 @@ final class UpstreamHandler: ChannelDuplexHandler {
                     state = .head(pending: accumulated, searchFrom: max(0, accumulated.readableBytes - 3))
                     return
                 }
-                guard let block = accumulated.readSlice(length: end) else { throw UpstreamResponseError.malformedHeader }
+                guard let block = accumulated.readSlice(length: end) else {
+                    throw UpstreamResponseError.malformedHeader
+                }
                 buffer = accumulated
                 let head = try UpstreamResponseParser.parse(block)
                 if head.status < 200 {

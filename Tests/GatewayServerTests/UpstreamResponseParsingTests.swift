@@ -1,0 +1,135 @@
+import NIOCore
+import XCTest
+
+@testable import GatewayServer
+
+final class UpstreamResponseParsingTests: XCTestCase {
+    private func parse(_ text: String) throws -> UpstreamResponseHead {
+        try UpstreamResponseParser.parse(ByteBuffer(string: text))
+    }
+
+    private func assertRejected(_ text: String, _ expected: UpstreamResponseError, line: UInt = #line) {
+        XCTAssertThrowsError(try parse(text), line: line) { error in
+            XCTAssertEqual(error as? UpstreamResponseError, expected, line: line)
+        }
+    }
+
+    func testFindsTheEndOfTheHead() {
+        let text = "HTTP/1.1 200 OK\r\nA: b\r\n\r\nbody"
+        XCTAssertEqual(UpstreamResponseParser.headEnd(in: ByteBuffer(string: text), from: 0), text.utf8.count - 4)
+        XCTAssertNil(UpstreamResponseParser.headEnd(in: ByteBuffer(string: "HTTP/1.1 200 OK\r\nA: b\r\n\r"), from: 0))
+        XCTAssertNil(UpstreamResponseParser.headEnd(in: ByteBuffer(string: "HTTP/1.1 200 OK\n\n"), from: 0))
+    }
+
+    func testParsesStatusFieldsAndFraming() throws {
+        let head = try parse(
+            "HTTP/1.1 201 Created\r\nContent-Type: text/plain\r\nContent-Length:  12 \r\nX-Empty:\r\n\r\n")
+        XCTAssertEqual(head.status, 201)
+        XCTAssertEqual(head.versionMinor, 1)
+        XCTAssertEqual(head.contentLength, 12)
+        XCTAssertFalse(head.isChunked)
+        XCTAssertTrue(head.keepAlive)
+        XCTAssertEqual(head.fields.count, 3)
+        XCTAssertEqual(head.value(of: head.fields[1]), "12")
+        XCTAssertEqual(head.value(of: head.fields[2]), "")
+        XCTAssertTrue(head.nameEquals(head.fields[0], lowercase: "content-type"))
+        XCTAssertEqual(head.framing(requestWasHead: false), .length(12))
+        XCTAssertEqual(head.framing(requestWasHead: true), .none)
+    }
+
+    func testFramingRules() throws {
+        XCTAssertEqual(
+            try parse("HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, Chunked\r\n\r\n").framing(requestWasHead: false),
+            .chunked)
+        XCTAssertEqual(try parse("HTTP/1.1 200 OK\r\n\r\n").framing(requestWasHead: false), .untilClose)
+        XCTAssertEqual(
+            try parse("HTTP/1.1 204 No Content\r\nContent-Length: 5\r\n\r\n").framing(requestWasHead: false), .none)
+        XCTAssertEqual(try parse("HTTP/1.1 304 Not Modified\r\n\r\n").framing(requestWasHead: false), .none)
+        XCTAssertEqual(try parse("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n").framing(requestWasHead: false), .none)
+        let gzipOnly = try parse("HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n")
+        XCTAssertEqual(gzipOnly.framing(requestWasHead: false), .untilClose)
+        XCTAssertFalse(gzipOnly.keepAlive)
+    }
+
+    func testKeepAliveByVersionAndConnection() throws {
+        XCTAssertFalse(try parse("HTTP/1.1 200 OK\r\nConnection: Close\r\nContent-Length: 0\r\n\r\n").keepAlive)
+        XCTAssertFalse(try parse("HTTP/1.0 200 OK\r\nContent-Length: 0\r\n\r\n").keepAlive)
+        XCTAssertTrue(try parse("HTTP/1.0 200 OK\r\nConnection: x, keep-alive\r\nContent-Length: 0\r\n\r\n").keepAlive)
+    }
+
+    func testRejectsWhatCouldDesynchroniseTheConnection() {
+        assertRejected("HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n", .conflictingFraming)
+        assertRejected(
+            "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n", .conflictingFraming)
+        assertRejected("HTTP/1.1 200 OK\r\nContent-Length: -5\r\n\r\n", .conflictingFraming)
+        assertRejected("HTTP/1.1 200 OK\r\nContent-Length: 5, 5\r\n\r\n", .conflictingFraming)
+        assertRejected("HTTP/1.1 200 OK\r\nContent-Length: 99999999999999999999\r\n\r\n", .conflictingFraming)
+        assertRejected("HTTP/1.1 200 OK\r\nBad Name: x\r\n\r\n", .malformedHeader)
+        assertRejected("HTTP/1.1 200 OK\r\nName : x\r\n\r\n", .malformedHeader)
+        assertRejected("HTTP/1.1 200 OK\r\n folded: x\r\n\r\n", .malformedHeader)
+        assertRejected("HTTP/1.1 200 OK\r\nA: b\nC: d\r\n\r\n", .malformedHeader)
+        assertRejected("HTTP/1.1 200 OK\r\nA: b\u{0}c\r\n\r\n", .malformedHeader)
+        assertRejected("HTTP/2.0 200 OK\r\n\r\n", .malformedStatusLine)
+        assertRejected("HTTP/1.1 2x0 OK\r\n\r\n", .malformedStatusLine)
+        assertRejected("HTTP/1.1 099 Low\r\n\r\n", .malformedStatusLine)
+        assertRejected("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n", .unsupportedUpgrade)
+    }
+
+    func testChunkedScannerFindsTheEndAcrossSplits() throws {
+        let body = "5\r\nhello\r\n1A;ext=1\r\nabcdefghijklmnopqrstuvwxyz\r\n0\r\nX-Trailer: t\r\n\r\nNEXT"
+        let bytes = Array(body.utf8)
+        // Every split point: the result must not depend on how the bytes arrive.
+        for split in 0...bytes.count {
+            var scanner = ChunkedBodyScanner()
+            var data = ""
+            var consumed = 0
+            for part in [bytes[0..<split], bytes[split...]] where !part.isEmpty && !scanner.isDone {
+                consumed += try scanner.scan(ByteBuffer(bytes: part)) { data += String(buffer: $0) }
+            }
+            XCTAssertTrue(scanner.isDone, "split \(split)")
+            XCTAssertEqual(consumed, bytes.count - 4, "split \(split)")
+            XCTAssertEqual(data, "helloabcdefghijklmnopqrstuvwxyz", "split \(split)")
+        }
+    }
+
+    func testChunkedScannerRejectsMalformedFraming() {
+        for bad in [
+            "x\r\n", "5\r\nhelloXX", "5\nhello\r\n", "\r\n", "FFFFFFFFFFFFFFFFF\r\n", "0\r\nbad\ntrailer\r\n\r\n",
+        ] {
+            var scanner = ChunkedBodyScanner()
+            XCTAssertThrowsError(try scanner.scan(ByteBuffer(string: bad)) { _ in }, bad)
+        }
+    }
+}
+
+final class DownstreamHeadWriterTests: XCTestCase {
+    func testProxiedHeadDropsHopByHopAndAppliesRules() throws {
+        let head = try UpstreamResponseParser.parse(
+            ByteBuffer(
+                string: "HTTP/1.1 200 OK\r\nServer: origin\r\nConnection: keep-alive, X-Hop\r\nX-Hop: 1\r\n"
+                    + "Keep-Alive: timeout=5\r\nTransfer-Encoding: chunked\r\nX-Kept: yes\r\nX-Replaced: old\r\n\r\n"))
+        let options = DownstreamHeadWriter.Options(
+            requestID: "rid", operations: .init(set: [.init(name: "X-Replaced", value: "new")], remove: ["server"]),
+            keepTransferEncoding: true, keepAlive: true, clientVersionMinor: 1)
+        let written = String(buffer: DownstreamHeadWriter.proxiedHead(head, options: options, allocator: .init()))
+        XCTAssertEqual(
+            written,
+            "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nX-Kept: yes\r\nX-Replaced: new\r\nx-request-id: rid\r\n\r\n"
+        )
+    }
+
+    func testHTTP10ClientAndClose() throws {
+        let head = try UpstreamResponseParser.parse(
+            ByteBuffer(string: "HTTP/1.0 404 Not Found\r\nContent-Length: 3\r\nX-Request-Id: up\r\n\r\n"))
+        let keepAlive10 = DownstreamHeadWriter.Options(
+            requestID: "rid", operations: .init(), keepTransferEncoding: false, keepAlive: true, clientVersionMinor: 0)
+        XCTAssertEqual(
+            String(buffer: DownstreamHeadWriter.proxiedHead(head, options: keepAlive10, allocator: .init())),
+            "HTTP/1.1 404 Not Found\r\nContent-Length: 3\r\nX-Request-Id: up\r\nconnection: keep-alive\r\n\r\n")
+        var closing = keepAlive10
+        closing.keepAlive = false
+        XCTAssertTrue(
+            String(buffer: DownstreamHeadWriter.proxiedHead(head, options: closing, allocator: .init()))
+                .hasSuffix("connection: close\r\n\r\n"))
+    }
+}
