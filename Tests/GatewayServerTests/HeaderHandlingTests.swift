@@ -6,21 +6,72 @@ import XCTest
 @testable import GatewayServer
 
 final class HeaderHandlingTests: XCTestCase {
-    func testHopByHopRemovalIncludesFieldsNamedByConnection() {
-        let headers = HTTPHeaders([
-            ("Host", "a"), ("Connection", "close, X-Hop , x-other"), ("X-Hop", "1"), ("X-OTHER", "2"),
-            ("Keep-Alive", "timeout=5"), ("TE", "trailers"), ("Trailer", "x"), ("Upgrade", "h2c"),
-            ("Proxy-Connection", "keep-alive"), ("Transfer-Encoding", "chunked"), ("X-End", "kept"),
-        ])
-        let cleaned = HopByHopHeaders.removing(from: headers)
-        XCTAssertEqual(cleaned.map(\.name), ["Host", "X-End"])
-        let keepingTE = HopByHopHeaders.removing(from: headers, keepTransferEncoding: true)
-        XCTAssertEqual(keepingTE.map(\.name), ["Host", "Transfer-Encoding", "X-End"])
+    private func upstreamHead(
+        _ headers: [(String, String)], operations: HeaderOperations = HeaderOperations(), trusted: Bool = false,
+        framing: UpstreamRequestWriter.Framing = .none
+    ) throws -> String {
+        let loopback = try XCTUnwrap(UnitParser.parseCIDR("127.0.0.1/32"))
+        let client = ClientAddress(
+            try SocketAddress(ipAddress: "127.0.0.1", port: 5000), trustedProxies: trusted ? [loopback] : [])
+        let bytes = UpstreamRequestWriter.head(
+            method: .GET, target: "/t?q=1", headers: HTTPHeaders(headers), operations: operations,
+            forwarding: .init(client: client, scheme: "http", via: "1.1 n", requestID: "rid"), framing: framing,
+            allocator: ByteBufferAllocator())
+        return String(buffer: bytes)
     }
 
-    func testHeadersWithoutHopByHopAreReturnedUnchanged() {
-        let headers = HTTPHeaders([("Host", "a"), ("Accept", "*/*"), ("Content-Length", "3")])
-        XCTAssertEqual(HopByHopHeaders.removing(from: headers), headers)
+    func testHopByHopFieldsAndThoseNamedByConnectionAreNotForwarded() throws {
+        let head = try upstreamHead([
+            ("Host", "a"), ("Connection", "close, X-Hop , x-other, host"), ("X-Hop", "1"), ("X-OTHER", "2"),
+            ("Keep-Alive", "timeout=5"), ("TE", "trailers"), ("Trailer", "x"), ("Upgrade", "h2c"),
+            ("Proxy-Connection", "keep-alive"), ("Transfer-Encoding", "chunked"), ("Content-Length", "5"),
+            ("Expect", "100-continue"), ("X-End", "kept"),
+        ])
+        XCTAssertEqual(
+            head,
+            "GET /t?q=1 HTTP/1.1\r\nHost: a\r\nX-End: kept\r\nx-forwarded-for: 127.0.0.1\r\n"
+                + "x-forwarded-proto: http\r\nx-forwarded-host: a\r\nvia: 1.1 n\r\nx-request-id: rid\r\n\r\n")
+    }
+
+    func testFramingIsTheGatewaysOwn() throws {
+        let chunked = try upstreamHead([("Host", "a"), ("Transfer-Encoding", "Chunked")], framing: .chunked)
+        XCTAssertTrue(chunked.hasSuffix("transfer-encoding: chunked\r\n\r\n"), chunked)
+        XCTAssertFalse(chunked.contains("Chunked"))
+        let sized = try upstreamHead(
+            [("Host", "a"), ("content-length", "7"), ("Connection", "content-length")], framing: .contentLength(7))
+        XCTAssertTrue(sized.hasSuffix("content-length: 7\r\n\r\n"), sized)
+    }
+
+    func testRouteRulesRemoveSetAndAdd() throws {
+        let operations = HeaderOperations(
+            set: [HeaderField(name: "X-A", value: "new")], add: [HeaderField(name: "X-C", value: "second")],
+            remove: ["x-b"])
+        let head = try upstreamHead(
+            [("Host", "a"), ("x-a", "old"), ("X-B", "1"), ("X-C", "keep")], operations: operations)
+        XCTAssertTrue(head.contains("X-C: keep\r\nX-A: new\r\nX-C: second\r\n"), head)
+        XCTAssertFalse(head.contains("old"))
+        XCTAssertFalse(head.contains("X-B"))
+    }
+
+    func testForwardedHeadersTrustOnlyTrustedProxies() throws {
+        let incoming = [
+            ("Host", "api.test"), ("X-Forwarded-For", "203.0.113.9"), ("X-Forwarded-For", "198.51.100.1"),
+            ("X-Forwarded-Proto", "https"), ("X-Forwarded-Host", "public.test"), ("Via", "1.0 cdn"),
+            ("X-Request-Id", "client-id"),
+        ]
+        let fromProxy = try upstreamHead(incoming, trusted: true)
+        XCTAssertTrue(fromProxy.contains("x-forwarded-for: 203.0.113.9, 198.51.100.1, 127.0.0.1\r\n"), fromProxy)
+        XCTAssertTrue(fromProxy.contains("x-forwarded-proto: https\r\n"))
+        XCTAssertTrue(fromProxy.contains("x-forwarded-host: public.test\r\n"))
+        XCTAssertTrue(fromProxy.contains("via: 1.0 cdn, 1.1 n\r\n"))
+        XCTAssertTrue(fromProxy.contains("x-request-id: rid\r\n"))
+        XCTAssertFalse(fromProxy.contains("client-id"))
+
+        let spoofed = try upstreamHead(incoming, trusted: false)
+        XCTAssertTrue(spoofed.contains("x-forwarded-for: 127.0.0.1\r\n"), spoofed)
+        XCTAssertFalse(spoofed.contains("203.0.113.9"))
+        XCTAssertTrue(spoofed.contains("x-forwarded-proto: http\r\n"))
+        XCTAssertTrue(spoofed.contains("x-forwarded-host: api.test\r\n"))
     }
 
     func testHeaderNameComparisonIsCaseInsensitive() {
@@ -28,38 +79,6 @@ final class HeaderHandlingTests: XCTestCase {
         XCTAssertTrue(headerNameEquals("HOST", lowercase: "host"))
         XCTAssertFalse(headerNameEquals("hosts", lowercase: "host"))
         XCTAssertFalse(headerNameEquals("hos", lowercase: "host"))
-    }
-
-    func testHeaderOperationsApplyInOrderRemoveSetAdd() {
-        var headers = HTTPHeaders([("X-A", "old"), ("X-B", "1"), ("X-C", "keep")])
-        let operations = HeaderOperations(
-            set: [HeaderField(name: "X-A", value: "new"), HeaderField(name: "X-B", value: "set-after-remove")],
-            add: [HeaderField(name: "X-C", value: "second")], remove: ["x-b"])
-        operations.apply(to: &headers)
-        XCTAssertEqual(headers["X-A"], ["new"])
-        XCTAssertEqual(headers["X-B"], ["set-after-remove"])
-        XCTAssertEqual(headers["X-C"], ["keep", "second"])
-    }
-
-    func testForwardedHeadersTrustOnlyTrustedProxies() throws {
-        let loopback = try XCTUnwrap(UnitParser.parseCIDR("127.0.0.1/32"))
-        let peer = try SocketAddress(ipAddress: "127.0.0.1", port: 5000)
-        let trusted = ClientAddress(peer, trustedProxies: [loopback])
-        let untrusted = ClientAddress(peer, trustedProxies: [])
-        XCTAssertTrue(trusted.isTrustedProxy)
-        XCTAssertFalse(untrusted.isTrustedProxy)
-
-        var fromProxy = HTTPHeaders([("X-Forwarded-For", "203.0.113.9"), ("X-Forwarded-Proto", "https")])
-        ForwardedHeaders.apply(to: &fromProxy, client: trusted, originalHost: "api.test", scheme: "http", via: "1.1 n")
-        XCTAssertEqual(fromProxy["x-forwarded-for"], ["203.0.113.9, 127.0.0.1"])
-        XCTAssertEqual(fromProxy["x-forwarded-proto"], ["https"])
-        XCTAssertEqual(fromProxy["via"], ["1.1 n"])
-
-        var spoofed = HTTPHeaders([("X-Forwarded-For", "203.0.113.9"), ("X-Forwarded-Proto", "https")])
-        ForwardedHeaders.apply(to: &spoofed, client: untrusted, originalHost: "api.test", scheme: "http", via: "1.1 n")
-        XCTAssertEqual(spoofed["x-forwarded-for"], ["127.0.0.1"])
-        XCTAssertEqual(spoofed["x-forwarded-proto"], ["http"])
-        XCTAssertEqual(spoofed["x-forwarded-host"], ["api.test"])
     }
 
     func testClientAddressBytesAndCIDRMatching() throws {

@@ -61,7 +61,10 @@ final class ProxyHandler: ChannelDuplexHandler {
     private var route: CompiledRoute?
     private var pool: EndpointPool?
     private var connection: UpstreamConnection?
-    private var upstreamHead: HTTPRequestHead?
+    /// The request head as the upstream gets it, kept (it is a value) for a retry.
+    private var upstreamHead: ByteBuffer?
+    private var requestMethod = HTTPMethod.GET
+    private var requestFraming = UpstreamRequestWriter.Framing.none
     private var bufferedBody = CircularBuffer<ByteBuffer>()
     private var requestID = ""
     private var downstreamVersion = HTTPVersion.http1_1
@@ -271,25 +274,22 @@ final class ProxyHandler: ChannelDuplexHandler {
         self.pool = pool
         responseHeaderTimeout = TimeAmount(upstream.config.timeouts.responseHeader)
 
-        var headers = HopByHopHeaders.removing(from: head.headers)
-        if expectContinue {
-            headers.remove(name: "expect")
-        }
         // The body's framing is the gateway's, set from what the decoder actually framed, never
         // the client's header text: a `Connection: content-length` or an odd spelling of chunked
         // must not let the body be read upstream as a second request.
-        headers.remove(name: "content-length")
         if isChunked {
-            headers.add(name: "transfer-encoding", value: "chunked")
+            requestFraming = .chunked
         } else if let contentLength {
-            headers.add(name: "content-length", value: String(contentLength))
+            requestFraming = .contentLength(contentLength)
+        } else {
+            requestFraming = .none
         }
-        route.requestHeaders.apply(to: &headers)
-        ForwardedHeaders.apply(
-            to: &headers, client: client, originalHost: host, scheme: listener.scheme, via: snapshot.viaValue)
-        headers.replaceOrAdd(name: "x-request-id", value: requestID)
-        let target = route.pathRewrite?.apply(toTarget: uri) ?? uri
-        upstreamHead = HTTPRequestHead(version: .http1_1, method: head.method, uri: target, headers: headers)
+        requestMethod = head.method
+        upstreamHead = UpstreamRequestWriter.head(
+            method: head.method, target: route.pathRewrite?.apply(toTarget: uri) ?? uri, headers: head.headers,
+            operations: route.requestHeaders,
+            forwarding: .init(client: client, scheme: listener.scheme, via: snapshot.viaValue, requestID: requestID),
+            framing: requestFraming, allocator: context.channel.allocator)
 
         if expectContinue {
             // We take the body ourselves (as nginx does) so the upstream never sees the expectation.
@@ -320,7 +320,7 @@ final class ProxyHandler: ChannelDuplexHandler {
         }
         switch phase {
         case .proxying:
-            connection?.handler.write(.body(.byteBuffer(buffer)))
+            if let connection { writeRequestBody(buffer, to: connection) }
         case .waitingForConnection:
             bufferedBody.append(buffer)
         case .idle, .answeredLocally, .closing, .closed:
@@ -375,7 +375,7 @@ final class ProxyHandler: ChannelDuplexHandler {
         guard let pool, let upstreamHead else { return }
         // A request that cannot be retried must not go out on a connection the upstream may be
         // closing right now; only recently used ones are safe enough (see README, "Connection reuse").
-        let maxIdleAge: TimeAmount? = upstreamHead.method.isIdempotent ? nil : .seconds(2)
+        let maxIdleAge: TimeAmount? = requestMethod.isIdempotent ? nil : .seconds(2)
         phase = .waitingForConnection
         exchangeNumber &+= 1
         if !retriedOnFreshConnection, let connection = pool.takeIdle(maxIdleAge: maxIdleAge, now: .now()) {
@@ -404,9 +404,9 @@ final class ProxyHandler: ChannelDuplexHandler {
         connection.handler.beginResponse(requestWasHead: requestIsHead, dechunk: downstreamVersion.minor == 0)
         connection.handler.setReadsAllowed(context?.channel.isWritable ?? true)
         upstreamWritable = connection.channel.isWritable
-        connection.handler.write(.head(upstreamHead))
+        connection.handler.write(upstreamHead)
         while let part = bufferedBody.popFirst() {
-            connection.handler.write(.body(.byteBuffer(part)))
+            writeRequestBody(part, to: connection)
         }
         // Writes can fail synchronously and run upstreamFailed re-entrantly: only go on if this
         // connection still serves this exchange.
@@ -441,8 +441,26 @@ final class ProxyHandler: ChannelDuplexHandler {
         if let context {
             ensureTimer(firingBy: min(requestDeadline, responseHeaderDeadline), context: context)
         }
-        connection.handler.write(.end(nil))
+        if case .chunked = requestFraming {
+            connection.handler.write(UpstreamRequestWriter.lastChunk)
+        }
         connection.handler.flush()
+    }
+
+    /// Content-length bodies go out as the bytes arrived; chunked ones get their chunk framing
+    /// back (NIO's decoder removed it).
+    private func writeRequestBody(_ buffer: ByteBuffer, to connection: UpstreamConnection) {
+        guard buffer.readableBytes > 0 else { return }
+        if case .chunked = requestFraming {
+            var header = connection.channel.allocator.buffer(capacity: 20)
+            header.writeString(String(buffer.readableBytes, radix: 16))
+            header.writeStaticString("\r\n")
+            connection.handler.write(header)
+            connection.handler.write(buffer)
+            connection.handler.write(UpstreamRequestWriter.chunkTrailer)
+        } else {
+            connection.handler.write(buffer)
+        }
     }
 
     private func releaseConnection(reusable: Bool) {
@@ -516,7 +534,7 @@ final class ProxyHandler: ChannelDuplexHandler {
             closeNow()
             return
         }
-        if connectionWasReused, !retriedOnFreshConnection, !requestHasBody, upstreamHead?.method.isIdempotent == true {
+        if connectionWasReused, !retriedOnFreshConnection, !requestHasBody, requestMethod.isIdempotent {
             // A kept-alive connection the upstream closed just as we sent: safe to repeat once.
             retriedOnFreshConnection = true
             requestEndSent = false

@@ -39,9 +39,8 @@ final class EndpointPool {
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let sync = channel.pipeline.syncOperations
-                    // Requests are encoded by NIO; responses are parsed by UpstreamHandler itself so
-                    // their bytes can be forwarded without being decoded and re-encoded.
-                    try sync.addHandler(HTTPRequestEncoder())
+                    // Bytes both ways: requests are written by UpstreamRequestWriter, responses parsed
+                    // by UpstreamHandler just enough to forward them as they came.
                     try sync.addHandler(UpstreamHandler())
                 }
             }

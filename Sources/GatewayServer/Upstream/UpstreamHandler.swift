@@ -1,14 +1,13 @@
 import NIOCore
-import NIOHTTP1
 
-/// The last handler of an upstream connection's pipeline. Requests go out through NIO's encoder;
-/// responses come in as raw bytes, parsed here just enough to find the head and the end of the
+/// The only handler of an upstream connection's pipeline. Requests go out as bytes written by
+/// `UpstreamRequestWriter`; responses come in as raw bytes, parsed here just enough to find the head and the end of the
 /// body (`UpstreamResponseParser`, `ChunkedBodyScanner`), so the proxy can forward them as they
 /// came. It also holds reads while the downstream cannot take more (backpressure end to end).
 final class UpstreamHandler: ChannelDuplexHandler {
     typealias InboundIn = ByteBuffer
-    typealias OutboundIn = HTTPClientRequestPart
-    typealias OutboundOut = HTTPClientRequestPart
+    typealias OutboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
 
     private enum ResponseState {
         case head(pending: ByteBuffer?, searchFrom: Int)
@@ -200,8 +199,8 @@ final class UpstreamHandler: ChannelDuplexHandler {
         }
     }
 
-    func write(_ part: HTTPClientRequestPart) {
-        context?.write(wrapOutboundOut(part), promise: nil)
+    func write(_ bytes: ByteBuffer) {
+        context?.write(wrapOutboundOut(bytes), promise: nil)
         needsFlush = true
     }
 

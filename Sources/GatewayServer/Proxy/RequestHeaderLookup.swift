@@ -1,21 +1,6 @@
 import GatewayConfig
 import NIOHTTP1
 
-extension HeaderOperations {
-    /// In the documented order remove, set, add, so `set` of a removed name still applies.
-    func apply(to headers: inout HTTPHeaders) {
-        for name in remove {
-            headers.remove(name: name)
-        }
-        for field in self.set {
-            headers.replaceOrAdd(name: field.name, value: field.value)
-        }
-        for field in add {
-            headers.add(name: field.name, value: field.value)
-        }
-    }
-}
-
 /// Lets the router read NIO's headers in place.
 struct RequestHeaderLookup: RouteHeaderLookup {
     let headers: HTTPHeaders
