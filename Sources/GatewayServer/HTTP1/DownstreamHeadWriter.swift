@@ -23,17 +23,25 @@ enum DownstreamHeadWriter {
         writeRange(of: head.block, from: 9, to: head.statusLineEnd, into: &output)
         output.writeStaticString("\r\n")
 
-        let connectionNamed = connectionNamedFields(head)
+        let connectionNamed = head.connectionNamesFields ? connectionNamedFields(head) : []
         var sawRequestID = false
         for field in head.fields {
-            if isHopByHop(field, head: head, keepTransferEncoding: options.keepTransferEncoding) { continue }
+            switch field.kind {
+            case .hopByHop:
+                continue
+            case .transferEncoding:
+                if !options.keepTransferEncoding { continue }
+            case .requestID:
+                sawRequestID = true
+            case .other:
+                break
+            }
             if !connectionNamed.isEmpty, connectionNamed.contains(where: { head.nameEquals(field, lowercase: $0) }) {
                 continue
             }
             if !options.operations.isEmpty, isReplacedByRoute(field, head: head, operations: options.operations) {
                 continue
             }
-            if head.nameEquals(field, lowercase: "x-request-id") { sawRequestID = true }
             writeRange(of: head.block, from: field.lineStart, to: field.lineEnd, into: &output)
         }
         for field in options.operations.set {
@@ -74,22 +82,6 @@ enum DownstreamHeadWriter {
         output.writeString(requestID)
         output.writeStaticString(keepAlive ? "\r\n\r\n" : "\r\nconnection: close\r\n\r\n")
         return output
-    }
-
-    private static func isHopByHop(
-        _ field: UpstreamResponseHead.Field, head: UpstreamResponseHead, keepTransferEncoding: Bool
-    )
-        -> Bool
-    {
-        switch field.nameLength {
-        case 2: return head.nameEquals(field, lowercase: "te")
-        case 7: return head.nameEquals(field, lowercase: "trailer") || head.nameEquals(field, lowercase: "upgrade")
-        case 10:
-            return head.nameEquals(field, lowercase: "connection") || head.nameEquals(field, lowercase: "keep-alive")
-        case 16: return head.nameEquals(field, lowercase: "proxy-connection")
-        case 17: return !keepTransferEncoding && head.nameEquals(field, lowercase: "transfer-encoding")
-        default: return false
-        }
     }
 
     private static func isReplacedByRoute(

@@ -4,7 +4,18 @@ import NIOCore
 /// it verbatim, so nothing is turned into `String`s: that copying (and NIO's re-encoding) was the
 /// largest cost per proxied response.
 struct UpstreamResponseHead {
+    /// What the proxy needs to know about a field, decided once while parsing so that writing the
+    /// head never compares names again.
+    enum FieldKind: UInt8 {
+        case other
+        /// Connection, Keep-Alive, Proxy-Connection, TE, Trailer, Upgrade.
+        case hopByHop
+        case transferEncoding
+        case requestID
+    }
+
     struct Field {
+        var kind: FieldKind = .other
         /// Offsets into `block`; `lineStart..<lineEnd` includes the CRLF.
         var lineStart: Int
         var lineEnd: Int
@@ -34,6 +45,8 @@ struct UpstreamResponseHead {
     let isChunked: Bool
     /// The upstream allows another request on this connection.
     let keepAlive: Bool
+    /// `Connection` names fields beyond its keep-alive/close options (they must be dropped too).
+    let connectionNamesFields: Bool
 
     func framing(requestWasHead: Bool) -> BodyFraming {
         if requestWasHead || status == 204 || status == 304 || (100..<200).contains(status) { return .none }

@@ -56,6 +56,7 @@ enum UpstreamResponseParser {
             var sawTransferEncoding = false
             var connectionClose = false
             var connectionKeepAlive = false
+            var connectionNamesFields = false
             cursor = statusLineCR + 2
             while true {
                 guard cursor + 1 < bytes.count else { return .failure(.malformedHeader) }
@@ -75,12 +76,12 @@ enum UpstreamResponseParser {
                 for index in valueStart..<valueEnd where !isFieldValueByte(bytes[index]) {
                     return .failure(.malformedHeader)
                 }
-                let field = UpstreamResponseHead.Field(
+                var field = UpstreamResponseHead.Field(
                     lineStart: cursor, lineEnd: lineCR + 2, nameStart: cursor, nameLength: colon - cursor,
                     valueStart: valueStart, valueLength: valueEnd - valueStart)
-                fields.append(field)
-
                 let nameLength = colon - cursor
+                field.kind = classify(bytes, cursor, nameLength)
+                fields.append(field)
                 if nameLength == 14 && equalsLowercase(bytes, cursor, "content-length") {
                     guard let parsed = parseDecimal(bytes, valueStart, valueEnd) else {
                         return .failure(.conflictingFraming)
@@ -94,6 +95,7 @@ enum UpstreamResponseParser {
                 } else if nameLength == 10 && equalsLowercase(bytes, cursor, "connection") {
                     if containsToken(bytes, valueStart, valueEnd, "close") { connectionClose = true }
                     if containsToken(bytes, valueStart, valueEnd, "keep-alive") { connectionKeepAlive = true }
+                    if hasOtherToken(bytes, valueStart, valueEnd) { connectionNamesFields = true }
                 }
                 cursor = lineCR + 2
             }
@@ -105,9 +107,50 @@ enum UpstreamResponseParser {
                     block: block, status: status, versionMinor: versionMinor, statusTextStart: statusTextStart,
                     statusLineEnd: statusLineCR, fields: fields,
                     contentLength: sawTransferEncoding ? nil : contentLength,
-                    isChunked: isChunked, keepAlive: keepAlive && (!sawTransferEncoding || isChunked)))
+                    isChunked: isChunked, keepAlive: keepAlive && (!sawTransferEncoding || isChunked),
+                    connectionNamesFields: connectionNamesFields))
         }
         return try result.get()
+    }
+
+    private static func classify(_ bytes: UnsafeRawBufferPointer, _ start: Int, _ length: Int)
+        -> UpstreamResponseHead.FieldKind
+    {
+        switch length {
+        case 2: return equalsLowercase(bytes, start, "te") ? .hopByHop : .other
+        case 7:
+            return equalsLowercase(bytes, start, "trailer") || equalsLowercase(bytes, start, "upgrade")
+                ? .hopByHop : .other
+        case 10:
+            return equalsLowercase(bytes, start, "connection") || equalsLowercase(bytes, start, "keep-alive")
+                ? .hopByHop : .other
+        case 12: return equalsLowercase(bytes, start, "x-request-id") ? .requestID : .other
+        case 16: return equalsLowercase(bytes, start, "proxy-connection") ? .hopByHop : .other
+        case 17: return equalsLowercase(bytes, start, "transfer-encoding") ? .transferEncoding : .other
+        default: return .other
+        }
+    }
+
+    /// Whether a Connection value lists anything but keep-alive and close.
+    private static func hasOtherToken(_ bytes: UnsafeRawBufferPointer, _ start: Int, _ end: Int) -> Bool {
+        var tokenStart = start
+        var index = start
+        while index <= end {
+            if index == end || bytes[index] == 44 {
+                var from = tokenStart
+                var to = index
+                while from < to && (bytes[from] == 32 || bytes[from] == 9) { from += 1 }
+                while to > from && (bytes[to - 1] == 32 || bytes[to - 1] == 9) { to -= 1 }
+                let length = to - from
+                let isOption =
+                    length == 0 || (length == 5 && equalsLowercase(bytes, from, "close"))
+                    || (length == 10 && equalsLowercase(bytes, from, "keep-alive"))
+                if !isOption { return true }
+                tokenStart = index + 1
+            }
+            index += 1
+        }
+        return false
     }
 
     private static func findCRLF(_ bytes: UnsafeRawBufferPointer, from: Int) -> Int? {
