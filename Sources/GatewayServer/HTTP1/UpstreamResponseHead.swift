@@ -71,17 +71,7 @@ struct UpstreamResponseHead {
 
     /// Case-insensitive comparison with a lowercase configured name.
     func nameEquals(_ field: Field, lowercase expected: String) -> Bool {
-        guard field.nameLength == expected.utf8.count else { return false }
-        return block.withUnsafeReadableBytes { bytes in
-            var index = field.nameStart
-            for expectedByte in expected.utf8 {
-                let byte = bytes[index]
-                let folded = (byte >= 65 && byte <= 90) ? byte | 0x20 : byte
-                if folded != expectedByte { return false }
-                index += 1
-            }
-            return true
-        }
+        nameEqualsIgnoringCase(field, expected)
     }
 
     /// Case-insensitive on both sides, for names as the user wrote them in the config.

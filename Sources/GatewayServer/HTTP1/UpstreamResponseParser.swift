@@ -133,6 +133,17 @@ enum UpstreamResponseParser {
 
     /// Whether a Connection value lists anything but keep-alive and close.
     private static func hasOtherToken(_ bytes: UnsafeRawBufferPointer, _ start: Int, _ end: Int) -> Bool {
+        firstToken(bytes, start, end) { from, length in
+            !(length == 0 || (length == 5 && equalsLowercase(bytes, from, "close"))
+                || (length == 10 && equalsLowercase(bytes, from, "keep-alive")))
+        }
+    }
+
+    /// Calls `matches` with each comma-separated element (trimmed of OWS) of the value in
+    /// `start..<end`, until it returns true.
+    private static func firstToken(
+        _ bytes: UnsafeRawBufferPointer, _ start: Int, _ end: Int, where matches: (_ from: Int, _ length: Int) -> Bool
+    ) -> Bool {
         var tokenStart = start
         var index = start
         while index <= end {
@@ -141,11 +152,7 @@ enum UpstreamResponseParser {
                 var to = index
                 while from < to && (bytes[from] == 32 || bytes[from] == 9) { from += 1 }
                 while to > from && (bytes[to - 1] == 32 || bytes[to - 1] == 9) { to -= 1 }
-                let length = to - from
-                let isOption =
-                    length == 0 || (length == 5 && equalsLowercase(bytes, from, "close"))
-                    || (length == 10 && equalsLowercase(bytes, from, "keep-alive"))
-                if !isOption { return true }
+                if matches(from, to - from) { return true }
                 tokenStart = index + 1
             }
             index += 1
@@ -217,19 +224,8 @@ enum UpstreamResponseParser {
     private static func containsToken(
         _ bytes: UnsafeRawBufferPointer, _ start: Int, _ end: Int, _ token: StaticString
     ) -> Bool {
-        var tokenStart = start
-        var index = start
-        while index <= end {
-            if index == end || bytes[index] == 44 {
-                var from = tokenStart
-                var to = index
-                while from < to && (bytes[from] == 32 || bytes[from] == 9) { from += 1 }
-                while to > from && (bytes[to - 1] == 32 || bytes[to - 1] == 9) { to -= 1 }
-                if to - from == token.utf8CodeUnitCount && equalsLowercase(bytes, from, token) { return true }
-                tokenStart = index + 1
-            }
-            index += 1
+        firstToken(bytes, start, end) { from, length in
+            length == token.utf8CodeUnitCount && equalsLowercase(bytes, from, token)
         }
-        return false
     }
 }
