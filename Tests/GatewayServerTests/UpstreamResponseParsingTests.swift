@@ -1,3 +1,4 @@
+import GatewayConfig
 import NIOCore
 import XCTest
 
@@ -46,6 +47,10 @@ final class UpstreamResponseParsingTests: XCTestCase {
             try parse("HTTP/1.1 204 No Content\r\nContent-Length: 5\r\n\r\n").framing(requestWasHead: false), .none)
         XCTAssertEqual(try parse("HTTP/1.1 304 Not Modified\r\n\r\n").framing(requestWasHead: false), .none)
         XCTAssertEqual(try parse("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n").framing(requestWasHead: false), .none)
+        XCTAssertEqual(
+            try parse("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n").framing(requestWasHead: false), .chunked)
+        XCTAssertFalse(
+            try parse("HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nTransfer-Encoding: chunked\r\n\r\n").keepAlive)
         let gzipOnly = try parse("HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n")
         XCTAssertEqual(gzipOnly.framing(requestWasHead: false), .untilClose)
         XCTAssertFalse(gzipOnly.keepAlive)
@@ -72,6 +77,8 @@ final class UpstreamResponseParsingTests: XCTestCase {
         assertRejected("HTTP/2.0 200 OK\r\n\r\n", .malformedStatusLine)
         assertRejected("HTTP/1.1 2x0 OK\r\n\r\n", .malformedStatusLine)
         assertRejected("HTTP/1.1 099 Low\r\n\r\n", .malformedStatusLine)
+        assertRejected("HTTP/1.1 2040 X\r\n\r\n", .malformedStatusLine)
+        assertRejected("HTTP/1.1 600 Nope\r\n\r\n", .malformedStatusLine)
         assertRejected("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n", .unsupportedUpgrade)
     }
 
@@ -103,33 +110,54 @@ final class UpstreamResponseParsingTests: XCTestCase {
 }
 
 final class DownstreamHeadWriterTests: XCTestCase {
-    func testProxiedHeadDropsHopByHopAndAppliesRules() throws {
-        let head = try UpstreamResponseParser.parse(
-            ByteBuffer(
-                string: "HTTP/1.1 200 OK\r\nServer: origin\r\nConnection: keep-alive, X-Hop\r\nX-Hop: 1\r\n"
-                    + "Keep-Alive: timeout=5\r\nTransfer-Encoding: chunked\r\nX-Kept: yes\r\nX-Replaced: old\r\n\r\n"))
+    private func write(
+        _ text: String, framing: DownstreamHeadWriter.ClientFraming, operations: HeaderOperations = HeaderOperations(),
+        keepAlive: Bool = true, clientVersionMinor: Int = 1
+    ) throws -> String {
+        let head = try UpstreamResponseParser.parse(ByteBuffer(string: text))
         let options = DownstreamHeadWriter.Options(
-            requestID: "rid", operations: .init(set: [.init(name: "X-Replaced", value: "new")], remove: ["server"]),
-            keepTransferEncoding: true, keepAlive: true, clientVersionMinor: 1)
-        let written = String(buffer: DownstreamHeadWriter.proxiedHead(head, options: options, allocator: .init()))
+            requestID: "rid", operations: operations, framing: framing, keepAlive: keepAlive,
+            clientVersionMinor: clientVersionMinor)
+        return String(buffer: DownstreamHeadWriter.proxiedHead(head, options: options, allocator: .init()))
+    }
+
+    func testProxiedHeadDropsHopByHopAndAppliesRules() throws {
+        let written = try write(
+            "HTTP/1.1 200 OK\r\nServer: origin\r\nConnection: keep-alive, X-Hop\r\nX-Hop: 1\r\n"
+                + "Keep-Alive: timeout=5\r\nTransfer-Encoding: chunked\r\nX-Kept: yes\r\nX-Replaced: old\r\n\r\n",
+            framing: .chunked,
+            operations: .init(set: [.init(name: "X-Replaced", value: "new")], remove: ["server"]))
         XCTAssertEqual(
             written,
-            "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nX-Kept: yes\r\nX-Replaced: new\r\nx-request-id: rid\r\n\r\n"
+            "HTTP/1.1 200 OK\r\nX-Kept: yes\r\ntransfer-encoding: chunked\r\nX-Replaced: new\r\nx-request-id: rid\r\n\r\n"
         )
     }
 
+    func testFramingCannotBeRemovedByConnectionOrRouteRules() throws {
+        let written = try write(
+            "HTTP/1.1 200 OK\r\nConnection: content-length, transfer-encoding\r\nContent-Length: 5\r\n\r\n",
+            framing: .contentLength(5), operations: .init(remove: ["content-length"]))
+        XCTAssertEqual(written, "HTTP/1.1 200 OK\r\ncontent-length: 5\r\nx-request-id: rid\r\n\r\n")
+    }
+
+    func testHeadResponseKeepsItsContentLengthOnce() throws {
+        let written = try write(
+            "HTTP/1.1 200 OK\r\nContent-Length: 42\r\nContent-Length: 42\r\n\r\n", framing: .noBody)
+        XCTAssertEqual(written, "HTTP/1.1 200 OK\r\nContent-Length: 42\r\nx-request-id: rid\r\n\r\n")
+    }
+
     func testHTTP10ClientAndClose() throws {
-        let head = try UpstreamResponseParser.parse(
-            ByteBuffer(string: "HTTP/1.0 404 Not Found\r\nContent-Length: 3\r\nX-Request-Id: up\r\n\r\n"))
-        let keepAlive10 = DownstreamHeadWriter.Options(
-            requestID: "rid", operations: .init(), keepTransferEncoding: false, keepAlive: true, clientVersionMinor: 0)
+        let text = "HTTP/1.0 404 Not Found\r\nContent-Length: 3\r\nX-Request-Id: up\r\n\r\n"
         XCTAssertEqual(
-            String(buffer: DownstreamHeadWriter.proxiedHead(head, options: keepAlive10, allocator: .init())),
-            "HTTP/1.1 404 Not Found\r\nContent-Length: 3\r\nX-Request-Id: up\r\nconnection: keep-alive\r\n\r\n")
-        var closing = keepAlive10
-        closing.keepAlive = false
-        XCTAssertTrue(
-            String(buffer: DownstreamHeadWriter.proxiedHead(head, options: closing, allocator: .init()))
-                .hasSuffix("connection: close\r\n\r\n"))
+            try write(text, framing: .contentLength(3), clientVersionMinor: 0),
+            "HTTP/1.1 404 Not Found\r\nX-Request-Id: up\r\ncontent-length: 3\r\nconnection: keep-alive\r\n\r\n")
+        XCTAssertTrue(try write(text, framing: .untilClose, keepAlive: false).hasSuffix("connection: close\r\n\r\n"))
+    }
+
+    func testLocalHeadForHTTP10KeepAlive() {
+        let head = DownstreamHeadWriter.localHead(
+            status: .notFound, contentType: "application/json", contentLength: 2, date: "d", requestID: "r",
+            keepAlive: true, clientVersionMinor: 0, allocator: .init())
+        XCTAssertTrue(String(buffer: head).hasSuffix("x-request-id: r\r\nconnection: keep-alive\r\n\r\n"))
     }
 }

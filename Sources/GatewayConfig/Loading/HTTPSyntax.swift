@@ -22,7 +22,14 @@ enum HTTPSyntax {
     static let proxyManagedHeaders: Set<String> = [
         "connection", "keep-alive", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade",
         "host", "content-length",
+        // Written by the gateway on every request; a configured copy would be a second field.
+        "x-forwarded-for", "x-forwarded-proto", "x-forwarded-host", "via", "x-request-id",
     ]
+
+    /// Text that goes on the wire unquoted (a request target, a `Via` pseudonym): visible ASCII only.
+    static func isWireSafe(_ text: String) -> Bool {
+        !text.isEmpty && text.utf8.allSatisfy { $0 > 0x20 && $0 < 0x7F }
+    }
 }
 
 extension ConfigReader {

@@ -4,7 +4,12 @@ extension ConfigReader {
         guard let s = section(entry, .node, context: "in 'node'", keys: ["id", "region"]) else {
             return NodeConfig(id: defaultNodeID)
         }
-        let id = s["id"].flatMap { name($0) } ?? defaultNodeID
+        var id = s["id"].flatMap { name($0) } ?? defaultNodeID
+        if let entry = s["id"], !HTTPSyntax.isWireSafe(id) {
+            // The id is sent in `Via`: a space or control character would corrupt the header.
+            error(entry.line, "node id '\(id)' must be visible ASCII without spaces (it is sent in Via)")
+            id = defaultNodeID
+        }
         let region = s["region"].flatMap { name($0) }
         return NodeConfig(id: id, region: region)
     }

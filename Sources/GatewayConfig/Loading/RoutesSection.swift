@@ -86,6 +86,10 @@ extension ConfigReader {
             error(entry.line, "'\(entry.key)' must start with '/', got '\(value)'")
             return nil
         }
+        guard HTTPSyntax.isWireSafe(value) else {
+            error(entry.line, "'\(entry.key)' must be visible ASCII without spaces (it becomes the request target)")
+            return nil
+        }
         return value
     }
 

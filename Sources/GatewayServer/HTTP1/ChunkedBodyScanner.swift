@@ -6,6 +6,7 @@ import NIOCore
 struct ChunkedBodyScanner {
     private enum State {
         case size(value: Int, digits: Int)
+        case sizeWhitespace(size: Int)
         case extensionPart
         case sizeLF(size: Int)
         case data(remaining: Int)
@@ -60,15 +61,31 @@ struct ChunkedBodyScanner {
             if let digit = Self.hexValue(byte) {
                 guard digits < Self.maxSizeDigits else { throw .malformedChunk }
                 state = .size(value: value << 4 | digit, digits: digits + 1)
-            } else if digits > 0 && (byte == 59 || byte == 32 || byte == 9) {
+            } else if digits > 0 && byte == 59 {
                 state = .extensionPart
                 pendingSize = value
+                extensionBytes = 0
+            } else if digits > 0 && (byte == 32 || byte == 9) {
+                // Whitespace before the extension (BWS) is tolerated, but only a ';' may follow it.
+                state = .sizeWhitespace(size: value)
             } else if digits > 0 && byte == 13 {
                 state = .sizeLF(size: value)
             } else {
                 throw .malformedChunk
             }
+        case .sizeWhitespace(let size):
+            if byte == 59 {
+                state = .extensionPart
+                pendingSize = size
+                extensionBytes = 0
+            } else if byte == 13 {
+                state = .sizeLF(size: size)
+            } else if byte != 32 && byte != 9 {
+                throw .malformedChunk
+            }
         case .extensionPart:
+            extensionBytes += 1
+            if extensionBytes > Self.maxExtensionBytes { throw .malformedChunk }
             if byte == 13 {
                 state = .sizeLF(size: pendingSize)
             } else if byte == 10 || byte == 0 {
@@ -84,12 +101,14 @@ struct ChunkedBodyScanner {
             guard byte == 10 else { throw .malformedChunk }
             state = .size(value: 0, digits: 0)
         case .trailerLineStart:
+            // A bare LF here would end the message for lenient clients but not for us: refuse it.
+            guard byte != 10, byte != 0 else { throw .malformedChunk }
             state = byte == 13 ? .trailerLF(emptyLine: true) : .trailerLine(length: 1)
             try countTrailer()
         case .trailerLine(let length):
             if byte == 13 {
                 state = .trailerLF(emptyLine: false)
-            } else if byte == 10 {
+            } else if byte == 10 || byte == 0 {
                 throw .malformedChunk
             } else {
                 state = .trailerLine(length: length + 1)
@@ -104,6 +123,8 @@ struct ChunkedBodyScanner {
     }
 
     private var pendingSize = 0
+    private var extensionBytes = 0
+    private static let maxExtensionBytes = 4096
 
     private mutating func countTrailer() throws(UpstreamResponseError) {
         trailerBytes += 1

@@ -5,11 +5,22 @@ import NIOHTTP1
 /// Writes response heads for the client as bytes. A proxied head is the upstream's, copied line by
 /// line, minus hop-by-hop fields and fields the route removes or sets, plus the gateway's own.
 enum DownstreamHeadWriter {
+    /// How the body that follows is framed for the client.
+    enum ClientFraming {
+        /// No body follows (HEAD, 204, 304): the upstream's Content-Length is kept as it is, since
+        /// it describes the representation, not this message.
+        case noBody
+        case contentLength(Int)
+        /// The chunked bytes go out as they came.
+        case chunked
+        /// The body ends when the connection closes (de-chunked for HTTP/1.0, or close-delimited).
+        case untilClose
+    }
+
     struct Options {
         var requestID: String
         var operations: HeaderOperations
-        /// Forward `Transfer-Encoding: chunked` (the body bytes go out as they came).
-        var keepTransferEncoding: Bool
+        var framing: ClientFraming
         var keepAlive: Bool
         var clientVersionMinor: Int
     }
@@ -25,24 +36,42 @@ enum DownstreamHeadWriter {
 
         let connectionNamed = head.connectionNamesFields ? connectionNamedFields(head) : []
         var sawRequestID = false
+        var wroteContentLength = false
         for field in head.fields {
             switch field.kind {
-            case .hopByHop:
+            case .hopByHop, .transferEncoding:
+                // Framing is written below from what the gateway actually does with the body;
+                // nothing the upstream says (not even `Connection: content-length`) changes that.
                 continue
-            case .transferEncoding:
-                if !options.keepTransferEncoding { continue }
+            case .contentLength:
+                guard case .noBody = options.framing, !wroteContentLength else { continue }
+                wroteContentLength = true
+                writeRange(of: head.block, from: field.lineStart, to: field.lineEnd, into: &output)
+                continue
             case .requestID:
                 sawRequestID = true
             case .other:
-                break
-            }
-            if !connectionNamed.isEmpty, connectionNamed.contains(where: { head.nameEquals(field, lowercase: $0) }) {
-                continue
-            }
-            if !options.operations.isEmpty, isReplacedByRoute(field, head: head, operations: options.operations) {
-                continue
+                if !connectionNamed.isEmpty, connectionNamed.contains(where: { head.nameEquals(field, lowercase: $0) })
+                {
+                    continue
+                }
+                if !options.operations.isEmpty,
+                    isReplacedByRoute(field, head: head, operations: options.operations)
+                {
+                    continue
+                }
             }
             writeRange(of: head.block, from: field.lineStart, to: field.lineEnd, into: &output)
+        }
+        switch options.framing {
+        case .noBody, .untilClose:
+            break
+        case .contentLength(let length):
+            output.writeStaticString("content-length: ")
+            output.writeString(String(length))
+            output.writeStaticString("\r\n")
+        case .chunked:
+            output.writeStaticString("transfer-encoding: chunked\r\n")
         }
         for field in options.operations.set {
             writeField(field.name, field.value, into: &output)
@@ -65,7 +94,7 @@ enum DownstreamHeadWriter {
     /// The head of a response the gateway makes itself (errors, refusals).
     static func localHead(
         status: HTTPResponseStatus, contentType: StaticString, contentLength: Int, date: String, requestID: String,
-        keepAlive: Bool, allocator: ByteBufferAllocator
+        keepAlive: Bool, clientVersionMinor: Int, allocator: ByteBufferAllocator
     ) -> ByteBuffer {
         var output = allocator.buffer(capacity: 192)
         output.writeStaticString("HTTP/1.1 ")
@@ -80,7 +109,13 @@ enum DownstreamHeadWriter {
         output.writeString(date)
         output.writeStaticString("\r\nx-request-id: ")
         output.writeString(requestID)
-        output.writeStaticString(keepAlive ? "\r\n\r\n" : "\r\nconnection: close\r\n\r\n")
+        if !keepAlive {
+            output.writeStaticString("\r\nconnection: close\r\n\r\n")
+        } else if clientVersionMinor == 0 {
+            output.writeStaticString("\r\nconnection: keep-alive\r\n\r\n")
+        } else {
+            output.writeStaticString("\r\n\r\n")
+        }
         return output
     }
 

@@ -11,6 +11,7 @@ struct UpstreamResponseHead {
         /// Connection, Keep-Alive, Proxy-Connection, TE, Trailer, Upgrade.
         case hopByHop
         case transferEncoding
+        case contentLength
         case requestID
     }
 

@@ -40,7 +40,9 @@ enum UpstreamResponseParser {
                 guard digit >= 48 && digit <= 57 else { return .failure(.malformedStatusLine) }
                 status = status * 10 + Int(digit - 48)
             }
-            guard status >= 100 else { return .failure(.malformedStatusLine) }
+            guard status >= 100, status <= 599, bytes[12] == 32 || bytes[12] == 13 else {
+                return .failure(.malformedStatusLine)
+            }
             var cursor = 12
             if bytes[cursor] == 32 { cursor += 1 }
             let statusTextStart = cursor
@@ -101,7 +103,9 @@ enum UpstreamResponseParser {
             }
             if sawTransferEncoding && contentLength != nil { return .failure(.conflictingFraming) }
             if status == 101 { return .failure(.unsupportedUpgrade) }
-            let keepAlive = versionMinor >= 1 ? !connectionClose : connectionKeepAlive
+            // RFC 9112 6.1: an HTTP/1.0 message with Transfer-Encoding ends with the connection.
+            let keepAlive =
+                versionMinor >= 1 ? !connectionClose : (connectionKeepAlive && !sawTransferEncoding)
             return .success(
                 UpstreamResponseHead(
                     block: block, status: status, versionMinor: versionMinor, statusTextStart: statusTextStart,
@@ -125,6 +129,7 @@ enum UpstreamResponseParser {
             return equalsLowercase(bytes, start, "connection") || equalsLowercase(bytes, start, "keep-alive")
                 ? .hopByHop : .other
         case 12: return equalsLowercase(bytes, start, "x-request-id") ? .requestID : .other
+        case 14: return equalsLowercase(bytes, start, "content-length") ? .contentLength : .other
         case 16: return equalsLowercase(bytes, start, "proxy-connection") ? .hopByHop : .other
         case 17: return equalsLowercase(bytes, start, "transfer-encoding") ? .transferEncoding : .other
         default: return .other

@@ -49,6 +49,9 @@ final class ProxyHandler: ChannelDuplexHandler {
         case error(Error)
     }
     private var upstreamWritable = true
+    /// Tracked from writability events rather than asked of the channel per request (each ask is
+    /// an existential call plus retains inside NIO).
+    private var downstreamWritable = true
     private var requestsOnConnection = 0
     /// Numbers exchanges on this connection (and retries within one), so a connection or failure
     /// that arrives for an exchange that already ended is recognised as stale.
@@ -156,7 +159,8 @@ final class ProxyHandler: ChannelDuplexHandler {
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
-        connection?.handler.setReadsAllowed(context.channel.isWritable)
+        downstreamWritable = context.channel.isWritable
+        connection?.handler.setReadsAllowed(downstreamWritable)
         context.fireChannelWritabilityChanged()
     }
 
@@ -291,7 +295,7 @@ final class ProxyHandler: ChannelDuplexHandler {
             forwarding: .init(client: client, scheme: listener.scheme, via: snapshot.viaValue, requestID: requestID),
             framing: requestFraming, allocator: context.channel.allocator)
 
-        if expectContinue {
+        if expectContinue && head.version.minor >= 1 {
             // We take the body ourselves (as nginx does) so the upstream never sees the expectation.
             context.writeAndFlush(
                 wrapOutboundOut(ByteBuffer(staticString: "HTTP/1.1 100 Continue\r\n\r\n")), promise: nil)
@@ -402,8 +406,8 @@ final class ProxyHandler: ChannelDuplexHandler {
         phase = .proxying
         connection.handler.exchange = self
         connection.handler.beginResponse(requestWasHead: requestIsHead, dechunk: downstreamVersion.minor == 0)
-        connection.handler.setReadsAllowed(context?.channel.isWritable ?? true)
-        upstreamWritable = connection.channel.isWritable
+        connection.handler.setReadsAllowed(downstreamWritable)
+        upstreamWritable = connection.handler.isWritable
         connection.handler.write(upstreamHead)
         while let part = bufferedBody.popFirst() {
             writeRequestBody(part, to: connection)
@@ -482,10 +486,16 @@ final class ProxyHandler: ChannelDuplexHandler {
             // The body's end is only marked by closing: so it must be for the client too.
             downstreamKeepAlive = false
         }
+        let clientFraming: DownstreamHeadWriter.ClientFraming
+        switch framing {
+        case .none: clientFraming = .noBody
+        case .length(let length): clientFraming = .contentLength(length)
+        case .chunked: clientFraming = forwardChunked ? .chunked : .untilClose
+        case .untilClose: clientFraming = .untilClose
+        }
         let options = DownstreamHeadWriter.Options(
-            requestID: requestID, operations: route?.responseHeaders ?? HeaderOperations(),
-            keepTransferEncoding: forwardChunked, keepAlive: downstreamKeepAlive && !loop.isDraining,
-            clientVersionMinor: downstreamVersion.minor)
+            requestID: requestID, operations: route?.responseHeaders ?? HeaderOperations(), framing: clientFraming,
+            keepAlive: downstreamKeepAlive && !loop.isDraining, clientVersionMinor: downstreamVersion.minor)
         context.write(
             wrapOutboundOut(
                 DownstreamHeadWriter.proxiedHead(head, options: options, allocator: context.channel.allocator)),
@@ -534,14 +544,16 @@ final class ProxyHandler: ChannelDuplexHandler {
             closeNow()
             return
         }
-        if connectionWasReused, !retriedOnFreshConnection, !requestHasBody, requestMethod.isIdempotent {
+        if connectionWasReused, !retriedOnFreshConnection, !requestHasBody, requestMethod.isIdempotent,
+            !(error is UpstreamResponseError)
+        {
             // A kept-alive connection the upstream closed just as we sent: safe to repeat once.
             retriedOnFreshConnection = true
             requestEndSent = false
             acquireConnection(context: context)
             return
         }
-        respondLocally(error is HTTPParserError ? .upstreamInvalidResponse : .upstreamReset, context: context)
+        respondLocally(error is UpstreamResponseError ? .upstreamInvalidResponse : .upstreamReset, context: context)
     }
 
     // MARK: - Finishing
@@ -624,7 +636,7 @@ final class ProxyHandler: ChannelDuplexHandler {
         let head = DownstreamHeadWriter.localHead(
             status: error.status, contentType: "application/json", contentLength: body.readableBytes,
             date: loop.dateCache.value, requestID: requestID, keepAlive: downstreamKeepAlive && !loop.isDraining,
-            allocator: context.channel.allocator)
+            clientVersionMinor: downstreamVersion.minor, allocator: context.channel.allocator)
         context.write(wrapOutboundOut(head), promise: nil)
         if !requestIsHead {
             context.write(wrapOutboundOut(body), promise: nil)

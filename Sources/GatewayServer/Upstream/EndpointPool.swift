@@ -53,7 +53,7 @@ final class EndpointPool {
     /// a connection the upstream may be closing, because it cannot be retried safely.
     func takeIdle(maxIdleAge: TimeAmount?, now: NIODeadline) -> UpstreamConnection? {
         while let connection = idle.popLast() {
-            guard connection.isUsable, connection.channel.isActive else {
+            guard connection.isUsable, !connection.isClosed else {
                 connection.close()
                 continue
             }
@@ -103,7 +103,7 @@ final class EndpointPool {
     func release(_ connection: UpstreamConnection, reusable: Bool, now: NIODeadline) {
         activeRequests -= 1
         connection.handler.exchange = nil
-        guard reusable, connection.isUsable, connection.channel.isActive else {
+        guard reusable, connection.isUsable, !connection.isClosed else {
             connection.close()
             return
         }

@@ -24,6 +24,8 @@ final class UpstreamHandler: ChannelDuplexHandler {
     private var readsAllowed = true
     private var readPending = false
     private var needsFlush = false
+    /// Kept from writability events, so checking it costs nothing per request.
+    private(set) var isWritable = true
     private var state = ResponseState.done
     private var requestWasHead = false
     /// Forward only chunk data (for an HTTP/1.0 client) instead of the chunked bytes as they came.
@@ -180,7 +182,8 @@ final class UpstreamHandler: ChannelDuplexHandler {
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
-        exchange?.upstreamWritabilityChanged(isWritable: context.channel.isWritable)
+        isWritable = context.channel.isWritable
+        exchange?.upstreamWritabilityChanged(isWritable: isWritable)
     }
 
     func read(context: ChannelHandlerContext) {

@@ -55,7 +55,7 @@ final class GoodConfigTests: XCTestCase {
             upstream: users
             rewrite: { strip_prefix: /v1 }
             headers:
-              request: { set: { X-Gateway: edge }, add: { Via: gw }, remove: [X-Debug] }
+              request: { set: { X-Gateway: edge }, add: { X-Added: gw }, remove: [X-Debug] }
               response: { remove: [Server] }
             timeouts: { request: 10s }
           - name: user-orders
@@ -130,7 +130,7 @@ final class GoodConfigTests: XCTestCase {
                     headers: HeaderRules(
                         request: HeaderOperations(
                             set: [HeaderField(name: "X-Gateway", value: "edge")],
-                            add: [HeaderField(name: "Via", value: "gw")], remove: ["x-debug"]),
+                            add: [HeaderField(name: "X-Added", value: "gw")], remove: ["x-debug"]),
                         response: HeaderOperations(remove: ["server"])),
                     requestTimeout: .seconds(10)),
                 RouteConfig(

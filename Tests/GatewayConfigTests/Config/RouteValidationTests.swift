@@ -86,6 +86,25 @@ final class RouteValidationTests: XCTestCase {
             ])
     }
 
+    func testWireValuesMustBeVisibleASCII() {
+        XCTAssertEqual(
+            problems(
+                "node: { id: \"edge 1\" }\n"
+                    + routes(
+                        """
+                          - { name: a, upstream: users, match: { path_prefix: /v1 }, rewrite: { replace_prefix: "/v 2" } }
+                          - name: b
+                            upstream: users
+                            headers: { request: { set: { X-Forwarded-For: 1.2.3.4 } }, response: { add: { X-Request-Id: x } } }
+                        """)),
+            [
+                "gw.yaml:1: node id 'edge 1' must be visible ASCII without spaces (it is sent in Via)",
+                "gw.yaml:8: 'replace_prefix' must be visible ASCII without spaces (it becomes the request target)",
+                "gw.yaml:11: cannot set header 'X-Forwarded-For': the proxy manages it",
+                "gw.yaml:11: cannot add header 'X-Request-Id': the proxy manages it",
+            ])
+    }
+
     func testHeaderRules() {
         XCTAssertEqual(
             problems(
