@@ -87,4 +87,19 @@ final class FramingRegressionTests: XCTestCase {
         XCTAssertLessThan(terminator.lowerBound, notFound.lowerBound, text)
         XCTAssertTrue(text.contains("one,two,three") || text.contains("three"), text)
     }
+
+    func testNoContentAndNotModifiedHaveNoBodyAndKeepTheConnection() async throws {
+        let client = try await TestClient.connect(port: gateway.port, group: clientGroup)
+        let noContent = try await client.request(.GET, "/up/status/204")
+        XCTAssertEqual(noContent.status, .noContent)
+        XCTAssertEqual(noContent.body.readableBytes, 0)
+        let notModified = try await client.request(.GET, "/up/status/304")
+        XCTAssertEqual(notModified.status, .notModified)
+        XCTAssertEqual(notModified.body.readableBytes, 0)
+        // The same client connection and the same upstream connection carry on.
+        let after = try await client.request(.GET, "/up/echo")
+        XCTAssertTrue(after.bodyText.contains("uri=/echo\n"), after.bodyText)
+        XCTAssertEqual(upstream.connectionsAccepted, 1)
+        await client.close()
+    }
 }

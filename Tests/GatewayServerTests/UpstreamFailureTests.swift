@@ -166,4 +166,47 @@ final class UpstreamFailureTests: XCTestCase {
         } catch {}
         await upstream.stop()
     }
+
+    func testConnectionCapPerEndpointQueuesRequests() async throws {
+        let upstream = try await TestUpstream()
+        let gateway = try await TestGateway.start(
+            upstreams: [
+                UpstreamConfig(name: "u", endpoints: [endpoint(upstream)], pool: PoolConfig(maxPerEndpoint: 1))
+            ],
+            routes: [prefixRoute("all", "/", upstream: "u")], eventLoops: 1)
+        let clients = [
+            try await TestClient.connect(port: gateway.port, group: clientGroup),
+            try await TestClient.connect(port: gateway.port, group: clientGroup),
+            try await TestClient.connect(port: gateway.port, group: clientGroup),
+        ]
+        let responses = clients.map { $0.expectResponse() }
+        for client in clients { client.send(.GET, "/slow/50") }
+        for response in responses {
+            let answer = try await response.get()
+            XCTAssertEqual(answer.status, .ok)
+        }
+        XCTAssertEqual(upstream.connectionsAccepted, 1, "the cap of one connection per endpoint was exceeded")
+        for client in clients { await client.close() }
+        await gateway.stop()
+        await upstream.stop()
+    }
+
+    func testIdleUpstreamConnectionsAreClosedAfterIdleTimeout() async throws {
+        let upstream = try await TestUpstream()
+        let gateway = try await TestGateway.start(
+            upstreams: [
+                UpstreamConfig(
+                    name: "u", endpoints: [endpoint(upstream)], pool: PoolConfig(idleTimeout: .milliseconds(300)))
+            ],
+            routes: [prefixRoute("all", "/", upstream: "u")], eventLoops: 1)
+        let client = try await TestClient.connect(port: gateway.port, group: clientGroup)
+        _ = try await client.request(.GET, "/first")
+        // The pool's sweep runs once a second; by then the connection has been idle > 300 ms.
+        try await Task.sleep(for: .milliseconds(1600))
+        _ = try await client.request(.GET, "/second")
+        XCTAssertEqual(upstream.connectionsAccepted, 2, "an idle connection outlived the pool's idle_timeout")
+        await client.close()
+        await gateway.stop()
+        await upstream.stop()
+    }
 }
