@@ -36,7 +36,9 @@ public final class Snapshot: Sendable {
     }
 }
 
-public struct CompiledRoute: Sendable {
+/// A class, not a struct: the proxy keeps the matched route for the whole exchange, and a
+/// reference is one retain where a copy of this many strings and arrays is a dozen.
+public final class CompiledRoute: Sendable {
     public let name: String
     /// Into `Snapshot.upstreams`; validation guarantees it is valid, -1 only for unvalidated input.
     public let upstreamIndex: Int
@@ -44,4 +46,16 @@ public struct CompiledRoute: Sendable {
     public let requestHeaders: HeaderOperations
     public let responseHeaders: HeaderOperations
     public let requestTimeout: Duration
+
+    init(
+        name: String, upstreamIndex: Int, pathRewrite: PathRewrite?, requestHeaders: HeaderOperations,
+        responseHeaders: HeaderOperations, requestTimeout: Duration
+    ) {
+        self.name = name
+        self.upstreamIndex = upstreamIndex
+        self.pathRewrite = pathRewrite
+        self.requestHeaders = requestHeaders
+        self.responseHeaders = responseHeaders
+        self.requestTimeout = requestTimeout
+    }
 }

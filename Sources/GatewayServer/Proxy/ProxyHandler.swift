@@ -178,7 +178,8 @@ final class ProxyHandler: ChannelDuplexHandler {
             // The decoder cannot resynchronise after a framing error: answer, then close.
             downstreamKeepAlive = false
             requestEndReceived = true
-            if requestID.isEmpty { requestID = loop.requestIDs.nextID() }
+            // The unparseable request has no id of its own; never reuse the previous one.
+            requestID = loop.requestIDs.nextID()
             let gatewayError: GatewayError = parserError == .headerOverflow ? .headersTooLarge : .badRequest
             abandonExchange()
             respondLocally(gatewayError, context: context)
@@ -207,25 +208,27 @@ final class ProxyHandler: ChannelDuplexHandler {
         let snapshot = loop.snapshot
         self.snapshot = snapshot
 
-        if head.headers.count > listener.maxHeaders {
-            return respondLocally(.headersTooLarge, context: context)
-        }
         var hostCount = 0
         var host: String?
         var expectContinue = false
         var contentLength: Int?
         var contentLengthValid = true
         var isChunked = false
+        var passedOnRequestID: String?
+        var unsupported: GatewayError?
+        // One pass over the fields collects everything the phases below need; errors found on the
+        // way are answered after it, once the request id is known.
         for (name, value) in head.headers {
             switch name.utf8.count {
             case 4 where headerNameEquals(name, lowercase: "host"):
                 hostCount += 1
                 host = value
             case 6 where headerNameEquals(name, lowercase: "expect"):
-                guard headerNameEquals(value, lowercase: "100-continue") else {
-                    return respondLocally(.unsupportedExpectation, context: context)
+                if headerNameEquals(value, lowercase: "100-continue") {
+                    expectContinue = true
+                } else {
+                    unsupported = unsupported ?? .unsupportedExpectation
                 }
-                expectContinue = true
             case 14 where headerNameEquals(name, lowercase: "content-length"):
                 // Digits only: "5, 5" or "+5" would parse differently upstream (smuggling).
                 if let parsed = Int(value), parsed >= 0, value.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }),
@@ -238,13 +241,29 @@ final class ProxyHandler: ChannelDuplexHandler {
             case 17 where headerNameEquals(name, lowercase: "transfer-encoding"):
                 // Only plain `chunked` is forwarded faithfully (re-chunked by the encoder); any other
                 // coding would reach the upstream relabelled, so it is refused (RFC 9112 6.1).
-                guard headerNameEquals(Substring(value).trimmingSpaces().description, lowercase: "chunked") else {
-                    return respondLocally(.unsupportedTransferCoding, context: context)
+                if headerNameEquals(Substring(value).trimmingSpaces().description, lowercase: "chunked") {
+                    isChunked = true
+                } else {
+                    unsupported = unsupported ?? .unsupportedTransferCoding
+                    isChunked = true  // there is a body of unknown length: the connection must close
                 }
-                isChunked = true
+            case 12 where headerNameEquals(name, lowercase: "x-request-id"):
+                if passedOnRequestID == nil { passedOnRequestID = value }
             default:
                 break
             }
+        }
+        if let passedOnRequestID, RequestIDGenerator.isAcceptable(passedOnRequestID) {
+            requestID = passedOnRequestID
+        } else {
+            requestID = loop.requestIDs.nextID()
+        }
+        requestHasBody = isChunked || !contentLengthValid || (contentLength ?? 0) > 0
+        if head.headers.count > listener.maxHeaders {
+            return respondLocally(.headersTooLarge, context: context)
+        }
+        if let unsupported {
+            return respondLocally(unsupported, context: context)
         }
         if hostCount > 1 || (hostCount == 0 && head.version.minor >= 1) {
             return respondLocally(.missingHost, context: context)
@@ -355,9 +374,7 @@ final class ProxyHandler: ChannelDuplexHandler {
         upstreamKeepAlive = true
         requestBodyBytes = 0
         requestIsHead = head.method == .HEAD
-        requestHasBody =
-            head.headers.contains(name: "transfer-encoding")
-            || head.headers.first(name: "content-length").map { $0 != "0" } ?? false
+        requestHasBody = false
         connectionWasReused = false
         retriedOnFreshConnection = false
         route = nil
@@ -366,11 +383,7 @@ final class ProxyHandler: ChannelDuplexHandler {
         bufferedBody.removeAll(keepingCapacity: true)
         waitingSince = .now()
         responseHeaderDeadline = .distantFuture
-        if let passedOn = head.headers.first(name: "x-request-id"), RequestIDGenerator.isAcceptable(passedOn) {
-            requestID = passedOn
-        } else {
-            requestID = loop.requestIDs.nextID()
-        }
+        requestID = ""
     }
 
     // MARK: - Upstream connection
