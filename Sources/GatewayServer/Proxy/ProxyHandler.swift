@@ -178,8 +178,10 @@ final class ProxyHandler: ChannelDuplexHandler {
             // The decoder cannot resynchronise after a framing error: answer, then close.
             downstreamKeepAlive = false
             requestEndReceived = true
-            // The unparseable request has no id of its own; never reuse the previous one.
-            requestID = loop.requestIDs.nextID()
+            if phase == .idle {
+                // An unparseable head has no id of its own; never reuse the previous request's.
+                requestID = loop.requestIDs.nextID()
+            }
             let gatewayError: GatewayError = parserError == .headerOverflow ? .headersTooLarge : .badRequest
             abandonExchange()
             respondLocally(gatewayError, context: context)
