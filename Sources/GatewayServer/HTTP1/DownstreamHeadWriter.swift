@@ -64,23 +64,18 @@ enum DownstreamHeadWriter {
             writeRange(of: head.block, from: field.lineStart, to: field.lineEnd, into: &output)
         }
         switch options.framing {
-        case .noBody, .untilClose:
-            break
-        case .contentLength(let length):
-            output.writeStaticString("content-length: ")
-            output.writeString(String(length))
-            output.writeStaticString("\r\n")
-        case .chunked:
-            output.writeStaticString("transfer-encoding: chunked\r\n")
+        case .noBody, .untilClose: break
+        case .contentLength(let length): output.writeFramingField(contentLength: length, chunked: false)
+        case .chunked: output.writeFramingField(contentLength: nil, chunked: true)
         }
         for field in options.operations.set {
-            writeField(field.name, field.value, into: &output)
+            output.writeHeaderField(field.name, field.value)
         }
         for field in options.operations.add {
-            writeField(field.name, field.value, into: &output)
+            output.writeHeaderField(field.name, field.value)
         }
         if !sawRequestID {
-            writeField("x-request-id", options.requestID, into: &output)
+            output.writeHeaderField("x-request-id", options.requestID)
         }
         if !options.keepAlive {
             output.writeStaticString("connection: close\r\n")
@@ -132,12 +127,7 @@ enum DownstreamHeadWriter {
     private static func connectionNamedFields(_ head: UpstreamResponseHead) -> [String] {
         var names: [String] = []
         for field in head.fields where field.nameLength == 10 && head.nameEquals(field, lowercase: "connection") {
-            for token in head.value(of: field).split(separator: ",") {
-                let name = token.trimmingSpaces().lowercased()
-                if !name.isEmpty && name != "keep-alive" && name != "close" && name != "host" {
-                    names.append(name)
-                }
-            }
+            ConnectionOptions.namedFields(in: Substring(head.value(of: field)), into: &names)
         }
         return names
     }
@@ -148,12 +138,5 @@ enum DownstreamHeadWriter {
         }
         var copy = slice
         output.writeBuffer(&copy)
-    }
-
-    private static func writeField(_ name: String, _ value: String, into output: inout ByteBuffer) {
-        output.writeString(name)
-        output.writeStaticString(": ")
-        output.writeString(value)
-        output.writeStaticString("\r\n")
     }
 }

@@ -64,35 +64,27 @@ enum UpstreamRequestWriter {
             case .other:
                 break
             }
-            if !connectionNamed.isEmpty, !headerNameEquals(name, lowercase: "host"),
-                connectionNamed.contains(where: { headerNameEquals(name, lowercase: $0) })
-            {
+            if !connectionNamed.isEmpty, connectionNamed.contains(where: { headerNameEquals(name, lowercase: $0) }) {
                 continue
             }
             if !operations.isEmpty, isReplacedByRoute(name, operations) { continue }
-            writeField(name, value, into: &output)
+            output.writeHeaderField(name, value)
         }
-        for field in operations.set { writeField(field.name, field.value, into: &output) }
-        for field in operations.add { writeField(field.name, field.value, into: &output) }
+        for field in operations.set { output.writeHeaderField(field.name, field.value) }
+        for field in operations.add { output.writeHeaderField(field.name, field.value) }
 
-        writeField(
-            "x-forwarded-for", forwardedFor.map { $0 + ", " + forwarding.client.ip } ?? forwarding.client.ip,
-            into: &output)
-        writeField("x-forwarded-proto", forwardedProto ?? forwarding.scheme, into: &output)
+        output.writeHeaderField(
+            "x-forwarded-for", forwardedFor.map { $0 + ", " + forwarding.client.ip } ?? forwarding.client.ip)
+        output.writeHeaderField("x-forwarded-proto", forwardedProto ?? forwarding.scheme)
         if let forwardedHostValue = forwardedHost ?? host {
-            writeField("x-forwarded-host", forwardedHostValue, into: &output)
+            output.writeHeaderField("x-forwarded-host", forwardedHostValue)
         }
-        writeField("via", via.map { $0 + ", " + forwarding.via } ?? forwarding.via, into: &output)
-        writeField("x-request-id", forwarding.requestID, into: &output)
+        output.writeHeaderField("via", via.map { $0 + ", " + forwarding.via } ?? forwarding.via)
+        output.writeHeaderField("x-request-id", forwarding.requestID)
         switch framing {
-        case .none:
-            break
-        case .contentLength(let length):
-            output.writeStaticString("content-length: ")
-            output.writeString(String(length))
-            output.writeStaticString("\r\n")
-        case .chunked:
-            output.writeStaticString("transfer-encoding: chunked\r\n")
+        case .none: break
+        case .contentLength(let length): output.writeFramingField(contentLength: length, chunked: false)
+        case .chunked: output.writeFramingField(contentLength: nil, chunked: true)
         }
         output.writeStaticString("\r\n")
         return output
@@ -155,20 +147,8 @@ enum UpstreamRequestWriter {
     private static func connectionNamedFields(_ headers: HTTPHeaders) -> [String] {
         var names: [String] = []
         for (name, value) in headers where name.utf8.count == 10 && headerNameEquals(name, lowercase: "connection") {
-            for token in value.split(separator: ",") {
-                let lowered = token.trimmingSpaces().lowercased()
-                if !lowered.isEmpty && lowered != "keep-alive" && lowered != "close" {
-                    names.append(lowered)
-                }
-            }
+            ConnectionOptions.namedFields(in: Substring(value), into: &names)
         }
         return names
-    }
-
-    private static func writeField(_ name: String, _ value: String, into output: inout ByteBuffer) {
-        output.writeString(name)
-        output.writeStaticString(": ")
-        output.writeString(value)
-        output.writeStaticString("\r\n")
     }
 }
