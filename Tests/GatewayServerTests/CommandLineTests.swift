@@ -5,6 +5,10 @@ import XCTest
 
 /// The `gateway` binary as users run it: validate, run, refuse bad config, drain on SIGTERM.
 final class CommandLineTests: XCTestCase {
+    var binaryPath: String { binary }
+
+    func writeTemporaryConfig(_ text: String) throws -> String { try writeTemporary(text) }
+
     private var binary: String {
         if let path = ProcessInfo.processInfo.environment["GATEWAY_BIN"] { return path }
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
@@ -139,6 +143,48 @@ final class CommandLineTests: XCTestCase {
         XCTAssertEqual(process.terminationStatus, 0)
         err.fileHandleForReading.readabilityHandler = nil
         await upstream.stop()
+    }
+}
+
+extension CommandLineTests {
+    func testUpstreamFailuresAreLoggedWithTheRequestID() async throws {
+        // A port that was bound and released: connecting to it is refused.
+        let probe = try await TestUpstream()
+        let deadPort = probe.port
+        await probe.stop()
+        let path = try writeTemporaryConfig(
+            """
+            listeners:
+              - name: public
+                address: 127.0.0.1:0
+            upstreams:
+              down: { endpoints: [{ address: 127.0.0.1:\(deadPort) }] }
+            routes:
+              - name: all
+                match: { path_prefix: / }
+                upstream: down
+            """)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binaryPath)
+        process.arguments = ["run", "--config", path]
+        let err = Pipe()
+        process.standardError = err
+        let log = LogLines()
+        err.fileHandleForReading.readabilityHandler = { handle in log.append(handle.availableData) }
+        try process.run()
+        let listening = try await log.firstLine(containing: "\"message\":\"listening\"")
+        let port = try XCTUnwrap(
+            listening.range(of: "127.0.0.1:").map { Int(listening[$0.upperBound...].prefix { $0.isNumber }) } ?? nil)
+        let client = try await TestClient.connect(port: port, group: MultiThreadedEventLoopGroup.singleton)
+        let response = try await client.request(.GET, "/x", headers: [("host", "a"), ("x-request-id", "trace-me-42")])
+        XCTAssertEqual(response.status, .badGateway)
+        let line = try await log.firstLine(containing: "cannot connect to upstream")
+        XCTAssertTrue(line.contains("\"request_id\":\"trace-me-42\""), line)
+        XCTAssertTrue(line.contains("\"endpoint\":\"127.0.0.1:\(deadPort)\""), line)
+        XCTAssertTrue(line.contains("\"level\":\"warning\""), line)
+        process.terminate()
+        process.waitUntilExit()
+        err.fileHandleForReading.readabilityHandler = nil
     }
 }
 

@@ -1,4 +1,5 @@
 import GatewayConfig
+import Logging
 import NIOCore
 import NIOHTTP1
 
@@ -442,6 +443,7 @@ final class ProxyHandler: ChannelDuplexHandler {
 
     func connectionFailed(_ error: Error, exchange: UInt64) {
         guard phase == .waitingForConnection, exchange == exchangeNumber, let context else { return }
+        logUpstreamError("cannot connect to upstream", error)
         let gatewayError: GatewayError
         if case ChannelError.connectTimeout = error {
             gatewayError = .upstreamConnectTimeout
@@ -553,6 +555,7 @@ final class ProxyHandler: ChannelDuplexHandler {
 
     func upstreamFailed(_ error: Error) {
         guard let context, phase == .proxying else { return }
+        logUpstreamError(responseHeadSent ? "upstream failed mid-response" : "upstream failed before answering", error)
         releaseConnection(reusable: false)
         if responseHeadSent {
             // Part of the response is already with the client: closing is the only honest signal.
@@ -660,6 +663,16 @@ final class ProxyHandler: ChannelDuplexHandler {
         resumeDownstreamReads()
     }
 
+    /// nginx's error.log line for a failed upstream exchange, as structured fields.
+    private func logUpstreamError(_ message: Logger.Message, _ cause: Any) {
+        loop.logger.warning(
+            message,
+            metadata: [
+                "request_id": "\(requestID)", "route": "\(route?.name ?? "-")", "endpoint": "\(pool?.label ?? "-")",
+                "client": "\(client.ip)", "error": "\(cause)",
+            ])
+    }
+
     // MARK: - Timers, draining, teardown
 
     private func ensureTimer(firingBy deadline: NIODeadline, context: ChannelHandlerContext) {
@@ -689,6 +702,9 @@ final class ProxyHandler: ChannelDuplexHandler {
         if phase == .waitingForConnection, let pool {
             pool.cancelWait(self)
         }
+        logUpstreamError(
+            now >= responseHeaderDeadline ? "upstream response header timeout" : "request timeout",
+            phase == .waitingForConnection ? "still waiting for a connection" : "waiting for the response")
         respondLocally(.upstreamTimeout, context: context)
     }
 

@@ -52,9 +52,10 @@ public final class GatewayServer: Service, Sendable {
         var loops: [NIOLoopBound<LoopContext>] = []
         for eventLoop in group.makeIterator() {
             let snapshot = self.snapshot
+            let logger = self.logger
             let loop = try await eventLoop.submit {
                 NIOLoopBound(
-                    LoopContext(eventLoop: eventLoop, snapshot: snapshot, resolvedEndpoints: resolved),
+                    LoopContext(eventLoop: eventLoop, snapshot: snapshot, resolvedEndpoints: resolved, logger: logger),
                     eventLoop: eventLoop)
             }.get()
             loops.append(loop)

@@ -1,4 +1,5 @@
 import GatewayConfig
+import Logging
 import NIOCore
 
 /// Everything one event loop owns: pools, balancers, the date cache, request-id generator and its
@@ -16,8 +17,12 @@ final class LoopContext {
     private var sweepTask: RepeatedTask?
     private(set) var isDraining = false
 
-    init(eventLoop: EventLoop, snapshot: Snapshot, resolvedEndpoints: [HostPort: SocketAddress]) {
+    /// For errors only: nothing is logged per successful request (that is the access log's job).
+    let logger: Logger
+
+    init(eventLoop: EventLoop, snapshot: Snapshot, resolvedEndpoints: [HostPort: SocketAddress], logger: Logger) {
         self.eventLoop = eventLoop
+        self.logger = logger
         self.dateCache = DateCache(eventLoop: eventLoop)
         self.snapshot = snapshot
         self.resolvedEndpoints = resolvedEndpoints
