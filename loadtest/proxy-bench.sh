@@ -233,7 +233,7 @@ for t in $TARGETS; do
         gateway)
             if [[ ! -x $GATEWAY_BIN ]]; then
                 log "gateway: SKIPPED — no executable at GATEWAY_BIN=$GATEWAY_BIN" \
-                    "(build it with 'swift build -c release' or set GATEWAY_BIN)"
+                    "(build it with 'make release' or set GATEWAY_BIN)"
             elif start_gateway; then
                 ACTIVE+=(gateway)
             else
