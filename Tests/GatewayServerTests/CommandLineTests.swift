@@ -5,10 +5,6 @@ import XCTest
 
 /// The `gateway` binary as users run it: validate, run, refuse bad config, drain on SIGTERM.
 final class CommandLineTests: XCTestCase {
-    var binaryPath: String { binary }
-
-    func writeTemporaryConfig(_ text: String) throws -> String { try writeTemporary(text) }
-
     private var binary: String {
         if let path = ProcessInfo.processInfo.environment["GATEWAY_BIN"] { return path }
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
@@ -103,70 +99,12 @@ final class CommandLineTests: XCTestCase {
         XCTAssertTrue(result.stdout.hasPrefix("gateway "))
     }
 
-    func testRunServesAndDrainsOnSIGTERM() async throws {
-        let upstream = try await TestUpstream()
-        let path = try writeTemporary(
-            """
-            listeners:
-              - name: public
-                address: 127.0.0.1:0
-            upstreams:
-              u: { endpoints: [{ address: 127.0.0.1:\(upstream.port) }] }
-            routes:
-              - name: all
-                match: { path_prefix: / }
-                upstream: u
-            """)
+    /// `gateway run` on a config with a port-0 listener, its stderr collected; returns once it
+    /// logged the port it listens on.
+    private func startGateway(_ yaml: String) async throws -> RunningGateway {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = ["run", "--config", path]
-        let err = Pipe()
-        process.standardError = err
-        let log = LogLines()
-        err.fileHandleForReading.readabilityHandler = { handle in
-            log.append(handle.availableData)
-        }
-        try process.run()
-        let listening = try await log.firstLine(containing: "\"message\":\"listening\"")
-        let port = try XCTUnwrap(
-            listening.range(of: "127.0.0.1:").map { Int(listening[$0.upperBound...].prefix { $0.isNumber }) } ?? nil)
-
-        let group = MultiThreadedEventLoopGroup.singleton
-        let client = try await TestClient.connect(port: port, group: group)
-        let response = try await client.request(.GET, "/hello")
-        XCTAssertEqual(response.status, .ok)
-        XCTAssertTrue(response.bodyText.contains("uri=/hello"))
-
-        process.terminate()  // SIGTERM
-        _ = try await log.firstLine(containing: "\"message\":\"gateway stopped\"")
-        process.waitUntilExit()
-        XCTAssertEqual(process.terminationStatus, 0)
-        err.fileHandleForReading.readabilityHandler = nil
-        await upstream.stop()
-    }
-}
-
-extension CommandLineTests {
-    func testUpstreamFailuresAreLoggedWithTheRequestID() async throws {
-        // A port that was bound and released: connecting to it is refused.
-        let probe = try await TestUpstream()
-        let deadPort = probe.port
-        await probe.stop()
-        let path = try writeTemporaryConfig(
-            """
-            listeners:
-              - name: public
-                address: 127.0.0.1:0
-            upstreams:
-              down: { endpoints: [{ address: 127.0.0.1:\(deadPort) }] }
-            routes:
-              - name: all
-                match: { path_prefix: / }
-                upstream: down
-            """)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: binaryPath)
-        process.arguments = ["run", "--config", path]
+        process.arguments = ["run", "--config", try writeTemporary(yaml)]
         let err = Pipe()
         process.standardError = err
         let log = LogLines()
@@ -175,16 +113,65 @@ extension CommandLineTests {
         let listening = try await log.firstLine(containing: "\"message\":\"listening\"")
         let port = try XCTUnwrap(
             listening.range(of: "127.0.0.1:").map { Int(listening[$0.upperBound...].prefix { $0.isNumber }) } ?? nil)
-        let client = try await TestClient.connect(port: port, group: MultiThreadedEventLoopGroup.singleton)
+        return RunningGateway(process: process, stderr: err, log: log, port: port)
+    }
+
+    private func config(upstreamPort: Int) -> String {
+        """
+        listeners:
+          - name: public
+            address: 127.0.0.1:0
+        upstreams:
+          u: { endpoints: [{ address: 127.0.0.1:\(upstreamPort) }] }
+        routes:
+          - name: all
+            match: { path_prefix: / }
+            upstream: u
+        """
+    }
+
+    func testRunServesAndDrainsOnSIGTERM() async throws {
+        let upstream = try await TestUpstream()
+        let gateway = try await startGateway(config(upstreamPort: upstream.port))
+        let client = try await TestClient.connect(port: gateway.port, group: MultiThreadedEventLoopGroup.singleton)
+        let response = try await client.request(.GET, "/hello")
+        XCTAssertEqual(response.status, .ok)
+        XCTAssertTrue(response.bodyText.contains("uri=/hello"))
+
+        gateway.process.terminate()  // SIGTERM
+        _ = try await gateway.log.firstLine(containing: "\"message\":\"gateway stopped\"")
+        gateway.waitForExit()
+        XCTAssertEqual(gateway.process.terminationStatus, 0)
+        await upstream.stop()
+    }
+
+    func testUpstreamFailuresAreLoggedWithTheRequestID() async throws {
+        // A port that was bound and released: connecting to it is refused.
+        let probe = try await TestUpstream()
+        let deadPort = probe.port
+        await probe.stop()
+        let gateway = try await startGateway(config(upstreamPort: deadPort))
+        let client = try await TestClient.connect(port: gateway.port, group: MultiThreadedEventLoopGroup.singleton)
         let response = try await client.request(.GET, "/x", headers: [("host", "a"), ("x-request-id", "trace-me-42")])
         XCTAssertEqual(response.status, .badGateway)
-        let line = try await log.firstLine(containing: "cannot connect to upstream")
+        let line = try await gateway.log.firstLine(containing: "cannot connect to upstream")
         XCTAssertTrue(line.contains("\"request_id\":\"trace-me-42\""), line)
         XCTAssertTrue(line.contains("\"endpoint\":\"127.0.0.1:\(deadPort)\""), line)
         XCTAssertTrue(line.contains("\"level\":\"warning\""), line)
-        process.terminate()
+        gateway.process.terminate()
+        gateway.waitForExit()
+    }
+}
+
+struct RunningGateway {
+    let process: Process
+    let stderr: Pipe
+    let log: LogLines
+    let port: Int
+
+    func waitForExit() {
         process.waitUntilExit()
-        err.fileHandleForReading.readabilityHandler = nil
+        stderr.fileHandleForReading.readabilityHandler = nil
     }
 }
 

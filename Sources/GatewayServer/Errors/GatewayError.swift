@@ -60,7 +60,4 @@ struct GatewayError: Error, Equatable, CustomStringConvertible {
     static let upstreamOverloaded = GatewayError(
         code: "upstream_overloaded", status: .serviceUnavailable, source: .upstream,
         message: "Too many requests are waiting for an upstream connection.")
-    static let shuttingDown = GatewayError(
-        code: "shutting_down", status: .serviceUnavailable, source: .internalFault,
-        message: "The gateway is shutting down.")
 }

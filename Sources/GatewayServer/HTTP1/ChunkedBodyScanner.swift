@@ -13,7 +13,7 @@ struct ChunkedBodyScanner {
         case dataCR
         case dataLF
         case trailerLineStart
-        case trailerLine(length: Int)
+        case trailerLine
         case trailerLF(emptyLine: Bool)
         case done
     }
@@ -103,15 +103,13 @@ struct ChunkedBodyScanner {
         case .trailerLineStart:
             // A bare LF here would end the message for lenient clients but not for us: refuse it.
             guard byte != 10, byte != 0 else { throw .malformedChunk }
-            state = byte == 13 ? .trailerLF(emptyLine: true) : .trailerLine(length: 1)
+            state = byte == 13 ? .trailerLF(emptyLine: true) : .trailerLine
             try countTrailer()
-        case .trailerLine(let length):
+        case .trailerLine:
             if byte == 13 {
                 state = .trailerLF(emptyLine: false)
             } else if byte == 10 || byte == 0 {
                 throw .malformedChunk
-            } else {
-                state = .trailerLine(length: length + 1)
             }
             try countTrailer()
         case .trailerLF(let emptyLine):

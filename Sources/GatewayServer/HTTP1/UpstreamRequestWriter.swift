@@ -91,6 +91,13 @@ enum UpstreamRequestWriter {
     }
 
     /// Chunk framing pieces (RFC 9112 7.1) for re-chunking a request body.
+    static func chunkHeader(size: Int, allocator: ByteBufferAllocator) -> ByteBuffer {
+        var header = allocator.buffer(capacity: 20)
+        header.writeString(String(size, radix: 16))
+        header.writeStaticString("\r\n")
+        return header
+    }
+
     static let chunkTrailer = ByteBuffer(staticString: "\r\n")
     static let lastChunk = ByteBuffer(staticString: "0\r\n\r\n")
 

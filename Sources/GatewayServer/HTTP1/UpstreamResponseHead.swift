@@ -38,8 +38,7 @@ struct UpstreamResponseHead {
     let block: ByteBuffer
     let status: Int
     let versionMinor: Int
-    /// Offset of the reason phrase's first byte (after `HTTP/1.x NNN `) and of the status line's CR.
-    let statusTextStart: Int
+    /// Offset of the status line's CR.
     let statusLineEnd: Int
     let fields: [Field]
     let contentLength: Int?
@@ -54,20 +53,6 @@ struct UpstreamResponseHead {
         if isChunked { return .chunked }
         if let contentLength { return contentLength == 0 ? .none : .length(contentLength) }
         return .untilClose
-    }
-
-    func nameEquals(_ field: Field, lowercase expected: StaticString) -> Bool {
-        guard field.nameLength == expected.utf8CodeUnitCount else { return false }
-        return block.withUnsafeReadableBytes { bytes in
-            expected.withUTF8Buffer { expectedBytes in
-                for index in 0..<field.nameLength {
-                    let byte = bytes[field.nameStart + index]
-                    let folded = (byte >= 65 && byte <= 90) ? byte | 0x20 : byte
-                    if folded != expectedBytes[index] { return false }
-                }
-                return true
-            }
-        }
     }
 
     /// Case-insensitive comparison with a lowercase configured name.

@@ -108,7 +108,7 @@ enum UpstreamResponseParser {
                 versionMinor >= 1 ? !connectionClose : (connectionKeepAlive && !sawTransferEncoding)
             return .success(
                 UpstreamResponseHead(
-                    block: block, status: status, versionMinor: versionMinor, statusTextStart: statusTextStart,
+                    block: block, status: status, versionMinor: versionMinor,
                     statusLineEnd: statusLineCR, fields: fields,
                     contentLength: sawTransferEncoding ? nil : contentLength,
                     isChunked: isChunked, keepAlive: keepAlive && (!sawTransferEncoding || isChunked),

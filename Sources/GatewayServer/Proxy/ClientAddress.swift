@@ -26,18 +26,6 @@ struct ClientAddress {
             self.ip = "unknown"
         }
         let bytes = self.bytes
-        self.isTrustedProxy = !bytes.isEmpty && trustedProxies.contains { Self.cidr($0, contains: bytes) }
-    }
-
-    static func cidr(_ cidr: CIDR, contains address: [UInt8]) -> Bool {
-        guard address.count == 16, cidr.network.count == 16 else { return false }
-        var remaining = cidr.prefixLength
-        for index in 0..<16 where remaining > 0 {
-            let bits = min(8, remaining)
-            let mask: UInt8 = bits == 8 ? 0xFF : ~(0xFF >> UInt8(bits))
-            if address[index] & mask != cidr.network[index] & mask { return false }
-            remaining -= bits
-        }
-        return true
+        self.isTrustedProxy = !bytes.isEmpty && trustedProxies.contains { $0.contains(bytes) }
     }
 }

@@ -61,7 +61,6 @@ final class ProxyHandler: ChannelDuplexHandler {
     private var waitingSince = NIODeadline.now()
 
     // The current exchange. Plain fields rather than a per-request object: no allocation per request.
-    private var snapshot: Snapshot?
     private var route: CompiledRoute?
     private var pool: EndpointPool?
     private var connection: UpstreamConnection?
@@ -209,7 +208,6 @@ final class ProxyHandler: ChannelDuplexHandler {
         }
         beginExchange(head)
         let snapshot = loop.snapshot
-        self.snapshot = snapshot
 
         var hostCount = 0
         var host: String?
@@ -473,10 +471,8 @@ final class ProxyHandler: ChannelDuplexHandler {
     private func writeRequestBody(_ buffer: ByteBuffer, to connection: UpstreamConnection) {
         guard buffer.readableBytes > 0 else { return }
         if case .chunked = requestFraming {
-            var header = connection.channel.allocator.buffer(capacity: 20)
-            header.writeString(String(buffer.readableBytes, radix: 16))
-            header.writeStaticString("\r\n")
-            connection.handler.write(header)
+            connection.handler.write(
+                UpstreamRequestWriter.chunkHeader(size: buffer.readableBytes, allocator: connection.channel.allocator))
             connection.handler.write(buffer)
             connection.handler.write(UpstreamRequestWriter.chunkTrailer)
         } else {
@@ -606,7 +602,6 @@ final class ProxyHandler: ChannelDuplexHandler {
         guard phase != .closed, phase != .closing else { return }
         phase = .idle
         upstreamWritable = true
-        snapshot = nil
         route = nil
         pool = nil
         upstreamHead = nil

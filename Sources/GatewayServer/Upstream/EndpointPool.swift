@@ -46,8 +46,6 @@ final class EndpointPool {
             }
     }
 
-    var idleCount: Int { idle.count }
-
     /// An idle connection, newest first (warmest, least likely closed by the upstream), or nil.
     /// `maxIdleAge` limits how long it may have sat idle: a non-idempotent request must not be sent on
     /// a connection the upstream may be closing, because it cannot be retried safely.
