@@ -13,8 +13,10 @@ final class HeaderHandlingTests: XCTestCase {
         let loopback = try XCTUnwrap(UnitParser.parseCIDR("127.0.0.1/32"))
         let client = ClientAddress(
             try SocketAddress(ipAddress: "127.0.0.1", port: 5000), trustedProxies: trusted ? [loopback] : [])
+        let text = "GET /t?q=1 HTTP/1.1\r\n" + headers.map { "\($0.0): \($0.1)\r\n" }.joined() + "\r\n"
+        let request = try RequestParser.parseHead(ByteBuffer(string: text), maxFields: 100)
         let bytes = UpstreamRequestWriter.head(
-            method: .GET, target: "/t?q=1", headers: HTTPHeaders(headers), operations: operations,
+            request, target: "/t?q=1", operations: operations,
             forwarding: .init(client: client, scheme: "http", via: "1.1 n", requestID: "rid"), framing: framing,
             allocator: ByteBufferAllocator())
         return String(buffer: bytes)

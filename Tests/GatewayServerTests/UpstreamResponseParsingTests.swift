@@ -17,9 +17,9 @@ final class UpstreamResponseParsingTests: XCTestCase {
 
     func testFindsTheEndOfTheHead() {
         let text = "HTTP/1.1 200 OK\r\nA: b\r\n\r\nbody"
-        XCTAssertEqual(UpstreamResponseParser.headEnd(in: ByteBuffer(string: text), from: 0), text.utf8.count - 4)
-        XCTAssertNil(UpstreamResponseParser.headEnd(in: ByteBuffer(string: "HTTP/1.1 200 OK\r\nA: b\r\n\r"), from: 0))
-        XCTAssertNil(UpstreamResponseParser.headEnd(in: ByteBuffer(string: "HTTP/1.1 200 OK\n\n"), from: 0))
+        XCTAssertEqual(FieldBytes.headEnd(in: ByteBuffer(string: text), from: 0), text.utf8.count - 4)
+        XCTAssertNil(FieldBytes.headEnd(in: ByteBuffer(string: "HTTP/1.1 200 OK\r\nA: b\r\n\r"), from: 0))
+        XCTAssertNil(FieldBytes.headEnd(in: ByteBuffer(string: "HTTP/1.1 200 OK\n\n"), from: 0))
     }
 
     func testParsesStatusFieldsAndFraming() throws {

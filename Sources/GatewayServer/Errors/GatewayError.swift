@@ -30,6 +30,9 @@ struct GatewayError: Error, Equatable, CustomStringConvertible {
     static let headersTooLarge = GatewayError(
         code: "request_header_fields_too_large", status: .requestHeaderFieldsTooLarge, source: .downstream,
         message: "The request headers exceed the limit of this listener.")
+    static let versionNotSupported = GatewayError(
+        code: "http_version_not_supported", status: .httpVersionNotSupported, source: .downstream,
+        message: "Only HTTP/1.0 and HTTP/1.1 are spoken on this listener.")
     static let requestTimeout = GatewayError(
         code: "request_timeout", status: .requestTimeout, source: .downstream,
         message: "The request body did not arrive in time.")

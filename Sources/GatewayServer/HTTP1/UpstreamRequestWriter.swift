@@ -1,10 +1,9 @@
 import GatewayConfig
 import NIOCore
-import NIOHTTP1
 
-/// Writes the request head the upstream receives, straight from the client's decoded head: one
-/// pass over its fields, each copied or skipped, then the gateway's own fields. Nothing is
-/// mutated in place, so the client's header array is never copied.
+/// Writes the request head the upstream receives, straight from the client's head bytes: one
+/// pass over its fields (classified by the parser), each copied as it arrived or skipped, then the
+/// gateway's own fields.
 ///
 /// Skipped: hop-by-hop fields and those `Connection` names (RFC 9110 7.6.1), the client's framing
 /// fields (the gateway frames the body itself, see `Framing`), `Expect` (the gateway answers it),
@@ -27,60 +26,85 @@ enum UpstreamRequestWriter {
     }
 
     static func head(
-        method: HTTPMethod, target: String, headers: HTTPHeaders, operations: HeaderOperations,
-        forwarding: Forwarding, framing: Framing, allocator: ByteBufferAllocator
+        _ request: RequestHead, target: String, operations: HeaderOperations, forwarding: Forwarding,
+        framing: Framing, allocator: ByteBufferAllocator
     ) -> ByteBuffer {
-        var output = allocator.buffer(capacity: 256 + target.utf8.count + headers.count * 32)
-        output.writeString(method.rawValue)
+        var output = allocator.buffer(capacity: request.block.readableBytes + target.utf8.count + 256)
+        output.writeString(request.method.rawValue)
         output.writeStaticString(" ")
         output.writeString(target)
         output.writeStaticString(" HTTP/1.1\r\n")
 
-        let connectionNamed = connectionNamedFields(headers)
+        let connectionNamed = request.connectionNamesFields ? connectionNamedFields(request) : []
         let trusted = forwarding.client.isTrustedProxy
         var forwardedFor: String?
-        var forwardedProto: String?
-        var forwardedHost: String?
-        var host: String?
+        var forwardedProto: Int?
+        var forwardedHost: Int?
         var via: String?
-        for (name, value) in headers {
-            switch classify(name) {
-            case .dropped:
-                continue
-            case .host:
-                host = value
-            case .forwardedFor:
-                if trusted { forwardedFor = forwardedFor.map { $0 + ", " + value } ?? value }
-                continue
-            case .forwardedProto:
-                if trusted { forwardedProto = value }
-                continue
-            case .forwardedHost:
-                if trusted { forwardedHost = value }
-                continue
-            case .via:
-                via = via.map { $0 + ", " + value } ?? value
-                continue
-            case .other:
-                break
+        request.block.withUnsafeReadableBytes { bytes in
+            for (index, field) in request.fields.enumerated() {
+                switch field.kind {
+                case .dropped, .connection, .requestID:
+                    continue
+                case .host:
+                    break
+                case .forwardedFor:
+                    if trusted {
+                        let value = request.value(of: index)
+                        forwardedFor = forwardedFor.map { $0 + ", " + value } ?? value
+                    }
+                    continue
+                case .forwardedProto:
+                    if trusted { forwardedProto = index }
+                    continue
+                case .forwardedHost:
+                    if trusted { forwardedHost = index }
+                    continue
+                case .via:
+                    let value = request.value(of: index)
+                    via = via.map { $0 + ", " + value } ?? value
+                    continue
+                case .other:
+                    if !connectionNamed.isEmpty,
+                        connectionNamed.contains(where: {
+                            FieldBytes.equalsIgnoringCase(bytes, Int(field.nameStart), Int(field.nameLength), $0)
+                        })
+                    {
+                        continue
+                    }
+                }
+                if !operations.isEmpty, isReplacedByRoute(bytes, field, operations) { continue }
+                // The client's own bytes, name and value, as they arrived.
+                output.writeBytes(UnsafeRawBufferPointer(rebasing: bytes[Int(field.nameStart)..<field.valueEnd]))
+                output.writeStaticString("\r\n")
             }
-            if !connectionNamed.isEmpty, connectionNamed.contains(where: { headerNameEquals(name, lowercase: $0) }) {
-                continue
-            }
-            if !operations.isEmpty, isReplacedByRoute(name, operations) { continue }
-            output.writeHeaderField(name, value)
         }
         for field in operations.set { output.writeHeaderField(field.name, field.value) }
         for field in operations.add { output.writeHeaderField(field.name, field.value) }
 
-        output.writeHeaderField(
-            "x-forwarded-for", forwardedFor.map { $0 + ", " + forwarding.client.ip } ?? forwarding.client.ip)
-        output.writeHeaderField("x-forwarded-proto", forwardedProto ?? forwarding.scheme)
-        if let forwardedHostValue = forwardedHost ?? host {
-            output.writeHeaderField("x-forwarded-host", forwardedHostValue)
+        output.writeStaticString("x-forwarded-for: ")
+        if let forwardedFor {
+            output.writeString(forwardedFor)
+            output.writeStaticString(", ")
         }
-        output.writeHeaderField("via", via.map { $0 + ", " + forwarding.via } ?? forwarding.via)
-        output.writeHeaderField("x-request-id", forwarding.requestID)
+        output.writeString(forwarding.client.ip)
+        output.writeStaticString("\r\nx-forwarded-proto: ")
+        writeValue(of: forwardedProto, in: request, orString: forwarding.scheme, to: &output)
+        output.writeStaticString("\r\n")
+        if let hostValue = forwardedHost ?? request.hostField {
+            output.writeStaticString("x-forwarded-host: ")
+            writeValue(of: hostValue, in: request, orString: "", to: &output)
+            output.writeStaticString("\r\n")
+        }
+        output.writeStaticString("via: ")
+        if let via {
+            output.writeString(via)
+            output.writeStaticString(", ")
+        }
+        output.writeString(forwarding.via)
+        output.writeStaticString("\r\nx-request-id: ")
+        output.writeString(forwarding.requestID)
+        output.writeStaticString("\r\n")
         switch framing {
         case .none: break
         case .contentLength(let length): output.writeFramingField(contentLength: length, chunked: false)
@@ -88,6 +112,21 @@ enum UpstreamRequestWriter {
         }
         output.writeStaticString("\r\n")
         return output
+    }
+
+    private static func writeValue(
+        of field: Int?, in request: RequestHead, orString fallback: String, to output: inout ByteBuffer
+    ) {
+        guard let field else {
+            output.writeString(fallback)
+            return
+        }
+        let value = request.fields[field]
+        if let slice = request.block.getSlice(
+            at: request.block.readerIndex + Int(value.valueStart), length: Int(value.valueLength))
+        {
+            output.writeImmutableBuffer(slice)
+        }
     }
 
     /// Chunk framing pieces (RFC 9112 7.1) for re-chunking a request body.
@@ -101,60 +140,25 @@ enum UpstreamRequestWriter {
     static let chunkTrailer = ByteBuffer(staticString: "\r\n")
     static let lastChunk = ByteBuffer(staticString: "0\r\n\r\n")
 
-    private enum FieldClass {
-        case dropped
-        case host
-        case forwardedFor
-        case forwardedProto
-        case forwardedHost
-        case via
-        case other
-    }
-
-    /// Length first: almost every field is classified by one integer compare.
-    @inline(__always)
-    private static func classify(_ name: String) -> FieldClass {
-        switch name.utf8.count {
-        case 2: return headerNameEquals(name, lowercase: "te") ? .dropped : .other
-        case 3: return headerNameEquals(name, lowercase: "via") ? .via : .other
-        case 4: return headerNameEquals(name, lowercase: "host") ? .host : .other
-        case 6: return headerNameEquals(name, lowercase: "expect") ? .dropped : .other
-        case 7:
-            return headerNameEquals(name, lowercase: "trailer") || headerNameEquals(name, lowercase: "upgrade")
-                ? .dropped : .other
-        case 10:
-            return headerNameEquals(name, lowercase: "connection") || headerNameEquals(name, lowercase: "keep-alive")
-                ? .dropped : .other
-        case 12: return headerNameEquals(name, lowercase: "x-request-id") ? .dropped : .other
-        case 14: return headerNameEquals(name, lowercase: "content-length") ? .dropped : .other
-        case 15:
-            if headerNameEquals(name, lowercase: "x-forwarded-for") { return .forwardedFor }
-            return .other
-        case 16:
-            if headerNameEquals(name, lowercase: "x-forwarded-host") { return .forwardedHost }
-            return headerNameEquals(name, lowercase: "proxy-connection") ? .dropped : .other
-        case 17:
-            if headerNameEquals(name, lowercase: "x-forwarded-proto") { return .forwardedProto }
-            return headerNameEquals(name, lowercase: "transfer-encoding") ? .dropped : .other
-        default: return .other
+    private static func isReplacedByRoute(
+        _ bytes: UnsafeRawBufferPointer, _ field: RequestHead.Field, _ operations: HeaderOperations
+    ) -> Bool {
+        let start = Int(field.nameStart)
+        let length = Int(field.nameLength)
+        for removed in operations.remove where FieldBytes.equalsIgnoringCase(bytes, start, length, removed) {
+            return true
         }
-    }
-
-    private static func isReplacedByRoute(_ name: String, _ operations: HeaderOperations) -> Bool {
-        for removed in operations.remove where headerNameEquals(name, lowercase: removed) { return true }
-        for set in operations.set
-        where name.utf8.count == set.name.utf8.count && name.lowercased() == set.name.lowercased() {
+        for set in operations.set where FieldBytes.equalsIgnoringCase(bytes, start, length, set.name) {
             return true
         }
         return false
     }
 
-    /// Names listed in `Connection` other than its keep-alive/close options, lowercased. Empty,
-    /// and allocation-free, in the usual case.
-    private static func connectionNamedFields(_ headers: HTTPHeaders) -> [String] {
+    /// Names listed in `Connection` other than its keep-alive/close options, lowercased.
+    private static func connectionNamedFields(_ request: RequestHead) -> [String] {
         var names: [String] = []
-        for (name, value) in headers where name.utf8.count == 10 && headerNameEquals(name, lowercase: "connection") {
-            ConnectionOptions.namedFields(in: Substring(value), into: &names)
+        for (index, field) in request.fields.enumerated() where field.kind == .connection {
+            ConnectionOptions.namedFields(in: Substring(request.value(of: index)), into: &names)
         }
         return names
     }

@@ -7,26 +7,6 @@ import NIOCore
 enum UpstreamResponseParser {
     static let maxHeadBytes = 64 * 1024
 
-    /// Index just past the head's final CRLFCRLF in `buffer`'s readable bytes, searching from
-    /// `from`; nil if the head is not complete yet.
-    static func headEnd(in buffer: ByteBuffer, from: Int) -> Int? {
-        buffer.withUnsafeReadableBytes { bytes in
-            var index = max(0, from)
-            while index + 3 < bytes.count {
-                if bytes[index + 3] != 10 {
-                    // Skip ahead: the terminator's last byte is LF.
-                    index += bytes[index + 3] == 13 ? 1 : 4
-                    continue
-                }
-                if bytes[index] == 13 && bytes[index + 1] == 10 && bytes[index + 2] == 13 {
-                    return index + 4
-                }
-                index += 1
-            }
-            return nil
-        }
-    }
-
     static func parse(_ block: ByteBuffer) throws(UpstreamResponseError) -> UpstreamResponseHead {
         let result: Result<UpstreamResponseHead, UpstreamResponseError> = block.withUnsafeReadableBytes { bytes in
             // "HTTP/1.x NNN"
@@ -46,8 +26,10 @@ enum UpstreamResponseParser {
             var cursor = 12
             if bytes[cursor] == 32 { cursor += 1 }
             let statusTextStart = cursor
-            guard let statusLineCR = findCRLF(bytes, from: cursor) else { return .failure(.malformedStatusLine) }
-            for index in statusTextStart..<statusLineCR where !isFieldValueByte(bytes[index]) {
+            guard let statusLineCR = FieldBytes.findCRLF(bytes, from: cursor) else {
+                return .failure(.malformedStatusLine)
+            }
+            for index in statusTextStart..<statusLineCR where !FieldBytes.isFieldValueByte(bytes[index]) {
                 return .failure(.malformedStatusLine)
             }
 
@@ -63,11 +45,11 @@ enum UpstreamResponseParser {
             while true {
                 guard cursor + 1 < bytes.count else { return .failure(.malformedHeader) }
                 if bytes[cursor] == 13 && bytes[cursor + 1] == 10 { break }
-                guard let lineCR = findCRLF(bytes, from: cursor) else { return .failure(.malformedHeader) }
+                guard let lineCR = FieldBytes.findCRLF(bytes, from: cursor) else { return .failure(.malformedHeader) }
                 // Field name: a token, directly followed by ':' (no whitespace, RFC 9112 5.1).
                 var colon = cursor
                 while colon < lineCR && bytes[colon] != 58 {
-                    guard isTokenByte(bytes[colon]) else { return .failure(.malformedHeader) }
+                    guard FieldBytes.isTokenByte(bytes[colon]) else { return .failure(.malformedHeader) }
                     colon += 1
                 }
                 guard colon < lineCR, colon > cursor else { return .failure(.malformedHeader) }
@@ -75,7 +57,7 @@ enum UpstreamResponseParser {
                 while valueStart < lineCR && (bytes[valueStart] == 32 || bytes[valueStart] == 9) { valueStart += 1 }
                 var valueEnd = lineCR
                 while valueEnd > valueStart && (bytes[valueEnd - 1] == 32 || bytes[valueEnd - 1] == 9) { valueEnd -= 1 }
-                for index in valueStart..<valueEnd where !isFieldValueByte(bytes[index]) {
+                for index in valueStart..<valueEnd where !FieldBytes.isFieldValueByte(bytes[index]) {
                     return .failure(.malformedHeader)
                 }
                 var field = UpstreamResponseHead.Field(
@@ -84,20 +66,22 @@ enum UpstreamResponseParser {
                 let nameLength = colon - cursor
                 field.kind = classify(bytes, cursor, nameLength)
                 fields.append(field)
-                if nameLength == 14 && equalsLowercase(bytes, cursor, "content-length") {
-                    guard let parsed = parseDecimal(bytes, valueStart, valueEnd) else {
+                if nameLength == 14 && FieldBytes.equalsLowercase(bytes, cursor, "content-length") {
+                    guard let parsed = FieldBytes.parseDecimal(bytes, valueStart, valueEnd) else {
                         return .failure(.conflictingFraming)
                     }
                     if let contentLength, contentLength != parsed { return .failure(.conflictingFraming) }
                     contentLength = parsed
-                } else if nameLength == 17 && equalsLowercase(bytes, cursor, "transfer-encoding") {
+                } else if nameLength == 17 && FieldBytes.equalsLowercase(bytes, cursor, "transfer-encoding") {
                     sawTransferEncoding = true
                     // Chunked must be the final coding (RFC 9112 6.3); anything else is read to close.
-                    isChunked = endsWithChunked(bytes, valueStart, valueEnd)
-                } else if nameLength == 10 && equalsLowercase(bytes, cursor, "connection") {
-                    if containsToken(bytes, valueStart, valueEnd, "close") { connectionClose = true }
-                    if containsToken(bytes, valueStart, valueEnd, "keep-alive") { connectionKeepAlive = true }
-                    if hasOtherToken(bytes, valueStart, valueEnd) { connectionNamesFields = true }
+                    isChunked = FieldBytes.endsWithChunked(bytes, valueStart, valueEnd)
+                } else if nameLength == 10 && FieldBytes.equalsLowercase(bytes, cursor, "connection") {
+                    if FieldBytes.containsToken(bytes, valueStart, valueEnd, "close") { connectionClose = true }
+                    if FieldBytes.containsToken(bytes, valueStart, valueEnd, "keep-alive") {
+                        connectionKeepAlive = true
+                    }
+                    if FieldBytes.hasOtherConnectionToken(bytes, valueStart, valueEnd) { connectionNamesFields = true }
                 }
                 cursor = lineCR + 2
             }
@@ -121,116 +105,20 @@ enum UpstreamResponseParser {
         -> UpstreamResponseHead.FieldKind
     {
         switch length {
-        case 2: return equalsLowercase(bytes, start, "te") ? .hopByHop : .other
+        case 2: return FieldBytes.equalsLowercase(bytes, start, "te") ? .hopByHop : .other
         case 7:
-            return equalsLowercase(bytes, start, "trailer") || equalsLowercase(bytes, start, "upgrade")
+            return FieldBytes.equalsLowercase(bytes, start, "trailer")
+                || FieldBytes.equalsLowercase(bytes, start, "upgrade")
                 ? .hopByHop : .other
         case 10:
-            return equalsLowercase(bytes, start, "connection") || equalsLowercase(bytes, start, "keep-alive")
+            return FieldBytes.equalsLowercase(bytes, start, "connection")
+                || FieldBytes.equalsLowercase(bytes, start, "keep-alive")
                 ? .hopByHop : .other
-        case 12: return equalsLowercase(bytes, start, "x-request-id") ? .requestID : .other
-        case 14: return equalsLowercase(bytes, start, "content-length") ? .contentLength : .other
-        case 16: return equalsLowercase(bytes, start, "proxy-connection") ? .hopByHop : .other
-        case 17: return equalsLowercase(bytes, start, "transfer-encoding") ? .transferEncoding : .other
+        case 12: return FieldBytes.equalsLowercase(bytes, start, "x-request-id") ? .requestID : .other
+        case 14: return FieldBytes.equalsLowercase(bytes, start, "content-length") ? .contentLength : .other
+        case 16: return FieldBytes.equalsLowercase(bytes, start, "proxy-connection") ? .hopByHop : .other
+        case 17: return FieldBytes.equalsLowercase(bytes, start, "transfer-encoding") ? .transferEncoding : .other
         default: return .other
-        }
-    }
-
-    /// Whether a Connection value lists anything but keep-alive and close.
-    private static func hasOtherToken(_ bytes: UnsafeRawBufferPointer, _ start: Int, _ end: Int) -> Bool {
-        firstToken(bytes, start, end) { from, length in
-            !(length == 0 || (length == 5 && equalsLowercase(bytes, from, "close"))
-                || (length == 10 && equalsLowercase(bytes, from, "keep-alive")))
-        }
-    }
-
-    /// Calls `matches` with each comma-separated element (trimmed of OWS) of the value in
-    /// `start..<end`, until it returns true.
-    private static func firstToken(
-        _ bytes: UnsafeRawBufferPointer, _ start: Int, _ end: Int, where matches: (_ from: Int, _ length: Int) -> Bool
-    ) -> Bool {
-        var tokenStart = start
-        var index = start
-        while index <= end {
-            if index == end || bytes[index] == 44 {
-                var from = tokenStart
-                var to = index
-                while from < to && (bytes[from] == 32 || bytes[from] == 9) { from += 1 }
-                while to > from && (bytes[to - 1] == 32 || bytes[to - 1] == 9) { to -= 1 }
-                if matches(from, to - from) { return true }
-                tokenStart = index + 1
-            }
-            index += 1
-        }
-        return false
-    }
-
-    private static func findCRLF(_ bytes: UnsafeRawBufferPointer, from: Int) -> Int? {
-        var index = from
-        while index + 1 < bytes.count {
-            if bytes[index] == 13 {
-                return bytes[index + 1] == 10 ? index : nil
-            }
-            if bytes[index] == 10 { return nil }  // bare LF
-            index += 1
-        }
-        return nil
-    }
-
-    /// tchar (RFC 9110 5.6.2).
-    static func isTokenByte(_ byte: UInt8) -> Bool {
-        switch byte {
-        case 48...57, 65...90, 97...122: return true
-        case 33, 35, 36, 37, 38, 39, 42, 43, 45, 46, 94, 95, 96, 124, 126: return true
-        default: return false
-        }
-    }
-
-    /// field-vchar, SP and HTAB; no CR, LF or NUL (RFC 9110 5.5).
-    static func isFieldValueByte(_ byte: UInt8) -> Bool {
-        byte == 9 || (byte >= 32 && byte != 127)
-    }
-
-    private static func equalsLowercase(_ bytes: UnsafeRawBufferPointer, _ start: Int, _ expected: StaticString)
-        -> Bool
-    {
-        expected.withUTF8Buffer { expectedBytes in
-            for index in 0..<expectedBytes.count {
-                let byte = bytes[start + index]
-                let folded = (byte >= 65 && byte <= 90) ? byte | 0x20 : byte
-                if folded != expectedBytes[index] { return false }
-            }
-            return true
-        }
-    }
-
-    private static func parseDecimal(_ bytes: UnsafeRawBufferPointer, _ start: Int, _ end: Int) -> Int? {
-        guard start < end, end - start <= 18 else { return nil }
-        var value = 0
-        for index in start..<end {
-            let byte = bytes[index]
-            guard byte >= 48 && byte <= 57 else { return nil }
-            value = value * 10 + Int(byte - 48)
-        }
-        return value
-    }
-
-    private static func endsWithChunked(_ bytes: UnsafeRawBufferPointer, _ start: Int, _ end: Int) -> Bool {
-        var tokenStart = start
-        var index = start
-        while index < end {
-            if bytes[index] == 44 { tokenStart = index + 1 }
-            index += 1
-        }
-        while tokenStart < end && (bytes[tokenStart] == 32 || bytes[tokenStart] == 9) { tokenStart += 1 }
-        return end - tokenStart == 7 && equalsLowercase(bytes, tokenStart, "chunked")
-    }
-
-    private static func containsToken(
-        _ bytes: UnsafeRawBufferPointer, _ start: Int, _ end: Int, _ token: StaticString
-    ) -> Bool {
-        firstToken(bytes, start, end) { from, length in
-            length == token.utf8CodeUnitCount && equalsLowercase(bytes, from, token)
         }
     }
 }

@@ -1,18 +1,17 @@
 import GatewayConfig
 import LoadBalancing
-import NIOHTTP1
 
 /// The consistent-hashing key of a request (`hash_on`), or nil when the request does not carry it.
 enum HashKey {
-    static func compute(_ source: HashSource, headers: HTTPHeaders, client: ClientAddress) -> UInt64? {
+    static func compute(_ source: HashSource, head: RequestHead, client: ClientAddress) -> UInt64? {
         switch source {
         case .clientIP:
             return client.bytes.isEmpty ? nil : StableHash.hash(client.bytes)
         case .header(let name):
-            return headers.first(name: name).map { StableHash.hash($0.utf8) }
+            return head.firstValue(named: name).map { StableHash.hash($0.utf8) }
         case .cookie(let name):
-            for cookieHeader in headers[canonicalForm: "cookie"] {
-                if let value = cookieValue(named: name, in: cookieHeader) {
+            for cookieHeader in head.values(named: "cookie") {
+                if let value = cookieValue(named: name, in: Substring(cookieHeader)) {
                     return StableHash.hash(value)
                 }
             }

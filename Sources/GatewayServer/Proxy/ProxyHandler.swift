@@ -5,14 +5,15 @@ import NIOHTTP1
 
 /// The downstream side of the proxy: one instance per client connection, the last handler of its
 /// pipeline. It sequences the request phases (limits → route → rewrite → choose endpoint → proxy)
-/// and streams both bodies with backpressure. It has at most one exchange in flight: pipelined
-/// requests that arrive meanwhile are queued and replayed when the response ends. (NIO's
-/// `HTTPServerPipelineHandler` would do that too, but by stopping and restarting reads around every
-/// response, which costs two `epoll_ctl` calls per request.)
+/// and streams both bodies with backpressure. It parses the client's bytes itself (`RequestParser`)
+/// and has at most one exchange in flight: bytes of pipelined requests that arrive meanwhile stay
+/// unparsed until the response ends. (NIO's `HTTPServerPipelineHandler` would order them too, but
+/// by stopping and restarting reads around every response, which costs two `epoll_ctl` calls per
+/// request.)
 ///
 /// All state lives on the channel's event loop, as do the upstream connection and its pool.
 final class ProxyHandler: ChannelDuplexHandler {
-    typealias InboundIn = HTTPServerRequestPart
+    typealias InboundIn = ByteBuffer
     /// Responses go to the client as bytes: proxied heads are the upstream's own bytes, edited
     /// (`DownstreamHeadWriter`), and bodies are forwarded as they arrived.
     typealias OutboundIn = ByteBuffer
@@ -39,16 +40,16 @@ final class ProxyHandler: ChannelDuplexHandler {
 
     private var phase = Phase.idle
     private var downstreamReadPending = false
-    /// Parts of requests pipelined behind the current exchange, in arrival order.
-    private var pipelined = CircularBuffer<PipelinedEvent>()
-    private var isReplayingPipelined = false
-    /// Beyond this many queued parts the client is not read until the queue drains.
-    private static let maxPipelinedParts = 64
-
-    private enum PipelinedEvent {
-        case part(HTTPServerRequestPart)
-        case error(Error)
-    }
+    private var parser: RequestParser
+    /// Client bytes not parsed yet: the rest of a partial head, or requests pipelined behind the
+    /// current exchange.
+    private var input = ProxyHandler.noInput
+    /// An empty buffer that holds no read buffer alive (NIO reuses its receive buffer only when
+    /// nobody else references it).
+    private static let noInput = ByteBuffer()
+    private var isProcessingInput = false
+    /// Beyond this many unparsed pipelined bytes the client is not read until they are consumed.
+    private static let maxPipelinedBytes = 64 * 1024
     private var upstreamWritable = true
     /// Tracked from writability events rather than asked of the channel per request (each ask is
     /// an existential call plus retains inside NIO).
@@ -94,6 +95,7 @@ final class ProxyHandler: ChannelDuplexHandler {
     init(loop: LoopContext, listener: ListenerRuntime) {
         self.loop = loop
         self.listener = listener
+        self.parser = RequestParser(maxHeadBytes: listener.maxHeaderBytes, maxFields: listener.maxHeaders)
     }
 
     // MARK: - Channel events
@@ -123,31 +125,51 @@ final class ProxyHandler: ChannelDuplexHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let part = unwrapInboundIn(data)
         if phase == .closing || phase == .closed {
             return
         }
-        if isPipelinedBehindCurrentExchange {
-            pipelined.append(.part(part))
-            return
+        var buffer = unwrapInboundIn(data)
+        if input.readableBytes == 0 {
+            input = buffer
+        } else {
+            input.writeBuffer(&buffer)
         }
-        handle(part, context: context)
+        processInput(context: context)
     }
 
     /// True once the current request has fully arrived but its response has not: anything the
     /// client sends now belongs to a later request.
     private var isPipelinedBehindCurrentExchange: Bool {
-        !pipelined.isEmpty || (phase != .idle && requestEndReceived)
+        phase != .idle && requestEndReceived
     }
 
-    private func handle(_ part: HTTPServerRequestPart, context: ChannelHandlerContext) {
-        switch part {
-        case .head(let head):
-            receiveHead(head, context: context)
-        case .body(let buffer):
-            receiveBody(buffer, context: context)
-        case .end:
-            receiveEnd(context: context)
+    /// Parses and handles requests from `input` until it runs out or a request is in flight whose
+    /// response has not ended. Re-entrant calls (an exchange that ends synchronously, like a 404)
+    /// return at once and the outer loop carries on.
+    private func processInput(context: ChannelHandlerContext) {
+        guard !isProcessingInput else { return }
+        isProcessingInput = true
+        defer { isProcessingInput = false }
+        while phase != .closing && phase != .closed && !isPipelinedBehindCurrentExchange {
+            let event: RequestParser.Event?
+            do {
+                event = try parser.next(&input)
+            } catch {
+                handleParseError(error, context: context)
+                break
+            }
+            guard let event else { break }
+            switch event {
+            case .head(let head):
+                receiveHead(head, context: context)
+            case .body(let buffer):
+                receiveBody(buffer, context: context)
+            case .end:
+                receiveEnd(context: context)
+            }
+        }
+        if input.readableBytes == 0 {
+            input = Self.noInput
         }
     }
 
@@ -165,34 +187,39 @@ final class ProxyHandler: ChannelDuplexHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
-        if isPipelinedBehindCurrentExchange {
-            // A framing error in a later pipelined request is answered in its turn.
-            pipelined.append(.error(error))
-            return
-        }
-        handleError(error, context: context)
+        context.close(promise: nil)
     }
 
-    private func handleError(_ error: Error, context: ChannelHandlerContext) {
-        if let parserError = error as? HTTPParserError, !responseHeadSent, phase != .closed {
-            // The decoder cannot resynchronise after a framing error: answer, then close.
-            downstreamKeepAlive = false
-            requestEndReceived = true
-            if phase == .idle {
-                // An unparseable head has no id of its own; never reuse the previous request's.
-                requestID = loop.requestIDs.nextID()
-            }
-            let gatewayError: GatewayError = parserError == .headerOverflow ? .headersTooLarge : .badRequest
-            abandonExchange()
-            respondLocally(gatewayError, context: context)
+    /// The parser cannot resynchronise after a framing error: answer (if nothing of a response
+    /// went out yet), then close.
+    private func handleParseError(_ error: RequestParseError, context: ChannelHandlerContext) {
+        input = Self.noInput
+        guard !responseHeadSent, phase != .closed else {
+            closeNow()
             return
         }
-        context.close(promise: nil)
+        downstreamKeepAlive = false
+        requestEndReceived = true
+        if phase == .idle {
+            // An unparseable head has no id, version or method of its own; never reuse the
+            // previous request's.
+            requestID = loop.requestIDs.nextID()
+            downstreamVersion = .http1_1
+            requestIsHead = false
+        }
+        let gatewayError: GatewayError
+        switch error {
+        case .headTooLarge, .tooManyFields: gatewayError = .headersTooLarge
+        case .versionNotSupported: gatewayError = .versionNotSupported
+        case .malformed, .malformedChunk: gatewayError = .badRequest
+        }
+        abandonExchange()
+        respondLocally(gatewayError, context: context)
     }
 
     func read(context: ChannelHandlerContext) {
         // Backpressure: stop reading the client while its bytes have nowhere to go.
-        if phase == .waitingForConnection || !upstreamWritable || pipelined.count >= Self.maxPipelinedParts {
+        if phase == .waitingForConnection || !upstreamWritable || hasTooMuchPipelinedInput {
             downstreamReadPending = true
             return
         }
@@ -201,7 +228,11 @@ final class ProxyHandler: ChannelDuplexHandler {
 
     // MARK: - Request phases
 
-    private func receiveHead(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
+    private var hasTooMuchPipelinedInput: Bool {
+        isPipelinedBehindCurrentExchange && input.readableBytes >= Self.maxPipelinedBytes
+    }
+
+    private func receiveHead(_ head: RequestHead, context: ChannelHandlerContext) {
         guard phase == .idle else {
             if phase != .closing { context.close(promise: nil) }
             return
@@ -209,79 +240,37 @@ final class ProxyHandler: ChannelDuplexHandler {
         beginExchange(head)
         let snapshot = loop.snapshot
 
-        var hostCount = 0
-        var host: String?
-        var expectContinue = false
-        var contentLength: Int?
-        var contentLengthValid = true
-        var isChunked = false
-        var passedOnRequestID: String?
-        var unsupported: GatewayError?
-        // One pass over the fields collects everything the phases below need; errors found on the
-        // way are answered after it, once the request id is known.
-        for (name, value) in head.headers {
-            switch name.utf8.count {
-            case 4 where headerNameEquals(name, lowercase: "host"):
-                hostCount += 1
-                host = value
-            case 6 where headerNameEquals(name, lowercase: "expect"):
-                if headerNameEquals(value, lowercase: "100-continue") {
-                    expectContinue = true
-                } else {
-                    unsupported = unsupported ?? .unsupportedExpectation
-                }
-            case 14 where headerNameEquals(name, lowercase: "content-length"):
-                // Digits only: "5, 5" or "+5" would parse differently upstream (smuggling).
-                if let parsed = Int(value), parsed >= 0, value.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }),
-                    contentLength == nil || contentLength == parsed
-                {
-                    contentLength = parsed
-                } else {
-                    contentLengthValid = false
-                }
-            case 17 where headerNameEquals(name, lowercase: "transfer-encoding"):
-                // Only plain `chunked` is forwarded faithfully (re-chunked by the encoder); any other
-                // coding would reach the upstream relabelled, so it is refused (RFC 9112 6.1).
-                if headerNameEquals(Substring(value).trimmingSpaces().description, lowercase: "chunked") {
-                    isChunked = true
-                } else {
-                    unsupported = unsupported ?? .unsupportedTransferCoding
-                    isChunked = true  // there is a body of unknown length: the connection must close
-                }
-            case 12 where headerNameEquals(name, lowercase: "x-request-id"):
-                if passedOnRequestID == nil { passedOnRequestID = value }
-            default:
-                break
-            }
-        }
-        if let passedOnRequestID, RequestIDGenerator.isAcceptable(passedOnRequestID) {
-            requestID = passedOnRequestID
+        if let field = head.requestIDField, case let passedOn = head.value(of: field),
+            RequestIDGenerator.isAcceptable(passedOn)
+        {
+            requestID = passedOn
         } else {
             requestID = loop.requestIDs.nextID()
         }
-        requestHasBody = isChunked || !contentLengthValid || (contentLength ?? 0) > 0
-        if head.headers.count > listener.maxHeaders {
-            return respondLocally(.headersTooLarge, context: context)
+        requestHasBody = head.hasBody
+        switch head.transferCoding {
+        case .unsupported: return respondLocally(.unsupportedTransferCoding, context: context)
+        case .chunked, .none: break
         }
-        if let unsupported {
-            return respondLocally(unsupported, context: context)
+        if head.expectation == .unsupported {
+            return respondLocally(.unsupportedExpectation, context: context)
         }
-        if hostCount > 1 || (hostCount == 0 && head.version.minor >= 1) {
+        if head.hostCount > 1 || (head.hostCount == 0 && head.versionMinor >= 1) {
             return respondLocally(.missingHost, context: context)
         }
-        if !contentLengthValid || (isChunked && contentLength != nil) {
+        if !head.hasKnownFraming {
             return respondLocally(.badRequest, context: context)
         }
-        if let maxBody = listener.maxBody, let contentLength, contentLength > maxBody {
+        if let maxBody = listener.maxBody, let contentLength = head.contentLength, contentLength > maxBody {
             return respondLocally(.payloadTooLarge, context: context)
         }
 
-        let uri = head.uri
+        let uri = head.target
         let pathEnd = uri.utf8.firstIndex(of: UInt8(ascii: "?")) ?? uri.endIndex
         guard
             let match = snapshot.router.match(
-                host: host.map { Substring($0) }, path: uri[..<pathEnd], method: Substring(head.method.rawValue),
-                headers: RequestHeaderLookup(headers: head.headers))
+                host: head.host.map { Substring($0) }, path: uri[..<pathEnd], method: Substring(head.method.rawValue),
+                headers: RequestHeaderLookup(head: head))
         else {
             return respondLocally(.noRoute, context: context)
         }
@@ -291,31 +280,30 @@ final class ProxyHandler: ChannelDuplexHandler {
             return respondLocally(.noEndpoint, context: context)
         }
         let upstream = loop.upstreams[route.upstreamIndex]
-        let hashKey = upstream.hashSource.flatMap { HashKey.compute($0, headers: head.headers, client: client) }
+        let hashKey = upstream.hashSource.flatMap { HashKey.compute($0, head: head, client: client) }
         guard let pool = upstream.pickEndpoint(hashKey: hashKey) else {
             return respondLocally(.noEndpoint, context: context)
         }
         self.pool = pool
         responseHeaderTimeout = TimeAmount(upstream.config.timeouts.responseHeader)
 
-        // The body's framing is the gateway's, set from what the decoder actually framed, never
+        // The body's framing is the gateway's, set from what the parser actually framed, never
         // the client's header text: a `Connection: content-length` or an odd spelling of chunked
         // must not let the body be read upstream as a second request.
-        if isChunked {
+        if head.transferCoding == .chunked {
             requestFraming = .chunked
-        } else if let contentLength {
+        } else if let contentLength = head.contentLength {
             requestFraming = .contentLength(contentLength)
         } else {
             requestFraming = .none
         }
         requestMethod = head.method
         upstreamHead = UpstreamRequestWriter.head(
-            method: head.method, target: route.pathRewrite?.apply(toTarget: uri) ?? uri, headers: head.headers,
-            operations: route.requestHeaders,
+            head, target: route.pathRewrite?.apply(toTarget: uri) ?? uri, operations: route.requestHeaders,
             forwarding: .init(client: client, scheme: listener.scheme, via: snapshot.viaValue, requestID: requestID),
             framing: requestFraming, allocator: context.channel.allocator)
 
-        if expectContinue && head.version.minor >= 1 {
+        if head.expectation == .continue100 && head.versionMinor >= 1 {
             // We take the body ourselves (as nginx does) so the upstream never sees the expectation.
             context.writeAndFlush(
                 wrapOutboundOut(ByteBuffer(staticString: "HTTP/1.1 100 Continue\r\n\r\n")), promise: nil)
@@ -364,11 +352,11 @@ final class ProxyHandler: ChannelDuplexHandler {
         }
     }
 
-    private func beginExchange(_ head: HTTPRequestHead) {
+    private func beginExchange(_ head: RequestHead) {
         phase = .idle
         requestsOnConnection += 1
         downstreamVersion = head.version
-        downstreamKeepAlive = head.isKeepAlive && !loop.isDraining
+        downstreamKeepAlive = head.keepAlive && !loop.isDraining
         requestEndReceived = false
         requestEndSent = false
         responseHeadSent = false
@@ -390,7 +378,7 @@ final class ProxyHandler: ChannelDuplexHandler {
     // MARK: - Upstream connection
 
     private func acquireConnection(context: ChannelHandlerContext) {
-        guard let pool, let upstreamHead else { return }
+        guard let pool, upstreamHead != nil else { return }
         // A request that cannot be retried must not go out on a connection the upstream may be
         // closing right now; only recently used ones are safe enough (see README, "Connection reuse").
         let maxIdleAge: TimeAmount? = requestMethod.isIdempotent ? nil : .seconds(2)
@@ -589,7 +577,7 @@ final class ProxyHandler: ChannelDuplexHandler {
         }
         phase = .closing
         waitingSince = .now()
-        pipelined.removeAll()
+        input = Self.noInput
         // Close only after the last byte is written, never in the same tick as the write.
         let promise = context.eventLoop.makePromise(of: Void.self)
         context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(capacity: 0)), promise: promise)
@@ -606,25 +594,8 @@ final class ProxyHandler: ChannelDuplexHandler {
         pool = nil
         upstreamHead = nil
         waitingSince = .now()
-        replayPipelined(context: context)
+        processInput(context: context)
         resumeDownstreamReads()
-    }
-
-    /// Feeds queued pipelined parts in until one of them starts an exchange that is still going.
-    /// Re-entrant calls (an exchange that ends synchronously, like a 404) return at once and the
-    /// outer loop carries on.
-    private func replayPipelined(context: ChannelHandlerContext) {
-        guard !isReplayingPipelined else { return }
-        isReplayingPipelined = true
-        defer { isReplayingPipelined = false }
-        while phase == .idle || (phase != .closed && !requestEndReceived), let event = pipelined.popFirst() {
-            switch event {
-            case .part(let part):
-                handle(part, context: context)
-            case .error(let error):
-                handleError(error, context: context)
-            }
-        }
     }
 
     /// Answers with a JSON error made by the gateway. Only valid before any response byte was sent.
@@ -756,7 +727,7 @@ final class ProxyHandler: ChannelDuplexHandler {
 
     private func resumeDownstreamReads() {
         guard downstreamReadPending, phase != .waitingForConnection, upstreamWritable,
-            pipelined.count < Self.maxPipelinedParts, let context
+            !hasTooMuchPipelinedInput, let context
         else { return }
         downstreamReadPending = false
         context.read()

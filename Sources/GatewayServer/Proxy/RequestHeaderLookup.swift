@@ -1,18 +1,14 @@
 import GatewayConfig
-import NIOHTTP1
 
-/// Lets the router read NIO's headers in place.
+/// Lets the router read the request's fields in place, as bytes.
 struct RequestHeaderLookup: RouteHeaderLookup {
-    let headers: HTTPHeaders
+    let head: RequestHead
 
     func containsHeader(_ name: String) -> Bool {
-        headers.contains(name: name)
+        head.fields.indices.contains { head.nameEquals($0, name) }
     }
 
     func containsHeader(_ name: String, value: String) -> Bool {
-        for (headerName, headerValue) in headers where headerValue == value {
-            if headerNameEquals(headerName, lowercase: name) { return true }
-        }
-        return false
+        head.fields.indices.contains { head.nameEquals($0, name) && head.value(of: $0) == value }
     }
 }

@@ -146,11 +146,6 @@ public final class GatewayServer: Service, Sendable {
         loops: [ObjectIdentifier: NIOLoopBound<LoopContext>]
     ) async throws -> Channel {
         let runtime = ListenerRuntime(listener)
-        var decoderLimits = NIOHTTPDecoderLimitConfiguration()
-        decoderLimits.maxHeaderListSize = listener.limits.maxHeaderBytes
-        decoderLimits.maxHeaderFieldSize = listener.limits.maxHeaderBytes
-        decoderLimits.maxHeaderFieldCount = listener.limits.maxHeaders + 1
-        let limits = decoderLimits
         let limiter = ConnectionLimiter(limit: listener.maxConnections)
         return try await ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 1024)
@@ -168,13 +163,8 @@ public final class GatewayServer: Service, Sendable {
                         return
                     }
                     channel.closeFuture.whenComplete { _ in limiter.release() }
-                    // Only NIO's request decoder: pipelining is ordered by ProxyHandler itself and
-                    // responses are written as bytes (DownstreamHeadWriter), not re-encoded.
-                    try sync.addHandler(
-                        ByteToMessageHandler(
-                            HTTPRequestDecoder(
-                                leftOverBytesStrategy: .dropBytes, informationalResponseStrategy: .drop,
-                                limitConfiguration: limits)))
+                    // One handler: it parses requests from the bytes itself (RequestParser), orders
+                    // pipelined ones, and writes responses as bytes (DownstreamHeadWriter).
                     try sync.addHandler(ProxyHandler(loop: loop.value, listener: runtime))
                 }
             }

@@ -6,6 +6,7 @@ struct ListenerRuntime: Sendable {
     let name: String
     let scheme: String
     let maxHeaders: Int
+    let maxHeaderBytes: Int
     let maxBody: Int?
     let headerReadTimeout: TimeAmount
     let bodyReadTimeout: TimeAmount
@@ -15,6 +16,7 @@ struct ListenerRuntime: Sendable {
         self.name = config.name
         self.scheme = "http"
         self.maxHeaders = config.limits.maxHeaders
+        self.maxHeaderBytes = config.limits.maxHeaderBytes
         self.maxBody = config.limits.maxBody
         self.headerReadTimeout = TimeAmount(config.timeouts.headerRead)
         self.bodyReadTimeout = TimeAmount(config.timeouts.bodyRead)

@@ -80,7 +80,7 @@ final class UpstreamHandler: ChannelDuplexHandler {
                     accumulated = buffer
                     buffer.moveReaderIndex(to: buffer.writerIndex)
                 }
-                guard let end = UpstreamResponseParser.headEnd(in: accumulated, from: searchFrom) else {
+                guard let end = FieldBytes.headEnd(in: accumulated, from: searchFrom) else {
                     if accumulated.readableBytes > UpstreamResponseParser.maxHeadBytes {
                         throw UpstreamResponseError.headTooLarge
                     }

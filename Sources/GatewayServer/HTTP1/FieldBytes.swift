@@ -1,0 +1,157 @@
+import NIOCore
+
+/// Byte-level pieces of HTTP/1 field syntax (RFC 9110 5.5, 5.6) shared by the request and
+/// response parsers, which both work on raw head bytes instead of decoded strings.
+enum FieldBytes {
+    /// tchar (RFC 9110 5.6.2).
+    @inline(__always)
+    static func isTokenByte(_ byte: UInt8) -> Bool {
+        switch byte {
+        case 48...57, 65...90, 97...122: return true
+        case 33, 35, 36, 37, 38, 39, 42, 43, 45, 46, 94, 95, 96, 124, 126: return true
+        default: return false
+        }
+    }
+
+    /// field-vchar, SP and HTAB; no CR, LF or NUL (RFC 9110 5.5).
+    @inline(__always)
+    static func isFieldValueByte(_ byte: UInt8) -> Bool {
+        byte == 9 || (byte >= 32 && byte != 127)
+    }
+
+    /// ASCII case-insensitive comparison of `bytes[start...]` with a lowercase constant; the caller
+    /// has checked the length.
+    @inline(__always)
+    static func equalsLowercase(_ bytes: UnsafeRawBufferPointer, _ start: Int, _ expected: StaticString) -> Bool {
+        expected.withUTF8Buffer { expectedBytes in
+            for index in 0..<expectedBytes.count {
+                let byte = bytes[start + index]
+                let folded = (byte >= 65 && byte <= 90) ? byte | 0x20 : byte
+                if folded != expectedBytes[index] { return false }
+            }
+            return true
+        }
+    }
+
+    /// ASCII case-insensitive comparison with a name as the user wrote it in the config.
+    static func equalsIgnoringCase(_ bytes: UnsafeRawBufferPointer, _ start: Int, _ length: Int, _ name: String)
+        -> Bool
+    {
+        guard length == name.utf8.count else { return false }
+        var index = start
+        for other in name.utf8 {
+            let byte = bytes[index]
+            let folded = (byte >= 65 && byte <= 90) ? byte | 0x20 : byte
+            let otherFolded = (other >= 65 && other <= 90) ? other | 0x20 : other
+            if folded != otherFolded { return false }
+            index += 1
+        }
+        return true
+    }
+
+    /// Digits only: "5, 5", "+5" or " 5" would be read differently by another parser (smuggling).
+    static func parseDecimal(_ bytes: UnsafeRawBufferPointer, _ start: Int, _ end: Int) -> Int? {
+        guard start < end, end - start <= 18 else { return nil }
+        var value = 0
+        for index in start..<end {
+            let byte = bytes[index]
+            guard byte >= 48 && byte <= 57 else { return nil }
+            value = value * 10 + Int(byte - 48)
+        }
+        return value
+    }
+
+    /// Whether the last transfer coding in `start..<end` is `chunked` (RFC 9112 6.3).
+    static func endsWithChunked(_ bytes: UnsafeRawBufferPointer, _ start: Int, _ end: Int) -> Bool {
+        var tokenStart = start
+        var index = start
+        while index < end {
+            if bytes[index] == 44 { tokenStart = index + 1 }
+            index += 1
+        }
+        while tokenStart < end && (bytes[tokenStart] == 32 || bytes[tokenStart] == 9) { tokenStart += 1 }
+        return end - tokenStart == 7 && equalsLowercase(bytes, tokenStart, "chunked")
+    }
+
+    /// Whether the value is exactly one `chunked` coding, in any case, with optional whitespace.
+    static func isOnlyChunked(_ bytes: UnsafeRawBufferPointer, _ start: Int, _ end: Int) -> Bool {
+        var from = start
+        var to = end
+        while from < to && (bytes[from] == 32 || bytes[from] == 9) { from += 1 }
+        while to > from && (bytes[to - 1] == 32 || bytes[to - 1] == 9) { to -= 1 }
+        return to - from == 7 && equalsLowercase(bytes, from, "chunked")
+    }
+
+    static func containsToken(_ bytes: UnsafeRawBufferPointer, _ start: Int, _ end: Int, _ token: StaticString)
+        -> Bool
+    {
+        firstToken(bytes, start, end) { from, length in
+            length == token.utf8CodeUnitCount && equalsLowercase(bytes, from, token)
+        }
+    }
+
+    /// Whether a Connection value lists anything but keep-alive and close.
+    static func hasOtherConnectionToken(_ bytes: UnsafeRawBufferPointer, _ start: Int, _ end: Int) -> Bool {
+        firstToken(bytes, start, end) { from, length in
+            !(length == 0 || (length == 5 && equalsLowercase(bytes, from, "close"))
+                || (length == 10 && equalsLowercase(bytes, from, "keep-alive")))
+        }
+    }
+
+    /// Calls `matches` with each comma-separated element (trimmed of OWS) of the value in
+    /// `start..<end`, until it returns true.
+    static func firstToken(
+        _ bytes: UnsafeRawBufferPointer, _ start: Int, _ end: Int, where matches: (_ from: Int, _ length: Int) -> Bool
+    ) -> Bool {
+        var tokenStart = start
+        var index = start
+        while index <= end {
+            if index == end || bytes[index] == 44 {
+                var from = tokenStart
+                var to = index
+                while from < to && (bytes[from] == 32 || bytes[from] == 9) { from += 1 }
+                while to > from && (bytes[to - 1] == 32 || bytes[to - 1] == 9) { to -= 1 }
+                if matches(from, to - from) { return true }
+                tokenStart = index + 1
+            }
+            index += 1
+        }
+        return false
+    }
+
+    /// Index of the CR of the next CRLF from `from`; nil if the line is incomplete or has a bare LF
+    /// or bare CR (both are errors once the whole head is in).
+    @inline(__always)
+    static func findCRLF(_ bytes: UnsafeRawBufferPointer, from: Int) -> Int? {
+        var index = from
+        while index + 1 < bytes.count {
+            let byte = bytes[index]
+            if byte == 13 {
+                return bytes[index + 1] == 10 ? index : nil
+            }
+            if byte == 10 { return nil }
+            index += 1
+        }
+        return nil
+    }
+
+    /// Index just past the head's final CRLFCRLF in `buffer`'s readable bytes, searching from
+    /// `from`; nil if the head is not complete yet.
+    static func headEnd(in buffer: ByteBuffer, from: Int) -> Int? {
+        buffer.withUnsafeReadableBytes { bytes in
+            var index = max(0, from)
+            while index + 3 < bytes.count {
+                if bytes[index + 3] != 10 {
+                    // Skip ahead: the terminator's last byte is LF.
+                    index += bytes[index + 3] == 13 ? 1 : 4
+                    continue
+                }
+                if bytes[index] == 13 && bytes[index + 1] == 10 && bytes[index + 2] == 13 {
+                    return index + 4
+                }
+                index += 1
+            }
+            return nil
+        }
+    }
+}

@@ -1,0 +1,312 @@
+import NIOCore
+import NIOHTTP1
+
+enum RequestParseError: Error, Equatable {
+    case malformed
+    case headTooLarge
+    case tooManyFields
+    case versionNotSupported
+    case malformedChunk
+}
+
+/// Parses a client connection's byte stream into requests (RFC 9112): heads as `RequestHead`
+/// (bytes plus offsets), bodies as slices of the buffers that arrived. It replaces NIO's llhttp
+/// decoder, whose per-request callbacks, `String` headers and boxed parts were the largest user-space
+/// cost of a proxied request.
+///
+/// Strict where leniency could let the gateway and an upstream disagree about where a message
+/// ends: bare CR or LF, obs-fold, whitespace before a colon, bad tokens and bad versions are
+/// errors, never guesses. It stops after a head whose body framing it cannot know (the handler
+/// answers it and closes), and yields nothing more until a pipelined request may start.
+struct RequestParser {
+    enum Event {
+        case head(RequestHead)
+        case body(ByteBuffer)
+        case end
+    }
+
+    private enum State {
+        case head
+        case fixedBody(remaining: Int)
+        case chunkedBody
+        case endOfMessage
+        /// After a head with unknowable framing, or an error: nothing more is parsed.
+        case stopped
+    }
+
+    let maxHeadBytes: Int
+    let maxFields: Int
+    private var state = State.head
+    private var chunkScanner = ChunkedBodyScanner()
+    private var chunkData = CircularBuffer<ByteBuffer>()
+    /// How far an incomplete head was already searched for its end.
+    private var searchedHeadBytes = 0
+
+    init(maxHeadBytes: Int, maxFields: Int) {
+        self.maxHeadBytes = maxHeadBytes
+        self.maxFields = maxFields
+    }
+
+    /// True between messages: no partial request has been consumed.
+    var isAtMessageBoundary: Bool {
+        if case .head = state { return searchedHeadBytes == 0 }
+        return false
+    }
+
+    /// The next event from `input`, consuming its bytes; nil when more input is needed.
+    mutating func next(_ input: inout ByteBuffer) throws(RequestParseError) -> Event? {
+        while true {
+            if let data = chunkData.popFirst() {
+                return .body(data)
+            }
+            switch state {
+            case .head:
+                return try nextHead(&input)
+            case .fixedBody(let remaining):
+                guard input.readableBytes > 0 else { return nil }
+                let take = min(remaining, input.readableBytes)
+                guard let slice = input.readSlice(length: take) else { return nil }
+                state = take == remaining ? .endOfMessage : .fixedBody(remaining: remaining - take)
+                return .body(slice)
+            case .chunkedBody:
+                guard input.readableBytes > 0 else { return nil }
+                // The scanner is copied out so its callback may append to `chunkData`.
+                var scanner = chunkScanner
+                var data = chunkData
+                let consumed: Int
+                do {
+                    consumed = try scanner.scan(input) { data.append($0) }
+                } catch {
+                    state = .stopped
+                    throw .malformedChunk
+                }
+                chunkScanner = scanner
+                chunkData = data
+                input.moveReaderIndex(forwardBy: consumed)
+                if chunkScanner.isDone {
+                    state = .endOfMessage
+                } else if chunkData.isEmpty {
+                    return nil
+                }
+            case .endOfMessage:
+                state = .head
+                return .end
+            case .stopped:
+                return nil
+            }
+        }
+    }
+
+    private mutating func nextHead(_ input: inout ByteBuffer) throws(RequestParseError) -> Event? {
+        if searchedHeadBytes == 0 {
+            // RFC 9112 2.2: empty lines before a request line are ignored.
+            while let pair = input.getInteger(at: input.readerIndex, as: UInt16.self), pair == 0x0D0A {
+                input.moveReaderIndex(forwardBy: 2)
+            }
+        }
+        guard let end = FieldBytes.headEnd(in: input, from: searchedHeadBytes) else {
+            guard input.readableBytes <= maxHeadBytes else {
+                state = .stopped
+                throw .headTooLarge
+            }
+            searchedHeadBytes = max(0, input.readableBytes - 3)
+            return nil
+        }
+        searchedHeadBytes = 0
+        guard end <= maxHeadBytes, let block = input.readSlice(length: end) else {
+            state = .stopped
+            throw .headTooLarge
+        }
+        let head: RequestHead
+        do {
+            head = try Self.parseHead(block, maxFields: maxFields)
+        } catch {
+            state = .stopped
+            throw error
+        }
+        if !head.hasKnownFraming {
+            state = .stopped
+        } else if head.transferCoding == .chunked {
+            chunkScanner = ChunkedBodyScanner()
+            state = .chunkedBody
+        } else if let length = head.contentLength, length > 0 {
+            state = .fixedBody(remaining: length)
+        } else {
+            state = .endOfMessage
+        }
+        return .head(head)
+    }
+
+    static func parseHead(_ block: ByteBuffer, maxFields: Int) throws(RequestParseError) -> RequestHead {
+        let result: Result<RequestHead, RequestParseError> = block.withUnsafeReadableBytes { bytes in
+            // request-line = method SP request-target SP HTTP-version CRLF
+            var cursor = 0
+            while cursor < bytes.count && FieldBytes.isTokenByte(bytes[cursor]) { cursor += 1 }
+            let methodEnd = cursor
+            guard methodEnd > 0, cursor < bytes.count, bytes[cursor] == 32 else { return .failure(.malformed) }
+            cursor += 1
+            let targetStart = cursor
+            while cursor < bytes.count && bytes[cursor] > 32 && bytes[cursor] < 127 { cursor += 1 }
+            let targetEnd = cursor
+            guard targetEnd > targetStart, cursor < bytes.count, bytes[cursor] == 32 else {
+                return .failure(.malformed)
+            }
+            cursor += 1
+            guard let lineCR = FieldBytes.findCRLF(bytes, from: cursor), lineCR - cursor == 8,
+                bytes[cursor] == 72, bytes[cursor + 1] == 84, bytes[cursor + 2] == 84, bytes[cursor + 3] == 80,
+                bytes[cursor + 4] == 47, bytes[cursor + 6] == 46
+            else { return .failure(.malformed) }
+            let major = bytes[cursor + 5]
+            let minor = bytes[cursor + 7]
+            guard major >= 48, major <= 57, minor >= 48, minor <= 57 else { return .failure(.malformed) }
+            guard major == 49 else { return .failure(.versionNotSupported) }
+            let versionMinor = minor == 48 ? 0 : 1
+
+            var fields: [RequestHead.Field] = []
+            fields.reserveCapacity(16)
+            var hostCount = 0
+            var hostField: Int?
+            var requestIDField: Int?
+            var contentLength: Int?
+            var contentLengthValid = true
+            var transferCoding = RequestHead.TransferCoding.none
+            var expectation = RequestHead.Expectation.none
+            var connectionClose = false
+            var connectionKeepAlive = false
+            var connectionNamesFields = false
+            cursor = lineCR + 2
+            while true {
+                guard cursor + 1 < bytes.count else { return .failure(.malformed) }
+                if bytes[cursor] == 13 && bytes[cursor + 1] == 10 { break }
+                guard let lineCR = FieldBytes.findCRLF(bytes, from: cursor) else { return .failure(.malformed) }
+                // Field name: a token, directly followed by ':' (no whitespace, RFC 9112 5.1); a
+                // line starting with whitespace (obs-fold) fails here too.
+                var colon = cursor
+                while colon < lineCR && bytes[colon] != 58 {
+                    guard FieldBytes.isTokenByte(bytes[colon]) else { return .failure(.malformed) }
+                    colon += 1
+                }
+                guard colon < lineCR, colon > cursor else { return .failure(.malformed) }
+                var valueStart = colon + 1
+                while valueStart < lineCR && (bytes[valueStart] == 32 || bytes[valueStart] == 9) { valueStart += 1 }
+                var valueEnd = lineCR
+                while valueEnd > valueStart && (bytes[valueEnd - 1] == 32 || bytes[valueEnd - 1] == 9) { valueEnd -= 1 }
+                for index in valueStart..<valueEnd where !FieldBytes.isFieldValueByte(bytes[index]) {
+                    return .failure(.malformed)
+                }
+                guard fields.count < maxFields else { return .failure(.tooManyFields) }
+                let nameLength = colon - cursor
+                let kind = classify(bytes, cursor, nameLength)
+                switch kind {
+                case .host:
+                    hostCount += 1
+                    if hostField == nil { hostField = fields.count }
+                case .requestID:
+                    if requestIDField == nil { requestIDField = fields.count }
+                case .connection:
+                    if FieldBytes.containsToken(bytes, valueStart, valueEnd, "close") { connectionClose = true }
+                    if FieldBytes.containsToken(bytes, valueStart, valueEnd, "keep-alive") {
+                        connectionKeepAlive = true
+                    }
+                    if FieldBytes.hasOtherConnectionToken(bytes, valueStart, valueEnd) { connectionNamesFields = true }
+                case .dropped:
+                    if nameLength == 14 && FieldBytes.equalsLowercase(bytes, cursor, "content-length") {
+                        if let parsed = FieldBytes.parseDecimal(bytes, valueStart, valueEnd),
+                            contentLength == nil || contentLength == parsed
+                        {
+                            contentLength = parsed
+                        } else {
+                            contentLengthValid = false
+                        }
+                    } else if nameLength == 17 && FieldBytes.equalsLowercase(bytes, cursor, "transfer-encoding") {
+                        // Only one plain `chunked` is forwarded faithfully; any other coding (or a
+                        // second field) would reach the upstream relabelled (RFC 9112 6.1).
+                        transferCoding =
+                            transferCoding == .none && FieldBytes.isOnlyChunked(bytes, valueStart, valueEnd)
+                            ? .chunked : .unsupported
+                    } else if nameLength == 6 && FieldBytes.equalsLowercase(bytes, cursor, "expect") {
+                        let isContinue =
+                            valueEnd - valueStart == 12 && FieldBytes.equalsLowercase(bytes, valueStart, "100-continue")
+                        if expectation != .unsupported { expectation = isContinue ? .continue100 : .unsupported }
+                    }
+                default:
+                    break
+                }
+                fields.append(
+                    RequestHead.Field(
+                        kind: kind, nameStart: Int32(cursor), nameLength: Int32(nameLength),
+                        valueStart: Int32(valueStart), valueLength: Int32(valueEnd - valueStart)))
+                cursor = lineCR + 2
+            }
+            return .success(
+                RequestHead(
+                    block: block, method: method(bytes, methodEnd),
+                    target: String(
+                        decoding: UnsafeRawBufferPointer(rebasing: bytes[targetStart..<targetEnd]), as: UTF8.self),
+                    versionMinor: versionMinor, fields: fields, hostCount: hostCount, hostField: hostField,
+                    requestIDField: requestIDField, contentLength: contentLength,
+                    contentLengthValid: contentLengthValid, transferCoding: transferCoding, expectation: expectation,
+                    keepAlive: versionMinor >= 1 ? !connectionClose : connectionKeepAlive,
+                    connectionNamesFields: connectionNamesFields))
+        }
+        return try result.get()
+    }
+
+    /// Length first: almost every field is classified by one integer compare.
+    private static func classify(_ bytes: UnsafeRawBufferPointer, _ start: Int, _ length: Int)
+        -> RequestHead.FieldKind
+    {
+        switch length {
+        case 2: return FieldBytes.equalsLowercase(bytes, start, "te") ? .dropped : .other
+        case 3: return FieldBytes.equalsLowercase(bytes, start, "via") ? .via : .other
+        case 4: return FieldBytes.equalsLowercase(bytes, start, "host") ? .host : .other
+        case 6: return FieldBytes.equalsLowercase(bytes, start, "expect") ? .dropped : .other
+        case 7:
+            return FieldBytes.equalsLowercase(bytes, start, "trailer")
+                || FieldBytes.equalsLowercase(bytes, start, "upgrade") ? .dropped : .other
+        case 10:
+            if FieldBytes.equalsLowercase(bytes, start, "connection") { return .connection }
+            return FieldBytes.equalsLowercase(bytes, start, "keep-alive") ? .dropped : .other
+        case 12: return FieldBytes.equalsLowercase(bytes, start, "x-request-id") ? .requestID : .other
+        case 14: return FieldBytes.equalsLowercase(bytes, start, "content-length") ? .dropped : .other
+        case 15: return FieldBytes.equalsLowercase(bytes, start, "x-forwarded-for") ? .forwardedFor : .other
+        case 16:
+            if FieldBytes.equalsLowercase(bytes, start, "x-forwarded-host") { return .forwardedHost }
+            return FieldBytes.equalsLowercase(bytes, start, "proxy-connection") ? .dropped : .other
+        case 17:
+            if FieldBytes.equalsLowercase(bytes, start, "x-forwarded-proto") { return .forwardedProto }
+            return FieldBytes.equalsLowercase(bytes, start, "transfer-encoding") ? .dropped : .other
+        default: return .other
+        }
+    }
+
+    /// Methods are case-sensitive (RFC 9110 9.1): only exact spellings are the well-known ones.
+    private static func method(_ bytes: UnsafeRawBufferPointer, _ length: Int) -> HTTPMethod {
+        func isMethod(_ name: StaticString) -> Bool {
+            name.utf8CodeUnitCount == length
+                && name.withUTF8Buffer { name in
+                    for index in 0..<length where name[index] != bytes[index] { return false }
+                    return true
+                }
+        }
+        switch length {
+        case 3:
+            if isMethod("GET") { return .GET }
+            if isMethod("PUT") { return .PUT }
+        case 4:
+            if isMethod("POST") { return .POST }
+            if isMethod("HEAD") { return .HEAD }
+        case 5:
+            if isMethod("PATCH") { return .PATCH }
+            if isMethod("TRACE") { return .TRACE }
+        case 6:
+            if isMethod("DELETE") { return .DELETE }
+        case 7:
+            if isMethod("OPTIONS") { return .OPTIONS }
+            if isMethod("CONNECT") { return .CONNECT }
+        default:
+            break
+        }
+        return .RAW(value: String(decoding: UnsafeRawBufferPointer(rebasing: bytes[0..<length]), as: UTF8.self))
+    }
+}
