@@ -25,10 +25,11 @@ enum DownstreamHeadWriter {
         var clientVersionMinor: Int
     }
 
+    /// `bodyCapacity`: room to leave after the head for body bytes written into the same buffer.
     static func proxiedHead(
-        _ head: UpstreamResponseHead, options: Options, allocator: ByteBufferAllocator
+        _ head: UpstreamResponseHead, options: Options, bodyCapacity: Int = 0, allocator: ByteBufferAllocator
     ) -> ByteBuffer {
-        var output = allocator.buffer(capacity: head.block.readableBytes + 128)
+        var output = allocator.buffer(capacity: head.block.readableBytes + 128 + bodyCapacity)
         output.writeStaticString("HTTP/1.1 ")
         // From the status code (offset 9, after "HTTP/1.x ") to the end of the reason phrase.
         writeRange(of: head.block, from: 9, to: head.statusLineEnd, into: &output)
