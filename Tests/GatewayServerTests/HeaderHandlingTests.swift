@@ -17,7 +17,8 @@ final class HeaderHandlingTests: XCTestCase {
         let request = try RequestParser.parseHead(ByteBuffer(string: text), maxFields: 100)
         let bytes = UpstreamRequestWriter.head(
             request, target: "/t?q=1", operations: operations,
-            forwarding: .init(client: client, scheme: "http", via: "1.1 n", requestID: "rid"), framing: framing,
+            forwarding: .init(client: client, scheme: "http", via: "1.1 n", requestID: RequestID(passedOn: "rid")),
+            framing: framing,
             allocator: ByteBufferAllocator())
         return String(buffer: bytes)
     }
@@ -118,6 +119,19 @@ final class HeaderHandlingTests: XCTestCase {
         XCTAssertFalse(RequestIDGenerator.isAcceptable(String(repeating: "a", count: 129)))
     }
 
+    func testRequestIDIsWrittenAsTheSameHexItPrints() {
+        let generated = RequestID(random: 0x0123_4567_89ab_cdef, 0xfedc_ba98_7654_3210)
+        XCTAssertEqual(generated.description, "0123456789abcdeffedcba9876543210")
+        var buffer = ByteBuffer()
+        generated.write(to: &buffer)
+        XCTAssertEqual(String(buffer: buffer), generated.description)
+
+        let passedOn = RequestID(passedOn: "client-7")
+        buffer.clear()
+        passedOn.write(to: &buffer)
+        XCTAssertEqual(String(buffer: buffer), "client-7")
+        XCTAssertEqual(passedOn.description, "client-7")
+    }
     func testHTTPDateFormat() {
         XCTAssertEqual(HTTPDate.format(secondsSinceEpoch: 0), "Thu, 01 Jan 1970 00:00:00 GMT")
         XCTAssertEqual(HTTPDate.format(secondsSinceEpoch: 784_111_777), "Sun, 06 Nov 1994 08:49:37 GMT")

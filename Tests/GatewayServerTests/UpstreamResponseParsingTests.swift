@@ -116,7 +116,7 @@ final class DownstreamHeadWriterTests: XCTestCase {
     ) throws -> String {
         let head = try UpstreamResponseParser.parse(ByteBuffer(string: text))
         let options = DownstreamHeadWriter.Options(
-            requestID: "rid", operations: operations, framing: framing, keepAlive: keepAlive,
+            requestID: RequestID(passedOn: "rid"), operations: operations, framing: framing, keepAlive: keepAlive,
             clientVersionMinor: clientVersionMinor)
         return String(buffer: DownstreamHeadWriter.proxiedHead(head, options: options, allocator: .init()))
     }

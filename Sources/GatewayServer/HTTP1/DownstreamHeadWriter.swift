@@ -18,7 +18,7 @@ enum DownstreamHeadWriter {
     }
 
     struct Options {
-        var requestID: String
+        var requestID: RequestID
         var operations: HeaderOperations
         var framing: ClientFraming
         var keepAlive: Bool
@@ -30,39 +30,48 @@ enum DownstreamHeadWriter {
         _ head: UpstreamResponseHead, options: Options, bodyCapacity: Int = 0, allocator: ByteBufferAllocator
     ) -> ByteBuffer {
         var output = allocator.buffer(capacity: head.block.readableBytes + 128 + bodyCapacity)
-        output.writeStaticString("HTTP/1.1 ")
-        // From the status code (offset 9, after "HTTP/1.x ") to the end of the reason phrase.
-        writeRange(of: head.block, from: 9, to: head.statusLineEnd, into: &output)
-        output.writeStaticString("\r\n")
-
         let connectionNamed = head.connectionNamesFields ? connectionNamedFields(head) : []
         var sawRequestID = false
-        var wroteContentLength = false
-        for field in head.fields {
-            switch field.kind {
-            case .hopByHop, .transferEncoding:
-                // Framing is written below from what the gateway actually does with the body;
-                // nothing the upstream says (not even `Connection: content-length`) changes that.
-                continue
-            case .contentLength:
-                guard case .noBody = options.framing, !wroteContentLength else { continue }
-                wroteContentLength = true
-                writeRange(of: head.block, from: field.lineStart, to: field.lineEnd, into: &output)
-                continue
-            case .requestID:
-                sawRequestID = true
-            case .other:
-                if !connectionNamed.isEmpty, connectionNamed.contains(where: { head.nameEquals(field, lowercase: $0) })
-                {
+        head.block.withUnsafeReadableBytes { bytes in
+            output.writeStaticString("HTTP/1.1 ")
+            // From the status code (offset 9, after "HTTP/1.x ") to the end of the reason phrase.
+            output.writeBytes(UnsafeRawBufferPointer(rebasing: bytes[9..<head.statusLineEnd]))
+            output.writeStaticString("\r\n")
+
+            // Kept lines are copied in runs: adjacent kept fields are adjacent bytes in the block.
+            var runStart = 0
+            var runEnd = 0
+            var wroteContentLength = false
+            for field in head.fields {
+                switch field.kind {
+                case .hopByHop, .transferEncoding:
+                    // Framing is written below from what the gateway actually does with the body;
+                    // nothing the upstream says (not even `Connection: content-length`) changes that.
                     continue
+                case .contentLength:
+                    guard case .noBody = options.framing, !wroteContentLength else { continue }
+                    wroteContentLength = true
+                case .requestID:
+                    sawRequestID = true
+                case .other:
+                    if !connectionNamed.isEmpty,
+                        connectionNamed.contains(where: { head.nameEquals(field, lowercase: $0) })
+                    {
+                        continue
+                    }
+                    if !options.operations.isEmpty,
+                        isReplacedByRoute(field, head: head, operations: options.operations)
+                    {
+                        continue
+                    }
                 }
-                if !options.operations.isEmpty,
-                    isReplacedByRoute(field, head: head, operations: options.operations)
-                {
-                    continue
+                if field.lineStart != runEnd {
+                    output.writeBytes(UnsafeRawBufferPointer(rebasing: bytes[runStart..<runEnd]))
+                    runStart = field.lineStart
                 }
+                runEnd = field.lineEnd
             }
-            writeRange(of: head.block, from: field.lineStart, to: field.lineEnd, into: &output)
+            output.writeBytes(UnsafeRawBufferPointer(rebasing: bytes[runStart..<runEnd]))
         }
         switch options.framing {
         case .noBody, .untilClose: break
@@ -76,7 +85,9 @@ enum DownstreamHeadWriter {
             output.writeHeaderField(field.name, field.value)
         }
         if !sawRequestID {
-            output.writeHeaderField("x-request-id", options.requestID)
+            output.writeStaticString("x-request-id: ")
+            options.requestID.write(to: &output)
+            output.writeStaticString("\r\n")
         }
         if !options.keepAlive {
             output.writeStaticString("connection: close\r\n")
@@ -131,13 +142,5 @@ enum DownstreamHeadWriter {
             ConnectionOptions.namedFields(in: Substring(head.value(of: field)), into: &names)
         }
         return names
-    }
-
-    private static func writeRange(of block: ByteBuffer, from start: Int, to end: Int, into output: inout ByteBuffer) {
-        guard end > start, let slice = block.getSlice(at: block.readerIndex + start, length: end - start) else {
-            return
-        }
-        var copy = slice
-        output.writeBuffer(&copy)
     }
 }

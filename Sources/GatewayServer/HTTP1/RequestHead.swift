@@ -27,6 +27,8 @@ struct RequestHead {
         var nameLength: Int32
         var valueStart: Int32
         var valueLength: Int32
+        /// Just past the line's CRLF.
+        var lineEnd: Int32
 
         var valueEnd: Int { Int(valueStart) + Int(valueLength) }
     }

@@ -235,7 +235,8 @@ struct RequestParser {
                 fields.append(
                     RequestHead.Field(
                         kind: kind, nameStart: Int32(cursor), nameLength: Int32(nameLength),
-                        valueStart: Int32(valueStart), valueLength: Int32(valueEnd - valueStart)))
+                        valueStart: Int32(valueStart), valueLength: Int32(valueEnd - valueStart),
+                        lineEnd: Int32(lineCR + 2)))
                 cursor = lineCR + 2
             }
             return .success(

@@ -22,7 +22,7 @@ enum UpstreamRequestWriter {
         var client: ClientAddress
         var scheme: String
         var via: String
-        var requestID: String
+        var requestID: RequestID
     }
 
     static func head(
@@ -42,6 +42,9 @@ enum UpstreamRequestWriter {
         var forwardedHost: Int?
         var via: String?
         request.block.withUnsafeReadableBytes { bytes in
+            // Kept lines are copied as they arrived, in runs: adjacent kept fields are adjacent bytes.
+            var runStart = 0
+            var runEnd = 0
             for (index, field) in request.fields.enumerated() {
                 switch field.kind {
                 case .dropped, .connection, .requestID:
@@ -74,10 +77,13 @@ enum UpstreamRequestWriter {
                     }
                 }
                 if !operations.isEmpty, isReplacedByRoute(bytes, field, operations) { continue }
-                // The client's own bytes, name and value, as they arrived.
-                output.writeBytes(UnsafeRawBufferPointer(rebasing: bytes[Int(field.nameStart)..<field.valueEnd]))
-                output.writeStaticString("\r\n")
+                if Int(field.nameStart) != runEnd {
+                    output.writeBytes(UnsafeRawBufferPointer(rebasing: bytes[runStart..<runEnd]))
+                    runStart = Int(field.nameStart)
+                }
+                runEnd = Int(field.lineEnd)
             }
+            output.writeBytes(UnsafeRawBufferPointer(rebasing: bytes[runStart..<runEnd]))
         }
         for field in operations.set { output.writeHeaderField(field.name, field.value) }
         for field in operations.add { output.writeHeaderField(field.name, field.value) }
@@ -103,7 +109,7 @@ enum UpstreamRequestWriter {
         }
         output.writeString(forwarding.via)
         output.writeStaticString("\r\nx-request-id: ")
-        output.writeString(forwarding.requestID)
+        forwarding.requestID.write(to: &output)
         output.writeStaticString("\r\n")
         switch framing {
         case .none: break

@@ -60,6 +60,10 @@ final class ProxyHandler: ChannelDuplexHandler {
     private var exchangeNumber: UInt64 = 0
     /// When the current wait (for a head, or the next body chunk) began; checked by the loop sweep.
     private var waitingSince = NIODeadline.now()
+    /// The time of the event being handled: a client read, a connect, or the end of a response.
+    /// Deadlines have a granularity of a second, so one clock read per event is enough (it was
+    /// six per request).
+    private var eventTime = NIODeadline.now()
 
     // The current exchange. Plain fields rather than a per-request object: no allocation per request.
     private var route: CompiledRoute?
@@ -70,7 +74,7 @@ final class ProxyHandler: ChannelDuplexHandler {
     private var requestMethod = HTTPMethod.GET
     private var requestFraming = UpstreamRequestWriter.Framing.none
     private var bufferedBody = CircularBuffer<ByteBuffer>()
-    private var requestID = ""
+    private var requestID = RequestID.none
     private var downstreamVersion = HTTPVersion.http1_1
     private var downstreamKeepAlive = true
     private var requestHasBody = false
@@ -133,6 +137,7 @@ final class ProxyHandler: ChannelDuplexHandler {
             return
         }
         var buffer = unwrapInboundIn(data)
+        eventTime = .now()
         if input.readableBytes == 0 {
             input = buffer
         } else {
@@ -207,7 +212,7 @@ final class ProxyHandler: ChannelDuplexHandler {
         if phase == .idle {
             // An unparseable head has no id, version or method of its own; never reuse the
             // previous request's.
-            requestID = loop.requestIDs.nextID()
+            requestID = loop.requestIDs.next()
             downstreamVersion = .http1_1
             requestIsHead = false
         }
@@ -247,9 +252,9 @@ final class ProxyHandler: ChannelDuplexHandler {
         if let field = head.requestIDField, case let passedOn = head.value(of: field),
             RequestIDGenerator.isAcceptable(passedOn)
         {
-            requestID = passedOn
+            requestID = RequestID(passedOn: passedOn)
         } else {
-            requestID = loop.requestIDs.nextID()
+            requestID = loop.requestIDs.next()
         }
         requestHasBody = head.hasBody
         switch head.transferCoding {
@@ -312,7 +317,7 @@ final class ProxyHandler: ChannelDuplexHandler {
             context.writeAndFlush(
                 wrapOutboundOut(ByteBuffer(staticString: "HTTP/1.1 100 Continue\r\n\r\n")), promise: nil)
         }
-        let now = NIODeadline.now()
+        let now = eventTime
         requestDeadline = now + TimeAmount(route.requestTimeout)
         // The response-header deadline starts when the request is sent, so now + timeout is a
         // lower bound for it: arming for that now means sending the request will not re-arm.
@@ -375,9 +380,9 @@ final class ProxyHandler: ChannelDuplexHandler {
         upstreamHead = nil
         heldResponseHead = nil
         bufferedBody.removeAll(keepingCapacity: true)
-        waitingSince = .now()
+        waitingSince = eventTime
         responseHeaderDeadline = .distantFuture
-        requestID = ""
+        requestID = .none
     }
 
     // MARK: - Upstream connection
@@ -389,8 +394,8 @@ final class ProxyHandler: ChannelDuplexHandler {
         let maxIdleAge: TimeAmount? = requestMethod.isIdempotent ? nil : .seconds(2)
         phase = .waitingForConnection
         exchangeNumber &+= 1
-        if !retriedOnFreshConnection, let connection = pool.takeIdle(maxIdleAge: maxIdleAge, now: .now()) {
-            connectionReady(connection, reused: true, exchange: exchangeNumber)
+        if !retriedOnFreshConnection, let connection = pool.takeIdle(maxIdleAge: maxIdleAge, now: eventTime) {
+            useConnection(connection, reused: true)
             return
         }
         switch pool.connect(for: self, exchange: exchangeNumber) {
@@ -401,11 +406,21 @@ final class ProxyHandler: ChannelDuplexHandler {
         }
     }
 
-    /// Called by the pool, synchronously or when a connect completes.
+    /// Called by the pool when a connect completes or a released connection is handed to this
+    /// waiting exchange.
     func connectionReady(_ connection: UpstreamConnection, reused: Bool, exchange: UInt64) {
-        guard phase == .waitingForConnection, exchange == exchangeNumber, let upstreamHead else {
+        eventTime = .now()
+        guard phase == .waitingForConnection, exchange == exchangeNumber else {
             // The exchange ended while we waited (client gone, timeout): the connection is still good.
-            connection.pool.release(connection, reusable: true, now: .now())
+            connection.pool.release(connection, reusable: true, now: eventTime)
+            return
+        }
+        useConnection(connection, reused: reused)
+    }
+
+    private func useConnection(_ connection: UpstreamConnection, reused: Bool) {
+        guard let upstreamHead else {
+            connection.pool.release(connection, reusable: true, now: eventTime)
             return
         }
         self.connection = connection
@@ -449,7 +464,7 @@ final class ProxyHandler: ChannelDuplexHandler {
         requestEndSent = true
         // Deadlines first, the write last: a failing write re-enters upstreamFailed, which may
         // already start the next exchange, and nothing here may touch that one's state.
-        responseHeaderDeadline = .now() + responseHeaderTimeout
+        responseHeaderDeadline = eventTime + responseHeaderTimeout
         if let context {
             ensureTimer(firingBy: min(requestDeadline, responseHeaderDeadline), context: context)
         }
@@ -477,7 +492,7 @@ final class ProxyHandler: ChannelDuplexHandler {
         guard let connection else { return }
         self.connection = nil
         upstreamWritable = true
-        connection.pool.release(connection, reusable: reusable, now: .now())
+        connection.pool.release(connection, reusable: reusable, now: eventTime)
     }
 
     // MARK: - Response from the upstream
@@ -537,6 +552,7 @@ final class ProxyHandler: ChannelDuplexHandler {
 
     func upstreamResponseEnd() {
         guard let context, phase == .proxying else { return }
+        eventTime = .now()
         writeHeldResponseHead(context: context)
         // Reusable only if both messages were framed completely on this connection.
         releaseConnection(reusable: upstreamKeepAlive && requestEndSent)
@@ -622,7 +638,7 @@ final class ProxyHandler: ChannelDuplexHandler {
         route = nil
         pool = nil
         upstreamHead = nil
-        waitingSince = .now()
+        waitingSince = eventTime
         processInput(context: context)
         resumeDownstreamReads()
     }
@@ -645,10 +661,12 @@ final class ProxyHandler: ChannelDuplexHandler {
         }
         phase = .answeredLocally
         responseHeadSent = true
-        let body = ErrorResponse.body(for: error, requestID: requestID, allocator: context.channel.allocator)
+        let body = ErrorResponse.body(
+            for: error, requestID: requestID.description, allocator: context.channel.allocator)
         let head = DownstreamHeadWriter.localHead(
             status: error.status, contentType: "application/json", contentLength: body.readableBytes,
-            date: loop.dateCache.value, requestID: requestID, keepAlive: downstreamKeepAlive && !loop.isDraining,
+            date: loop.dateCache.value, requestID: requestID.description,
+            keepAlive: downstreamKeepAlive && !loop.isDraining,
             clientVersionMinor: downstreamVersion.minor, allocator: context.channel.allocator)
         context.write(wrapOutboundOut(head), promise: nil)
         if !requestIsHead {

@@ -20,14 +20,12 @@ struct RequestIDGenerator {
         return result
     }
 
+    mutating func next() -> RequestID {
+        RequestID(random: next64(), next64())
+    }
+
     mutating func nextID() -> String {
-        let high = next64()
-        let low = next64()
-        return String(unsafeUninitializedCapacity: 32) { buffer in
-            Self.writeHex(high, into: buffer, at: 0)
-            Self.writeHex(low, into: buffer, at: 16)
-            return 32
-        }
+        next().description
     }
 
     /// A passed-on id is kept only if it is short printable ASCII, so it is safe to log and echo.
@@ -35,15 +33,6 @@ struct RequestIDGenerator {
         let utf8 = id.utf8
         guard !utf8.isEmpty, utf8.count <= 128 else { return false }
         return utf8.allSatisfy { $0 > 0x20 && $0 < 0x7F && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") }
-    }
-
-    private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
-
-    private static func writeHex(_ value: UInt64, into buffer: UnsafeMutableBufferPointer<UInt8>, at offset: Int) {
-        for nibble in 0..<16 {
-            let shift = UInt64(60 - nibble * 4)
-            buffer[offset + nibble] = hexDigits[Int((value >> shift) & 0xF)]
-        }
     }
 
     private func rotateLeft(_ value: UInt64, _ amount: UInt64) -> UInt64 {
