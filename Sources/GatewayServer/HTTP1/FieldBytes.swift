@@ -61,6 +61,28 @@ enum FieldBytes {
         return value
     }
 
+    /// A field line's parts (RFC 9112 5): the name is a token directly followed by ':' (no
+    /// whitespace before it, so obs-fold fails too), the value is trimmed of OWS and holds no
+    /// control bytes. Offsets are into `bytes`; nil for a malformed line.
+    static func parseFieldLine(_ bytes: UnsafeRawBufferPointer, lineStart: Int, lineCR: Int)
+        -> (nameEnd: Int, valueStart: Int, valueEnd: Int)?
+    {
+        var colon = lineStart
+        while colon < lineCR && bytes[colon] != 58 {
+            guard isTokenByte(bytes[colon]) else { return nil }
+            colon += 1
+        }
+        guard colon < lineCR, colon > lineStart else { return nil }
+        var valueStart = colon + 1
+        while valueStart < lineCR && (bytes[valueStart] == 32 || bytes[valueStart] == 9) { valueStart += 1 }
+        var valueEnd = lineCR
+        while valueEnd > valueStart && (bytes[valueEnd - 1] == 32 || bytes[valueEnd - 1] == 9) { valueEnd -= 1 }
+        for index in valueStart..<valueEnd where !isFieldValueByte(bytes[index]) {
+            return nil
+        }
+        return (colon, valueStart, valueEnd)
+    }
+
     /// Whether the last transfer coding in `start..<end` is `chunked` (RFC 9112 6.3).
     static func endsWithChunked(_ bytes: UnsafeRawBufferPointer, _ start: Int, _ end: Int) -> Bool {
         var tokenStart = start
@@ -82,20 +104,23 @@ enum FieldBytes {
         return to - from == 7 && equalsLowercase(bytes, from, "chunked")
     }
 
-    static func containsToken(_ bytes: UnsafeRawBufferPointer, _ start: Int, _ end: Int, _ token: StaticString)
-        -> Bool
+    /// What a Connection value lists, in one pass: `close`, `keep-alive`, and anything else (field
+    /// names, which must be dropped too).
+    static func connectionOptions(_ bytes: UnsafeRawBufferPointer, _ start: Int, _ end: Int)
+        -> (close: Bool, keepAlive: Bool, namesFields: Bool)
     {
-        firstToken(bytes, start, end) { from, length in
-            length == token.utf8CodeUnitCount && equalsLowercase(bytes, from, token)
+        var result = (close: false, keepAlive: false, namesFields: false)
+        _ = firstToken(bytes, start, end) { from, length in
+            if length == 5 && equalsLowercase(bytes, from, "close") {
+                result.close = true
+            } else if length == 10 && equalsLowercase(bytes, from, "keep-alive") {
+                result.keepAlive = true
+            } else if length > 0 {
+                result.namesFields = true
+            }
+            return false
         }
-    }
-
-    /// Whether a Connection value lists anything but keep-alive and close.
-    static func hasOtherConnectionToken(_ bytes: UnsafeRawBufferPointer, _ start: Int, _ end: Int) -> Bool {
-        firstToken(bytes, start, end) { from, length in
-            !(length == 0 || (length == 5 && equalsLowercase(bytes, from, "close"))
-                || (length == 10 && equalsLowercase(bytes, from, "keep-alive")))
-        }
+        return result
     }
 
     /// Calls `matches` with each comma-separated element (trimmed of OWS) of the value in
@@ -133,6 +158,18 @@ enum FieldBytes {
             index += 1
         }
         return nil
+    }
+
+    /// Whether `buffer`'s readable bytes from `from` hold an LF not preceded by CR.
+    static func containsBareLF(_ buffer: ByteBuffer, from: Int) -> Bool {
+        buffer.withUnsafeReadableBytes { bytes in
+            var index = max(0, from)
+            while index < bytes.count {
+                if bytes[index] == 10 && (index == 0 || bytes[index - 1] != 13) { return true }
+                index += 1
+            }
+            return false
+        }
     }
 
     /// Index just past the head's final CRLFCRLF in `buffer`'s readable bytes, searching from

@@ -56,7 +56,8 @@ struct RequestHead {
     /// Index into `fields` of the first Host field.
     let hostField: Int?
     let requestIDField: Int?
-    /// nil if absent; `contentLengthValid` is false for a malformed or conflicting value.
+    /// nil if absent; `contentLengthValid` is false for a malformed or conflicting value, and for
+    /// any Transfer-Encoding in an HTTP/1.0 request (faulty framing, RFC 9112 6.1).
     let contentLength: Int?
     let contentLengthValid: Bool
     let transferCoding: TransferCoding

@@ -41,6 +41,8 @@ struct RequestParser {
     private var chunkData = CircularBuffer<ByteBuffer>()
     /// How far an incomplete head was already searched for its end.
     private var searchedHeadBytes = 0
+    /// Some bytes of the next head arrived, but not all of it.
+    private var hasPartialHead = false
 
     init(maxHeadBytes: Int, maxFields: Int) {
         self.maxHeadBytes = maxHeadBytes
@@ -49,7 +51,7 @@ struct RequestParser {
 
     /// True between messages: no partial request has been consumed.
     var isAtMessageBoundary: Bool {
-        if case .head = state { return searchedHeadBytes == 0 }
+        if case .head = state { return !hasPartialHead }
         return false
     }
 
@@ -105,14 +107,21 @@ struct RequestParser {
             }
         }
         guard let end = FieldBytes.headEnd(in: input, from: searchedHeadBytes) else {
+            // A head with bare-LF line ends would never be complete: refuse it at its first one.
+            guard !FieldBytes.containsBareLF(input, from: max(0, searchedHeadBytes - 1)) else {
+                state = .stopped
+                throw .malformed
+            }
             guard input.readableBytes <= maxHeadBytes else {
                 state = .stopped
                 throw .headTooLarge
             }
             searchedHeadBytes = max(0, input.readableBytes - 3)
+            hasPartialHead = input.readableBytes > 0
             return nil
         }
         searchedHeadBytes = 0
+        hasPartialHead = false
         guard end <= maxHeadBytes, let block = input.readSlice(length: end) else {
             state = .stopped
             throw .headTooLarge
@@ -179,21 +188,10 @@ struct RequestParser {
                 guard cursor + 1 < bytes.count else { return .failure(.malformed) }
                 if bytes[cursor] == 13 && bytes[cursor + 1] == 10 { break }
                 guard let lineCR = FieldBytes.findCRLF(bytes, from: cursor) else { return .failure(.malformed) }
-                // Field name: a token, directly followed by ':' (no whitespace, RFC 9112 5.1); a
-                // line starting with whitespace (obs-fold) fails here too.
-                var colon = cursor
-                while colon < lineCR && bytes[colon] != 58 {
-                    guard FieldBytes.isTokenByte(bytes[colon]) else { return .failure(.malformed) }
-                    colon += 1
-                }
-                guard colon < lineCR, colon > cursor else { return .failure(.malformed) }
-                var valueStart = colon + 1
-                while valueStart < lineCR && (bytes[valueStart] == 32 || bytes[valueStart] == 9) { valueStart += 1 }
-                var valueEnd = lineCR
-                while valueEnd > valueStart && (bytes[valueEnd - 1] == 32 || bytes[valueEnd - 1] == 9) { valueEnd -= 1 }
-                for index in valueStart..<valueEnd where !FieldBytes.isFieldValueByte(bytes[index]) {
-                    return .failure(.malformed)
-                }
+                guard
+                    let (colon, valueStart, valueEnd) = FieldBytes.parseFieldLine(
+                        bytes, lineStart: cursor, lineCR: lineCR)
+                else { return .failure(.malformed) }
                 guard fields.count < maxFields else { return .failure(.tooManyFields) }
                 let nameLength = colon - cursor
                 let kind = classify(bytes, cursor, nameLength)
@@ -204,11 +202,10 @@ struct RequestParser {
                 case .requestID:
                     if requestIDField == nil { requestIDField = fields.count }
                 case .connection:
-                    if FieldBytes.containsToken(bytes, valueStart, valueEnd, "close") { connectionClose = true }
-                    if FieldBytes.containsToken(bytes, valueStart, valueEnd, "keep-alive") {
-                        connectionKeepAlive = true
-                    }
-                    if FieldBytes.hasOtherConnectionToken(bytes, valueStart, valueEnd) { connectionNamesFields = true }
+                    let options = FieldBytes.connectionOptions(bytes, valueStart, valueEnd)
+                    connectionClose = connectionClose || options.close
+                    connectionKeepAlive = connectionKeepAlive || options.keepAlive
+                    connectionNamesFields = connectionNamesFields || options.namesFields
                 case .dropped:
                     if nameLength == 14 && FieldBytes.equalsLowercase(bytes, cursor, "content-length") {
                         if let parsed = FieldBytes.parseDecimal(bytes, valueStart, valueEnd),
@@ -239,6 +236,10 @@ struct RequestParser {
                         lineEnd: Int32(lineCR + 2)))
                 cursor = lineCR + 2
             }
+            if versionMinor == 0 && transferCoding != .none {
+                // RFC 9112 6.1: Transfer-Encoding in an HTTP/1.0 message means faulty framing.
+                contentLengthValid = false
+            }
             return .success(
                 RequestHead(
                     block: block, method: method(bytes, methodEnd),
@@ -247,7 +248,7 @@ struct RequestParser {
                     versionMinor: versionMinor, fields: fields, hostCount: hostCount, hostField: hostField,
                     requestIDField: requestIDField, contentLength: contentLength,
                     contentLengthValid: contentLengthValid, transferCoding: transferCoding, expectation: expectation,
-                    keepAlive: versionMinor >= 1 ? !connectionClose : connectionKeepAlive,
+                    keepAlive: !connectionClose && (versionMinor >= 1 || connectionKeepAlive),
                     connectionNamesFields: connectionNamesFields))
         }
         return try result.get()

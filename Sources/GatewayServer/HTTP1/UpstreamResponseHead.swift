@@ -62,17 +62,8 @@ struct UpstreamResponseHead {
 
     /// Case-insensitive on both sides, for names as the user wrote them in the config.
     func nameEqualsIgnoringCase(_ field: Field, _ name: String) -> Bool {
-        guard field.nameLength == name.utf8.count else { return false }
-        return block.withUnsafeReadableBytes { bytes in
-            var index = field.nameStart
-            for other in name.utf8 {
-                let byte = bytes[index]
-                let folded = (byte >= 65 && byte <= 90) ? byte | 0x20 : byte
-                let otherFolded = (other >= 65 && other <= 90) ? other | 0x20 : other
-                if folded != otherFolded { return false }
-                index += 1
-            }
-            return true
+        block.withUnsafeReadableBytes { bytes in
+            FieldBytes.equalsIgnoringCase(bytes, field.nameStart, field.nameLength, name)
         }
     }
 

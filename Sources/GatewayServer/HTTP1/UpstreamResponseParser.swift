@@ -46,42 +46,34 @@ enum UpstreamResponseParser {
                 guard cursor + 1 < bytes.count else { return .failure(.malformedHeader) }
                 if bytes[cursor] == 13 && bytes[cursor + 1] == 10 { break }
                 guard let lineCR = FieldBytes.findCRLF(bytes, from: cursor) else { return .failure(.malformedHeader) }
-                // Field name: a token, directly followed by ':' (no whitespace, RFC 9112 5.1).
-                var colon = cursor
-                while colon < lineCR && bytes[colon] != 58 {
-                    guard FieldBytes.isTokenByte(bytes[colon]) else { return .failure(.malformedHeader) }
-                    colon += 1
-                }
-                guard colon < lineCR, colon > cursor else { return .failure(.malformedHeader) }
-                var valueStart = colon + 1
-                while valueStart < lineCR && (bytes[valueStart] == 32 || bytes[valueStart] == 9) { valueStart += 1 }
-                var valueEnd = lineCR
-                while valueEnd > valueStart && (bytes[valueEnd - 1] == 32 || bytes[valueEnd - 1] == 9) { valueEnd -= 1 }
-                for index in valueStart..<valueEnd where !FieldBytes.isFieldValueByte(bytes[index]) {
-                    return .failure(.malformedHeader)
-                }
+                guard
+                    let (colon, valueStart, valueEnd) = FieldBytes.parseFieldLine(
+                        bytes, lineStart: cursor, lineCR: lineCR)
+                else { return .failure(.malformedHeader) }
                 var field = UpstreamResponseHead.Field(
                     lineStart: cursor, lineEnd: lineCR + 2, nameStart: cursor, nameLength: colon - cursor,
                     valueStart: valueStart, valueLength: valueEnd - valueStart)
                 let nameLength = colon - cursor
                 field.kind = classify(bytes, cursor, nameLength)
                 fields.append(field)
-                if nameLength == 14 && FieldBytes.equalsLowercase(bytes, cursor, "content-length") {
+                switch field.kind {
+                case .contentLength:
                     guard let parsed = FieldBytes.parseDecimal(bytes, valueStart, valueEnd) else {
                         return .failure(.conflictingFraming)
                     }
                     if let contentLength, contentLength != parsed { return .failure(.conflictingFraming) }
                     contentLength = parsed
-                } else if nameLength == 17 && FieldBytes.equalsLowercase(bytes, cursor, "transfer-encoding") {
+                case .transferEncoding:
                     sawTransferEncoding = true
                     // Chunked must be the final coding (RFC 9112 6.3); anything else is read to close.
                     isChunked = FieldBytes.endsWithChunked(bytes, valueStart, valueEnd)
-                } else if nameLength == 10 && FieldBytes.equalsLowercase(bytes, cursor, "connection") {
-                    if FieldBytes.containsToken(bytes, valueStart, valueEnd, "close") { connectionClose = true }
-                    if FieldBytes.containsToken(bytes, valueStart, valueEnd, "keep-alive") {
-                        connectionKeepAlive = true
-                    }
-                    if FieldBytes.hasOtherConnectionToken(bytes, valueStart, valueEnd) { connectionNamesFields = true }
+                case .hopByHop where nameLength == 10 && FieldBytes.equalsLowercase(bytes, cursor, "connection"):
+                    let options = FieldBytes.connectionOptions(bytes, valueStart, valueEnd)
+                    connectionClose = connectionClose || options.close
+                    connectionKeepAlive = connectionKeepAlive || options.keepAlive
+                    connectionNamesFields = connectionNamesFields || options.namesFields
+                default:
+                    break
                 }
                 cursor = lineCR + 2
             }
@@ -89,7 +81,7 @@ enum UpstreamResponseParser {
             if status == 101 { return .failure(.unsupportedUpgrade) }
             // RFC 9112 6.1: an HTTP/1.0 message with Transfer-Encoding ends with the connection.
             let keepAlive =
-                versionMinor >= 1 ? !connectionClose : (connectionKeepAlive && !sawTransferEncoding)
+                !connectionClose && (versionMinor >= 1 || (connectionKeepAlive && !sawTransferEncoding))
             return .success(
                 UpstreamResponseHead(
                     block: block, status: status, versionMinor: versionMinor,

@@ -36,6 +36,8 @@ final class ProxyHandler: ChannelDuplexHandler {
     private let loop: LoopContext
     private let listener: ListenerRuntime
     private var context: ChannelHandlerContext?
+    /// Asked of the channel once: each `context.channel` is a walk through the pipeline.
+    private var allocator = ByteBufferAllocator()
     private var client = ClientAddress(nil, trustedProxies: [])
 
     private var phase = Phase.idle
@@ -50,6 +52,10 @@ final class ProxyHandler: ChannelDuplexHandler {
     private var isProcessingInput = false
     /// Beyond this many unparsed pipelined bytes the client is not read until they are consumed.
     private static let maxPipelinedBytes = 64 * 1024
+    private static let maxDiscardedBody = 64 * 1024
+    /// After an early answer, the body bytes (counted like `requestBodyBytes`) that may still be
+    /// read and dropped before the connection is closed instead.
+    private var discardBodyUntil = Int.max
     private var upstreamWritable = true
     /// Tracked from writability events rather than asked of the channel per request (each ask is
     /// an existential call plus retains inside NIO).
@@ -110,6 +116,7 @@ final class ProxyHandler: ChannelDuplexHandler {
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
+        allocator = context.channel.allocator
     }
 
     func channelActive(context: ChannelHandlerContext) {
@@ -257,6 +264,18 @@ final class ProxyHandler: ChannelDuplexHandler {
             requestID = loop.requestIDs.next()
         }
         requestHasBody = head.hasBody
+        // The body's framing is the gateway's, set from what the parser actually framed, never
+        // the client's header text: a `Connection: content-length` or an odd spelling of chunked
+        // must not let the body be read upstream as a second request.
+        if !head.hasKnownFraming {
+            requestFraming = .none
+        } else if head.transferCoding == .chunked {
+            requestFraming = .chunked
+        } else if let contentLength = head.contentLength {
+            requestFraming = .contentLength(contentLength)
+        } else {
+            requestFraming = .none
+        }
         switch head.transferCoding {
         case .unsupported: return respondLocally(.unsupportedTransferCoding, context: context)
         case .chunked, .none: break
@@ -296,21 +315,11 @@ final class ProxyHandler: ChannelDuplexHandler {
         self.pool = pool
         responseHeaderTimeout = TimeAmount(upstream.config.timeouts.responseHeader)
 
-        // The body's framing is the gateway's, set from what the parser actually framed, never
-        // the client's header text: a `Connection: content-length` or an odd spelling of chunked
-        // must not let the body be read upstream as a second request.
-        if head.transferCoding == .chunked {
-            requestFraming = .chunked
-        } else if let contentLength = head.contentLength {
-            requestFraming = .contentLength(contentLength)
-        } else {
-            requestFraming = .none
-        }
         requestMethod = head.method
         upstreamHead = UpstreamRequestWriter.head(
             head, target: route.pathRewrite?.apply(toTarget: uri) ?? uri, operations: route.requestHeaders,
             forwarding: .init(client: client, scheme: listener.scheme, via: snapshot.viaValue, requestID: requestID),
-            framing: requestFraming, allocator: context.channel.allocator)
+            framing: requestFraming, allocator: allocator)
 
         if head.expectation == .continue100 && head.versionMinor >= 1 {
             // We take the body ourselves (as nginx does) so the upstream never sees the expectation.
@@ -327,7 +336,13 @@ final class ProxyHandler: ChannelDuplexHandler {
 
     private func receiveBody(_ buffer: ByteBuffer, context: ChannelHandlerContext) {
         requestBodyBytes += buffer.readableBytes
-        waitingSince = .now()
+        waitingSince = eventTime
+        if phase == .answeredLocally && requestBodyBytes > discardBodyUntil {
+            // Too much to read and drop after an early answer: that answer has gone out, so close.
+            downstreamKeepAlive = false
+            closeAfterPendingWrites(context: context)
+            return
+        }
         if let maxBody = listener.maxBody, requestBodyBytes > maxBody, phase != .answeredLocally {
             // Chunked bodies have no declared length: the limit is enforced while streaming.
             downstreamKeepAlive = false
@@ -371,6 +386,7 @@ final class ProxyHandler: ChannelDuplexHandler {
         responseHeadSent = false
         upstreamKeepAlive = true
         requestBodyBytes = 0
+        discardBodyUntil = .max
         requestIsHead = head.method == .HEAD
         requestHasBody = false
         connectionWasReused = false
@@ -522,7 +538,7 @@ final class ProxyHandler: ChannelDuplexHandler {
             bodyCapacity = length
         }
         let headBytes = DownstreamHeadWriter.proxiedHead(
-            head, options: options, bodyCapacity: bodyCapacity, allocator: context.channel.allocator)
+            head, options: options, bodyCapacity: bodyCapacity, allocator: allocator)
         if bodyCapacity > 0 {
             heldResponseHead = headBytes
         } else {
@@ -620,6 +636,10 @@ final class ProxyHandler: ChannelDuplexHandler {
             }
             return
         }
+        closeAfterPendingWrites(context: context)
+    }
+
+    private func closeAfterPendingWrites(context: ChannelHandlerContext) {
         phase = .closing
         waitingSince = .now()
         input = Self.noInput
@@ -656,8 +676,11 @@ final class ProxyHandler: ChannelDuplexHandler {
         }
         bufferedBody.removeAll()
         if !requestEndReceived && requestHasBody {
-            // Unread body bytes would be parsed as the next request: end the connection instead.
-            downstreamKeepAlive = false
+            if canDiscardRestOfBody(after: error) {
+                discardBodyUntil = requestBodyBytes + Self.maxDiscardedBody
+            } else {
+                downstreamKeepAlive = false
+            }
         }
         phase = .answeredLocally
         responseHeadSent = true
@@ -674,6 +697,17 @@ final class ProxyHandler: ChannelDuplexHandler {
         }
         writeEnd(context: context)
         resumeDownstreamReads()
+    }
+
+    /// Like nginx, the rest of a small body is read and dropped after an early answer, so the
+    /// connection stays usable; a large or unframed one (or one refused for its size) is not read.
+    private func canDiscardRestOfBody(after error: GatewayError) -> Bool {
+        guard error != .payloadTooLarge else { return false }
+        switch requestFraming {
+        case .contentLength(let length): return length - requestBodyBytes <= Self.maxDiscardedBody
+        case .chunked: return true  // bounded by `discardBodyUntil` while it arrives
+        case .none: return false
+        }
     }
 
     /// nginx's error.log line for a failed upstream exchange, as structured fields.

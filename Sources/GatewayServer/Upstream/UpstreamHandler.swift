@@ -81,6 +81,10 @@ final class UpstreamHandler: ChannelDuplexHandler {
                     buffer.moveReaderIndex(to: buffer.writerIndex)
                 }
                 guard let end = FieldBytes.headEnd(in: accumulated, from: searchFrom) else {
+                    // A head with bare-LF line ends would never be complete: refuse it at once.
+                    if FieldBytes.containsBareLF(accumulated, from: max(0, searchFrom - 1)) {
+                        throw UpstreamResponseError.malformedHeader
+                    }
                     if accumulated.readableBytes > UpstreamResponseParser.maxHeadBytes {
                         throw UpstreamResponseError.headTooLarge
                     }
