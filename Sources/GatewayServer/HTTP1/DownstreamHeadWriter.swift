@@ -25,11 +25,21 @@ enum DownstreamHeadWriter {
         var clientVersionMinor: Int
     }
 
-    /// `bodyCapacity`: room to leave after the head for body bytes written into the same buffer.
     static func proxiedHead(
-        _ head: UpstreamResponseHead, options: Options, bodyCapacity: Int = 0, allocator: ByteBufferAllocator
+        _ head: UpstreamResponseHead, options: Options, allocator: ByteBufferAllocator
     ) -> ByteBuffer {
-        var output = allocator.buffer(capacity: head.block.readableBytes + 128 + bodyCapacity)
+        var output = allocator.buffer(capacity: capacity(for: head))
+        writeProxiedHead(head, options: options, into: &output)
+        return output
+    }
+
+    /// Enough for the head without growing the buffer in the usual case.
+    static func capacity(for head: UpstreamResponseHead) -> Int {
+        head.block.readableBytes + 128
+    }
+
+    /// Appends the head to `output` (a recycled buffer, so a keep-alive connection allocates none).
+    static func writeProxiedHead(_ head: UpstreamResponseHead, options: Options, into output: inout ByteBuffer) {
         let connectionNamed = head.connectionNamesFields ? connectionNamedFields(head) : []
         var sawRequestID = false
         head.block.withUnsafeReadableBytes { bytes in
@@ -95,7 +105,6 @@ enum DownstreamHeadWriter {
             output.writeStaticString("connection: keep-alive\r\n")
         }
         output.writeStaticString("\r\n")
-        return output
     }
 
     /// The head of a response the gateway makes itself (errors, refusals).

@@ -43,6 +43,9 @@ struct RequestParser {
     private var searchedHeadBytes = 0
     /// Some bytes of the next head arrived, but not all of it.
     private var hasPartialHead = false
+    /// The field array of the previous head: unshared again once the handler is done with that
+    /// head, so parsing the next one allocates nothing.
+    private var fieldStorage: [RequestHead.Field] = []
 
     init(maxHeadBytes: Int, maxFields: Int) {
         self.maxHeadBytes = maxHeadBytes
@@ -128,7 +131,7 @@ struct RequestParser {
         }
         let head: RequestHead
         do {
-            head = try Self.parseHead(block, maxFields: maxFields)
+            head = try Self.parseHead(block, maxFields: maxFields, fieldStorage: &fieldStorage)
         } catch {
             state = .stopped
             throw error
@@ -147,6 +150,15 @@ struct RequestParser {
     }
 
     static func parseHead(_ block: ByteBuffer, maxFields: Int) throws(RequestParseError) -> RequestHead {
+        var fieldStorage: [RequestHead.Field] = []
+        return try parseHead(block, maxFields: maxFields, fieldStorage: &fieldStorage)
+    }
+
+    /// `fieldStorage` is emptied and filled; the head shares it.
+    static func parseHead(_ block: ByteBuffer, maxFields: Int, fieldStorage: inout [RequestHead.Field])
+        throws(RequestParseError) -> RequestHead
+    {
+        fieldStorage.removeAll(keepingCapacity: true)
         let result: Result<RequestHead, RequestParseError> = block.withUnsafeReadableBytes { bytes in
             // request-line = method SP request-target SP HTTP-version CRLF
             var cursor = 0
@@ -171,8 +183,7 @@ struct RequestParser {
             guard major == 49 else { return .failure(.versionNotSupported) }
             let versionMinor = minor == 48 ? 0 : 1
 
-            var fields: [RequestHead.Field] = []
-            fields.reserveCapacity(16)
+            fieldStorage.reserveCapacity(16)
             var hostCount = 0
             var hostField: Int?
             var requestIDField: Int?
@@ -192,15 +203,15 @@ struct RequestParser {
                     let (colon, valueStart, valueEnd) = FieldBytes.parseFieldLine(
                         bytes, lineStart: cursor, lineCR: lineCR)
                 else { return .failure(.malformed) }
-                guard fields.count < maxFields else { return .failure(.tooManyFields) }
+                guard fieldStorage.count < maxFields else { return .failure(.tooManyFields) }
                 let nameLength = colon - cursor
                 let kind = classify(bytes, cursor, nameLength)
                 switch kind {
                 case .host:
                     hostCount += 1
-                    if hostField == nil { hostField = fields.count }
+                    if hostField == nil { hostField = fieldStorage.count }
                 case .requestID:
-                    if requestIDField == nil { requestIDField = fields.count }
+                    if requestIDField == nil { requestIDField = fieldStorage.count }
                 case .connection:
                     let options = FieldBytes.connectionOptions(bytes, valueStart, valueEnd)
                     connectionClose = connectionClose || options.close
@@ -229,7 +240,7 @@ struct RequestParser {
                 default:
                     break
                 }
-                fields.append(
+                fieldStorage.append(
                     RequestHead.Field(
                         kind: kind, nameStart: Int32(cursor), nameLength: Int32(nameLength),
                         valueStart: Int32(valueStart), valueLength: Int32(valueEnd - valueStart),
@@ -245,7 +256,7 @@ struct RequestParser {
                     block: block, method: method(bytes, methodEnd),
                     target: String(
                         decoding: UnsafeRawBufferPointer(rebasing: bytes[targetStart..<targetEnd]), as: UTF8.self),
-                    versionMinor: versionMinor, fields: fields, hostCount: hostCount, hostField: hostField,
+                    versionMinor: versionMinor, fields: fieldStorage, hostCount: hostCount, hostField: hostField,
                     requestIDField: requestIDField, contentLength: contentLength,
                     contentLengthValid: contentLengthValid, transferCoding: transferCoding, expectation: expectation,
                     keepAlive: !connectionClose && (versionMinor >= 1 || connectionKeepAlive),

@@ -29,7 +29,21 @@ enum UpstreamRequestWriter {
         _ request: RequestHead, target: String, operations: HeaderOperations, forwarding: Forwarding,
         framing: Framing, allocator: ByteBufferAllocator
     ) -> ByteBuffer {
-        var output = allocator.buffer(capacity: request.block.readableBytes + target.utf8.count + 256)
+        var output = allocator.buffer(capacity: capacity(for: request, target: target))
+        write(request, target: target, operations: operations, forwarding: forwarding, framing: framing, into: &output)
+        return output
+    }
+
+    /// Enough for the head without growing the buffer in the usual case.
+    static func capacity(for request: RequestHead, target: String) -> Int {
+        request.block.readableBytes + target.utf8.count + 256
+    }
+
+    /// Appends the head to `output` (a recycled buffer, so a keep-alive connection allocates none).
+    static func write(
+        _ request: RequestHead, target: String, operations: HeaderOperations, forwarding: Forwarding,
+        framing: Framing, into output: inout ByteBuffer
+    ) {
         output.writeString(request.method.rawValue)
         output.writeStaticString(" ")
         output.writeString(target)
@@ -117,7 +131,6 @@ enum UpstreamRequestWriter {
         case .chunked: output.writeFramingField(contentLength: nil, chunked: true)
         }
         output.writeStaticString("\r\n")
-        return output
     }
 
     private static func writeValue(

@@ -8,6 +8,15 @@ enum UpstreamResponseParser {
     static let maxHeadBytes = 64 * 1024
 
     static func parse(_ block: ByteBuffer) throws(UpstreamResponseError) -> UpstreamResponseHead {
+        var fieldStorage: [UpstreamResponseHead.Field] = []
+        return try parse(block, fieldStorage: &fieldStorage)
+    }
+
+    /// `fieldStorage` is emptied and filled; the head shares it (so a connection reuses one array).
+    static func parse(_ block: ByteBuffer, fieldStorage fields: inout [UpstreamResponseHead.Field])
+        throws(UpstreamResponseError) -> UpstreamResponseHead
+    {
+        fields.removeAll(keepingCapacity: true)
         let result: Result<UpstreamResponseHead, UpstreamResponseError> = block.withUnsafeReadableBytes { bytes in
             // "HTTP/1.x NNN"
             guard bytes.count >= 14, bytes[0] == 72, bytes[1] == 84, bytes[2] == 84, bytes[3] == 80, bytes[4] == 47,
@@ -33,7 +42,6 @@ enum UpstreamResponseParser {
                 return .failure(.malformedStatusLine)
             }
 
-            var fields: [UpstreamResponseHead.Field] = []
             fields.reserveCapacity(12)
             var contentLength: Int?
             var isChunked = false

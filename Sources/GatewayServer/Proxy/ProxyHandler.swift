@@ -101,6 +101,11 @@ final class ProxyHandler: ChannelDuplexHandler {
     /// A proxied response head held back for a moment so that a small body arriving in the same
     /// read goes out in the same buffer: one write (and one `write` syscall) instead of two.
     private var heldResponseHead: ByteBuffer?
+    /// Buffers of the previous exchange, reused by the next one (see `recycledBuffer`). Larger
+    /// ones are let go, so an idle keep-alive connection holds at most a few KiB.
+    private var responseBufferStorage: ByteBuffer?
+    private var requestHeadStorage: ByteBuffer?
+    private static let maxRecycledBuffer = 4096
     private static let maxCoalescedBody = 16 * 1024
     private var requestDeadline = NIODeadline.distantFuture
     private var responseHeaderDeadline = NIODeadline.distantFuture
@@ -316,10 +321,14 @@ final class ProxyHandler: ChannelDuplexHandler {
         responseHeaderTimeout = TimeAmount(upstream.config.timeouts.responseHeader)
 
         requestMethod = head.method
-        upstreamHead = UpstreamRequestWriter.head(
-            head, target: route.pathRewrite?.apply(toTarget: uri) ?? uri, operations: route.requestHeaders,
+        let target = route.pathRewrite?.apply(toTarget: uri) ?? uri
+        var output = recycledBuffer(
+            &requestHeadStorage, capacity: UpstreamRequestWriter.capacity(for: head, target: target))
+        UpstreamRequestWriter.write(
+            head, target: target, operations: route.requestHeaders,
             forwarding: .init(client: client, scheme: listener.scheme, via: snapshot.viaValue, requestID: requestID),
-            framing: requestFraming, allocator: allocator)
+            framing: requestFraming, into: &output)
+        upstreamHead = output
 
         if head.expectation == .continue100 && head.versionMinor >= 1 {
             // We take the body ourselves (as nginx does) so the upstream never sees the expectation.
@@ -537,12 +546,13 @@ final class ProxyHandler: ChannelDuplexHandler {
         if case .length(let length) = framing, length <= Self.maxCoalescedBody {
             bodyCapacity = length
         }
-        let headBytes = DownstreamHeadWriter.proxiedHead(
-            head, options: options, bodyCapacity: bodyCapacity, allocator: allocator)
+        var output = recycledBuffer(
+            &responseBufferStorage, capacity: DownstreamHeadWriter.capacity(for: head) + bodyCapacity)
+        DownstreamHeadWriter.writeProxiedHead(head, options: options, into: &output)
         if bodyCapacity > 0 {
-            heldResponseHead = headBytes
+            heldResponseHead = output
         } else {
-            context.write(wrapOutboundOut(headBytes), promise: nil)
+            writeRecycled(output, context: context)
         }
         downstreamNeedsFlush = true
     }
@@ -552,7 +562,7 @@ final class ProxyHandler: ChannelDuplexHandler {
         if var head = heldResponseHead {
             heldResponseHead = nil
             head.writeImmutableBuffer(buffer)
-            context.write(wrapOutboundOut(head), promise: nil)
+            writeRecycled(head, context: context)
         } else {
             context.write(wrapOutboundOut(buffer), promise: nil)
         }
@@ -562,8 +572,26 @@ final class ProxyHandler: ChannelDuplexHandler {
     private func writeHeldResponseHead(context: ChannelHandlerContext) {
         if let head = heldResponseHead {
             heldResponseHead = nil
-            context.write(wrapOutboundOut(head), promise: nil)
+            writeRecycled(head, context: context)
         }
+    }
+
+    /// Writes a response buffer and keeps a reference to it: once NIO has written it, the
+    /// reference is the only one and the next response reuses the memory.
+    private func writeRecycled(_ buffer: ByteBuffer, context: ChannelHandlerContext) {
+        context.write(wrapOutboundOut(buffer), promise: nil)
+        if buffer.capacity <= Self.maxRecycledBuffer {
+            responseBufferStorage = buffer
+        }
+    }
+
+    /// A cleared buffer of at least `capacity` bytes: the stored one if nothing else holds it
+    /// any more, else a new one.
+    private func recycledBuffer(_ storage: inout ByteBuffer?, capacity: Int) -> ByteBuffer {
+        guard var buffer = storage else { return allocator.buffer(capacity: capacity) }
+        storage = nil
+        buffer.clear(minimumCapacity: capacity)
+        return buffer
     }
 
     func upstreamResponseEnd() {
@@ -657,6 +685,9 @@ final class ProxyHandler: ChannelDuplexHandler {
         upstreamWritable = true
         route = nil
         pool = nil
+        if let upstreamHead, upstreamHead.capacity <= Self.maxRecycledBuffer {
+            requestHeadStorage = upstreamHead
+        }
         upstreamHead = nil
         waitingSince = eventTime
         processInput(context: context)

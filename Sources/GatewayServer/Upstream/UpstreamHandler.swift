@@ -30,6 +30,8 @@ final class UpstreamHandler: ChannelDuplexHandler {
     private var requestWasHead = false
     /// Forward only chunk data (for an HTTP/1.0 client) instead of the chunked bytes as they came.
     private var dechunk = false
+    /// The previous response head's field array, reused once that head is gone.
+    private var fieldStorage: [UpstreamResponseHead.Field] = []
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
@@ -95,7 +97,7 @@ final class UpstreamHandler: ChannelDuplexHandler {
                     throw UpstreamResponseError.malformedHeader
                 }
                 buffer = accumulated
-                let head = try UpstreamResponseParser.parse(block)
+                let head = try UpstreamResponseParser.parse(block, fieldStorage: &fieldStorage)
                 if head.status < 200 {
                     // Interim responses (100, 103) are not forwarded: the gateway answers
                     // Expect itself and the client gets the final response only.
