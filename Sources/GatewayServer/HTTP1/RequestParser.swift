@@ -159,28 +159,28 @@ struct RequestParser {
         throws(RequestParseError) -> RequestHead
     {
         fieldStorage.removeAll(keepingCapacity: true)
-        let result: Result<RequestHead, RequestParseError> = block.withUnsafeReadableBytes { bytes in
+        return try block.withUnsafeReadableBytes { (bytes) throws(RequestParseError) -> RequestHead in
             // request-line = method SP request-target SP HTTP-version CRLF
             var cursor = 0
             while cursor < bytes.count && FieldBytes.isTokenByte(bytes[cursor]) { cursor += 1 }
             let methodEnd = cursor
-            guard methodEnd > 0, cursor < bytes.count, bytes[cursor] == 32 else { return .failure(.malformed) }
+            guard methodEnd > 0, cursor < bytes.count, bytes[cursor] == 32 else { throw .malformed }
             cursor += 1
             let targetStart = cursor
             while cursor < bytes.count && bytes[cursor] > 32 && bytes[cursor] < 127 { cursor += 1 }
             let targetEnd = cursor
             guard targetEnd > targetStart, cursor < bytes.count, bytes[cursor] == 32 else {
-                return .failure(.malformed)
+                throw .malformed
             }
             cursor += 1
             guard let lineCR = FieldBytes.findCRLF(bytes, from: cursor), lineCR - cursor == 8,
                 bytes[cursor] == 72, bytes[cursor + 1] == 84, bytes[cursor + 2] == 84, bytes[cursor + 3] == 80,
                 bytes[cursor + 4] == 47, bytes[cursor + 6] == 46
-            else { return .failure(.malformed) }
+            else { throw .malformed }
             let major = bytes[cursor + 5]
             let minor = bytes[cursor + 7]
-            guard major >= 48, major <= 57, minor >= 48, minor <= 57 else { return .failure(.malformed) }
-            guard major == 49 else { return .failure(.versionNotSupported) }
+            guard major >= 48, major <= 57, minor >= 48, minor <= 57 else { throw .malformed }
+            guard major == 49 else { throw .versionNotSupported }
             let versionMinor = minor == 48 ? 0 : 1
 
             fieldStorage.reserveCapacity(16)
@@ -196,14 +196,14 @@ struct RequestParser {
             var connectionNamesFields = false
             cursor = lineCR + 2
             while true {
-                guard cursor + 1 < bytes.count else { return .failure(.malformed) }
+                guard cursor + 1 < bytes.count else { throw .malformed }
                 if bytes[cursor] == 13 && bytes[cursor + 1] == 10 { break }
-                guard let lineCR = FieldBytes.findCRLF(bytes, from: cursor) else { return .failure(.malformed) }
+                guard let lineCR = FieldBytes.findCRLF(bytes, from: cursor) else { throw .malformed }
                 guard
                     let (colon, valueStart, valueEnd) = FieldBytes.parseFieldLine(
                         bytes, lineStart: cursor, lineCR: lineCR)
-                else { return .failure(.malformed) }
-                guard fieldStorage.count < maxFields else { return .failure(.tooManyFields) }
+                else { throw .malformed }
+                guard fieldStorage.count < maxFields else { throw .tooManyFields }
                 let nameLength = colon - cursor
                 let kind = classify(bytes, cursor, nameLength)
                 switch kind {
@@ -251,18 +251,16 @@ struct RequestParser {
                 // RFC 9112 6.1: Transfer-Encoding in an HTTP/1.0 message means faulty framing.
                 contentLengthValid = false
             }
-            return .success(
-                RequestHead(
-                    block: block, method: method(bytes, methodEnd),
-                    target: String(
-                        decoding: UnsafeRawBufferPointer(rebasing: bytes[targetStart..<targetEnd]), as: UTF8.self),
-                    versionMinor: versionMinor, fields: fieldStorage, hostCount: hostCount, hostField: hostField,
-                    requestIDField: requestIDField, contentLength: contentLength,
-                    contentLengthValid: contentLengthValid, transferCoding: transferCoding, expectation: expectation,
-                    keepAlive: !connectionClose && (versionMinor >= 1 || connectionKeepAlive),
-                    connectionNamesFields: connectionNamesFields))
+            return RequestHead(
+                block: block, method: method(bytes, methodEnd),
+                target: String(
+                    decoding: UnsafeRawBufferPointer(rebasing: bytes[targetStart..<targetEnd]), as: UTF8.self),
+                versionMinor: versionMinor, fields: fieldStorage, hostCount: hostCount, hostField: hostField,
+                requestIDField: requestIDField, contentLength: contentLength,
+                contentLengthValid: contentLengthValid, transferCoding: transferCoding, expectation: expectation,
+                keepAlive: !connectionClose && (versionMinor >= 1 || connectionKeepAlive),
+                connectionNamesFields: connectionNamesFields)
         }
-        return try result.get()
     }
 
     /// Length first: almost every field is classified by one integer compare.

@@ -17,29 +17,29 @@ enum UpstreamResponseParser {
         throws(UpstreamResponseError) -> UpstreamResponseHead
     {
         fields.removeAll(keepingCapacity: true)
-        let result: Result<UpstreamResponseHead, UpstreamResponseError> = block.withUnsafeReadableBytes { bytes in
+        return try block.withUnsafeReadableBytes { (bytes) throws(UpstreamResponseError) -> UpstreamResponseHead in
             // "HTTP/1.x NNN"
             guard bytes.count >= 14, bytes[0] == 72, bytes[1] == 84, bytes[2] == 84, bytes[3] == 80, bytes[4] == 47,
                 bytes[5] == 49, bytes[6] == 46, bytes[7] == 48 || bytes[7] == 49, bytes[8] == 32
-            else { return .failure(.malformedStatusLine) }
+            else { throw .malformedStatusLine }
             let versionMinor = Int(bytes[7] - 48)
             var status = 0
             for index in 9..<12 {
                 let digit = bytes[index]
-                guard digit >= 48 && digit <= 57 else { return .failure(.malformedStatusLine) }
+                guard digit >= 48 && digit <= 57 else { throw .malformedStatusLine }
                 status = status * 10 + Int(digit - 48)
             }
             guard status >= 100, status <= 599, bytes[12] == 32 || bytes[12] == 13 else {
-                return .failure(.malformedStatusLine)
+                throw .malformedStatusLine
             }
             var cursor = 12
             if bytes[cursor] == 32 { cursor += 1 }
             let statusTextStart = cursor
             guard let statusLineCR = FieldBytes.findCRLF(bytes, from: cursor) else {
-                return .failure(.malformedStatusLine)
+                throw .malformedStatusLine
             }
             for index in statusTextStart..<statusLineCR where !FieldBytes.isFieldValueByte(bytes[index]) {
-                return .failure(.malformedStatusLine)
+                throw .malformedStatusLine
             }
 
             fields.reserveCapacity(12)
@@ -51,13 +51,13 @@ enum UpstreamResponseParser {
             var connectionNamesFields = false
             cursor = statusLineCR + 2
             while true {
-                guard cursor + 1 < bytes.count else { return .failure(.malformedHeader) }
+                guard cursor + 1 < bytes.count else { throw .malformedHeader }
                 if bytes[cursor] == 13 && bytes[cursor + 1] == 10 { break }
-                guard let lineCR = FieldBytes.findCRLF(bytes, from: cursor) else { return .failure(.malformedHeader) }
+                guard let lineCR = FieldBytes.findCRLF(bytes, from: cursor) else { throw .malformedHeader }
                 guard
                     let (colon, valueStart, valueEnd) = FieldBytes.parseFieldLine(
                         bytes, lineStart: cursor, lineCR: lineCR)
-                else { return .failure(.malformedHeader) }
+                else { throw .malformedHeader }
                 var field = UpstreamResponseHead.Field(
                     lineStart: cursor, lineEnd: lineCR + 2, nameStart: cursor, nameLength: colon - cursor,
                     valueStart: valueStart, valueLength: valueEnd - valueStart)
@@ -67,9 +67,9 @@ enum UpstreamResponseParser {
                 switch field.kind {
                 case .contentLength:
                     guard let parsed = FieldBytes.parseDecimal(bytes, valueStart, valueEnd) else {
-                        return .failure(.conflictingFraming)
+                        throw .conflictingFraming
                     }
-                    if let contentLength, contentLength != parsed { return .failure(.conflictingFraming) }
+                    if let contentLength, contentLength != parsed { throw .conflictingFraming }
                     contentLength = parsed
                 case .transferEncoding:
                     sawTransferEncoding = true
@@ -85,20 +85,18 @@ enum UpstreamResponseParser {
                 }
                 cursor = lineCR + 2
             }
-            if sawTransferEncoding && contentLength != nil { return .failure(.conflictingFraming) }
-            if status == 101 { return .failure(.unsupportedUpgrade) }
+            if sawTransferEncoding && contentLength != nil { throw .conflictingFraming }
+            if status == 101 { throw .unsupportedUpgrade }
             // RFC 9112 6.1: an HTTP/1.0 message with Transfer-Encoding ends with the connection.
             let keepAlive =
                 !connectionClose && (versionMinor >= 1 || (connectionKeepAlive && !sawTransferEncoding))
-            return .success(
-                UpstreamResponseHead(
-                    block: block, status: status, versionMinor: versionMinor,
-                    statusLineEnd: statusLineCR, fields: fields,
-                    contentLength: sawTransferEncoding ? nil : contentLength,
-                    isChunked: isChunked, keepAlive: keepAlive && (!sawTransferEncoding || isChunked),
-                    connectionNamesFields: connectionNamesFields))
+            return UpstreamResponseHead(
+                block: block, status: status, versionMinor: versionMinor,
+                statusLineEnd: statusLineCR, fields: fields,
+                contentLength: sawTransferEncoding ? nil : contentLength,
+                isChunked: isChunked, keepAlive: keepAlive && (!sawTransferEncoding || isChunked),
+                connectionNamesFields: connectionNamesFields)
         }
-        return try result.get()
     }
 
     private static func classify(_ bytes: UnsafeRawBufferPointer, _ start: Int, _ length: Int)

@@ -318,7 +318,7 @@ final class ProxyHandler: ChannelDuplexHandler {
             return respondLocally(.noEndpoint, context: context)
         }
         self.pool = pool
-        responseHeaderTimeout = TimeAmount(upstream.config.timeouts.responseHeader)
+        responseHeaderTimeout = upstream.responseHeaderTimeout
 
         requestMethod = head.method
         let target = route.pathRewrite?.apply(toTarget: uri) ?? uri
@@ -336,7 +336,7 @@ final class ProxyHandler: ChannelDuplexHandler {
                 wrapOutboundOut(ByteBuffer(staticString: "HTTP/1.1 100 Continue\r\n\r\n")), promise: nil)
         }
         let now = eventTime
-        requestDeadline = now + TimeAmount(route.requestTimeout)
+        requestDeadline = now + loop.requestTimeouts[match.routeIndex]
         // The response-header deadline starts when the request is sent, so now + timeout is a
         // lower bound for it: arming for that now means sending the request will not re-arm.
         ensureTimer(firingBy: min(requestDeadline, now + responseHeaderTimeout), context: context)

@@ -10,6 +10,8 @@ final class LoopContext {
     var requestIDs = RequestIDGenerator()
     private(set) var snapshot: Snapshot
     private(set) var upstreams: [UpstreamRuntime] = []
+    /// `snapshot.routes[i].requestTimeout` as NIO time, converted once per snapshot.
+    private(set) var requestTimeouts: [TimeAmount] = []
     /// Pools by endpoint address, kept across snapshots so a reload keeps warm connections.
     private var poolsByEndpoint: [HostPort: EndpointPool] = [:]
     private let resolvedEndpoints: [HostPort: SocketAddress]
@@ -27,6 +29,7 @@ final class LoopContext {
         self.snapshot = snapshot
         self.resolvedEndpoints = resolvedEndpoints
         self.upstreams = buildUpstreams(for: snapshot)
+        self.requestTimeouts = snapshot.routes.map { TimeAmount($0.requestTimeout) }
         let loopBound = NIOLoopBound(self, eventLoop: eventLoop)
         self.sweepTask = eventLoop.scheduleRepeatedTask(initialDelay: .seconds(1), delay: .seconds(1)) { _ in
             loopBound.value.sweep()

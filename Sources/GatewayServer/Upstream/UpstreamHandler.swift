@@ -19,7 +19,10 @@ final class UpstreamHandler: ChannelDuplexHandler {
 
     /// The downstream exchange using this connection; nil while the connection is idle in its pool.
     var exchange: ProxyHandler?
-    weak var connection: UpstreamConnection?
+    /// Strong, not weak: a weak reference would move the connection's reference counts to a side
+    /// table and make every retain of it on the request path a slow call. The cycle (connection →
+    /// channel → pipeline → this handler) is broken when the channel closes.
+    var connection: UpstreamConnection?
     private(set) var context: ChannelHandlerContext?
     private var readsAllowed = true
     private var readPending = false
@@ -39,6 +42,7 @@ final class UpstreamHandler: ChannelDuplexHandler {
 
     func handlerRemoved(context: ChannelHandlerContext) {
         self.context = nil
+        connection = nil
     }
 
     /// Called when an exchange starts using the connection, before its request is written.
@@ -172,6 +176,7 @@ final class UpstreamHandler: ChannelDuplexHandler {
 
     func channelInactive(context: ChannelHandlerContext) {
         connection?.closed()
+        connection = nil
         if case .untilClose = state, let exchange {
             // A close-delimited body ends here, cleanly.
             state = .done

@@ -9,11 +9,14 @@ final class UpstreamRuntime {
     private var balancer: EndpointBalancer
     /// What consistent hashing keys on; nil for the other strategies (no key is computed then).
     let hashSource: HashSource?
+    /// Converted once: a `Duration` to `TimeAmount` conversion is 128-bit arithmetic.
+    let responseHeaderTimeout: TimeAmount
 
     init(config: UpstreamConfig, pools: [EndpointPool]) {
         self.config = config
         self.pools = pools
         self.balancer = EndpointBalancer(config: config)
+        self.responseHeaderTimeout = TimeAmount(config.timeouts.responseHeader)
         if case .consistentHash(let source) = config.balance {
             self.hashSource = source
         } else {
