@@ -3,14 +3,12 @@ import NIOCore
 /// Byte-level pieces of HTTP/1 field syntax (RFC 9110 5.5, 5.6) shared by the request and
 /// response parsers, which both work on raw head bytes instead of decoded strings.
 enum FieldBytes {
-    /// tchar (RFC 9110 5.6.2).
+    /// tchar (RFC 9110 5.6.2), as a bitmap of the ASCII range: one shift and mask per byte.
     @inline(__always)
     static func isTokenByte(_ byte: UInt8) -> Bool {
-        switch byte {
-        case 48...57, 65...90, 97...122: return true
-        case 33, 35, 36, 37, 38, 39, 42, 43, 45, 46, 94, 95, 96, 124, 126: return true
-        default: return false
-        }
+        if byte < 64 { return (0x03FF_6CFA_0000_0000 as UInt64) >> byte & 1 == 1 }
+        if byte < 128 { return (0x57FF_FFFF_C7FF_FFFE as UInt64) >> (byte - 64) & 1 == 1 }
+        return false
     }
 
     /// field-vchar, SP and HTAB; no CR, LF or NUL (RFC 9110 5.5).
@@ -61,26 +59,40 @@ enum FieldBytes {
         return value
     }
 
-    /// A field line's parts (RFC 9112 5): the name is a token directly followed by ':' (no
-    /// whitespace before it, so obs-fold fails too), the value is trimmed of OWS and holds no
-    /// control bytes. Offsets are into `bytes`; nil for a malformed line.
-    static func parseFieldLine(_ bytes: UnsafeRawBufferPointer, lineStart: Int, lineCR: Int)
-        -> (nameEnd: Int, valueStart: Int, valueEnd: Int)?
+    /// A field line's parts (RFC 9112 5), found in one pass from `lineStart`: the name is a token
+    /// directly followed by ':' (no whitespace before it, so obs-fold fails too), the value is
+    /// trimmed of OWS and holds no control bytes, and the line ends with CRLF (a bare CR or LF is
+    /// an error). Offsets are into `bytes`; nil for a malformed line.
+    static func scanFieldLine(_ bytes: UnsafeRawBufferPointer, lineStart: Int)
+        -> (nameEnd: Int, valueStart: Int, valueEnd: Int, lineCR: Int)?
     {
-        var colon = lineStart
-        while colon < lineCR && bytes[colon] != 58 {
-            guard isTokenByte(bytes[colon]) else { return nil }
-            colon += 1
+        let count = bytes.count
+        var index = lineStart
+        while index < count && bytes[index] != 58 {
+            guard isTokenByte(bytes[index]) else { return nil }
+            index += 1
         }
-        guard colon < lineCR, colon > lineStart else { return nil }
-        var valueStart = colon + 1
-        while valueStart < lineCR && (bytes[valueStart] == 32 || bytes[valueStart] == 9) { valueStart += 1 }
-        var valueEnd = lineCR
-        while valueEnd > valueStart && (bytes[valueEnd - 1] == 32 || bytes[valueEnd - 1] == 9) { valueEnd -= 1 }
-        for index in valueStart..<valueEnd where !isFieldValueByte(bytes[index]) {
-            return nil
+        guard index < count, index > lineStart else { return nil }
+        let colon = index
+        index += 1
+        while index < count && (bytes[index] == 32 || bytes[index] == 9) { index += 1 }
+        let valueStart = index
+        var valueEnd = index
+        while index < count {
+            let byte = bytes[index]
+            if byte > 32 && byte != 127 {
+                index += 1
+                valueEnd = index
+            } else if byte == 32 || byte == 9 {
+                index += 1
+            } else if byte == 13 {
+                guard index + 1 < count, bytes[index + 1] == 10 else { return nil }
+                return (colon, valueStart, valueEnd, index)
+            } else {
+                return nil
+            }
         }
-        return (colon, valueStart, valueEnd)
+        return nil
     }
 
     /// Whether the last transfer coding in `start..<end` is `chunked` (RFC 9112 6.3).

@@ -198,10 +198,7 @@ struct RequestParser {
             while true {
                 guard cursor + 1 < bytes.count else { throw .malformed }
                 if bytes[cursor] == 13 && bytes[cursor + 1] == 10 { break }
-                guard let lineCR = FieldBytes.findCRLF(bytes, from: cursor) else { throw .malformed }
-                guard
-                    let (colon, valueStart, valueEnd) = FieldBytes.parseFieldLine(
-                        bytes, lineStart: cursor, lineCR: lineCR)
+                guard let (colon, valueStart, valueEnd, lineCR) = FieldBytes.scanFieldLine(bytes, lineStart: cursor)
                 else { throw .malformed }
                 guard fieldStorage.count < maxFields else { throw .tooManyFields }
                 let nameLength = colon - cursor

@@ -53,10 +53,7 @@ enum UpstreamResponseParser {
             while true {
                 guard cursor + 1 < bytes.count else { throw .malformedHeader }
                 if bytes[cursor] == 13 && bytes[cursor + 1] == 10 { break }
-                guard let lineCR = FieldBytes.findCRLF(bytes, from: cursor) else { throw .malformedHeader }
-                guard
-                    let (colon, valueStart, valueEnd) = FieldBytes.parseFieldLine(
-                        bytes, lineStart: cursor, lineCR: lineCR)
+                guard let (colon, valueStart, valueEnd, lineCR) = FieldBytes.scanFieldLine(bytes, lineStart: cursor)
                 else { throw .malformedHeader }
                 var field = UpstreamResponseHead.Field(
                     lineStart: cursor, lineEnd: lineCR + 2, nameStart: cursor, nameLength: colon - cursor,
