@@ -40,71 +40,73 @@ enum DownstreamHeadWriter {
 
     /// Appends the head to `output` (a recycled buffer, so a keep-alive connection allocates none).
     static func writeProxiedHead(_ head: UpstreamResponseHead, options: Options, into output: inout ByteBuffer) {
-        let connectionNamed = head.connectionNamesFields ? connectionNamedFields(head) : []
-        var sawRequestID = false
-        head.block.withUnsafeReadableBytes { bytes in
-            output.writeStaticString("HTTP/1.1 ")
-            // From the status code (offset 9, after "HTTP/1.x ") to the end of the reason phrase.
-            output.writeBytes(UnsafeRawBufferPointer(rebasing: bytes[9..<head.statusLineEnd]))
-            output.writeStaticString("\r\n")
+        output.writeHead(estimatedSize: capacity(for: head)) { writer in
+            let connectionNamed = head.connectionNamesFields ? connectionNamedFields(head) : []
+            var sawRequestID = false
+            head.block.withUnsafeReadableBytes { bytes in
+                writer.append("HTTP/1.1 ")
+                // From the status code (offset 9, after "HTTP/1.x ") to the end of the reason phrase.
+                writer.append(UnsafeRawBufferPointer(rebasing: bytes[9..<head.statusLineEnd]))
+                writer.append("\r\n")
 
-            // Kept lines are copied in runs: adjacent kept fields are adjacent bytes in the block.
-            var runStart = 0
-            var runEnd = 0
-            var wroteContentLength = false
-            for field in head.fields {
-                switch field.kind {
-                case .hopByHop, .transferEncoding:
-                    // Framing is written below from what the gateway actually does with the body;
-                    // nothing the upstream says (not even `Connection: content-length`) changes that.
-                    continue
-                case .contentLength:
-                    guard case .noBody = options.framing, !wroteContentLength else { continue }
-                    wroteContentLength = true
-                case .requestID:
-                    sawRequestID = true
-                case .other:
-                    if !connectionNamed.isEmpty,
-                        connectionNamed.contains(where: { head.nameEquals(field, lowercase: $0) })
-                    {
+                // Kept lines are copied in runs: adjacent kept fields are adjacent bytes in the block.
+                var runStart = 0
+                var runEnd = 0
+                var wroteContentLength = false
+                for field in head.fields {
+                    switch field.kind {
+                    case .hopByHop, .transferEncoding:
+                        // Framing is written below from what the gateway actually does with the body;
+                        // nothing the upstream says (not even `Connection: content-length`) changes that.
                         continue
+                    case .contentLength:
+                        guard case .noBody = options.framing, !wroteContentLength else { continue }
+                        wroteContentLength = true
+                    case .requestID:
+                        sawRequestID = true
+                    case .other:
+                        if !connectionNamed.isEmpty,
+                            connectionNamed.contains(where: { head.nameEquals(field, lowercase: $0) })
+                        {
+                            continue
+                        }
+                        if !options.operations.isEmpty,
+                            isReplacedByRoute(field, head: head, operations: options.operations)
+                        {
+                            continue
+                        }
                     }
-                    if !options.operations.isEmpty,
-                        isReplacedByRoute(field, head: head, operations: options.operations)
-                    {
-                        continue
+                    if field.lineStart != runEnd {
+                        writer.append(UnsafeRawBufferPointer(rebasing: bytes[runStart..<runEnd]))
+                        runStart = field.lineStart
                     }
+                    runEnd = field.lineEnd
                 }
-                if field.lineStart != runEnd {
-                    output.writeBytes(UnsafeRawBufferPointer(rebasing: bytes[runStart..<runEnd]))
-                    runStart = field.lineStart
-                }
-                runEnd = field.lineEnd
+                writer.append(UnsafeRawBufferPointer(rebasing: bytes[runStart..<runEnd]))
             }
-            output.writeBytes(UnsafeRawBufferPointer(rebasing: bytes[runStart..<runEnd]))
+            switch options.framing {
+            case .noBody, .untilClose: break
+            case .contentLength(let length): writer.appendFraming(contentLength: length, chunked: false)
+            case .chunked: writer.appendFraming(contentLength: nil, chunked: true)
+            }
+            for field in options.operations.set {
+                writer.appendField(field.name, field.value)
+            }
+            for field in options.operations.add {
+                writer.appendField(field.name, field.value)
+            }
+            if !sawRequestID {
+                writer.append("x-request-id: ")
+                options.requestID.append(to: &writer)
+                writer.append("\r\n")
+            }
+            if !options.keepAlive {
+                writer.append("connection: close\r\n")
+            } else if options.clientVersionMinor == 0 {
+                writer.append("connection: keep-alive\r\n")
+            }
+            writer.append("\r\n")
         }
-        switch options.framing {
-        case .noBody, .untilClose: break
-        case .contentLength(let length): output.writeFramingField(contentLength: length, chunked: false)
-        case .chunked: output.writeFramingField(contentLength: nil, chunked: true)
-        }
-        for field in options.operations.set {
-            output.writeHeaderField(field.name, field.value)
-        }
-        for field in options.operations.add {
-            output.writeHeaderField(field.name, field.value)
-        }
-        if !sawRequestID {
-            output.writeStaticString("x-request-id: ")
-            options.requestID.write(to: &output)
-            output.writeStaticString("\r\n")
-        }
-        if !options.keepAlive {
-            output.writeStaticString("connection: close\r\n")
-        } else if options.clientVersionMinor == 0 {
-            output.writeStaticString("connection: keep-alive\r\n")
-        }
-        output.writeStaticString("\r\n")
     }
 
     /// The head of a response the gateway makes itself (errors, refusals).

@@ -44,107 +44,107 @@ enum UpstreamRequestWriter {
         _ request: RequestHead, target: String, operations: HeaderOperations, forwarding: Forwarding,
         framing: Framing, into output: inout ByteBuffer
     ) {
-        output.writeString(request.method.rawValue)
-        output.writeStaticString(" ")
-        output.writeString(target)
-        output.writeStaticString(" HTTP/1.1\r\n")
+        output.writeHead(estimatedSize: capacity(for: request, target: target)) { writer in
+            writer.append(request.method.rawValue)
+            writer.append(" ")
+            writer.append(target)
+            writer.append(" HTTP/1.1\r\n")
 
-        let connectionNamed = request.connectionNamesFields ? connectionNamedFields(request) : []
-        let trusted = forwarding.client.isTrustedProxy
-        var forwardedFor: String?
-        var forwardedProto: Int?
-        var forwardedHost: Int?
-        var via: String?
-        request.block.withUnsafeReadableBytes { bytes in
-            // Kept lines are copied as they arrived, in runs: adjacent kept fields are adjacent bytes.
-            var runStart = 0
-            var runEnd = 0
-            for (index, field) in request.fields.enumerated() {
-                switch field.kind {
-                case .dropped, .connection, .requestID:
-                    continue
-                case .host:
-                    break
-                case .forwardedFor:
-                    if trusted {
-                        let value = request.value(of: index)
-                        forwardedFor = forwardedFor.map { $0 + ", " + value } ?? value
-                    }
-                    continue
-                case .forwardedProto:
-                    if trusted { forwardedProto = index }
-                    continue
-                case .forwardedHost:
-                    if trusted { forwardedHost = index }
-                    continue
-                case .via:
-                    let value = request.value(of: index)
-                    via = via.map { $0 + ", " + value } ?? value
-                    continue
-                case .other:
-                    if !connectionNamed.isEmpty,
-                        connectionNamed.contains(where: {
-                            FieldBytes.equalsIgnoringCase(bytes, Int(field.nameStart), Int(field.nameLength), $0)
-                        })
-                    {
+            let connectionNamed = request.connectionNamesFields ? connectionNamedFields(request) : []
+            let trusted = forwarding.client.isTrustedProxy
+            var forwardedFor: String?
+            var forwardedProto: Int?
+            var forwardedHost: Int?
+            var via: String?
+            request.block.withUnsafeReadableBytes { bytes in
+                // Kept lines are copied as they arrived, in runs: adjacent kept fields are adjacent bytes.
+                var runStart = 0
+                var runEnd = 0
+                for (index, field) in request.fields.enumerated() {
+                    switch field.kind {
+                    case .dropped, .connection, .requestID:
                         continue
+                    case .host:
+                        break
+                    case .forwardedFor:
+                        if trusted {
+                            let value = request.value(of: index)
+                            forwardedFor = forwardedFor.map { $0 + ", " + value } ?? value
+                        }
+                        continue
+                    case .forwardedProto:
+                        if trusted { forwardedProto = index }
+                        continue
+                    case .forwardedHost:
+                        if trusted { forwardedHost = index }
+                        continue
+                    case .via:
+                        let value = request.value(of: index)
+                        via = via.map { $0 + ", " + value } ?? value
+                        continue
+                    case .other:
+                        if !connectionNamed.isEmpty,
+                            connectionNamed.contains(where: {
+                                FieldBytes.equalsIgnoringCase(bytes, Int(field.nameStart), Int(field.nameLength), $0)
+                            })
+                        {
+                            continue
+                        }
                     }
+                    if !operations.isEmpty, isReplacedByRoute(bytes, field, operations) { continue }
+                    if Int(field.nameStart) != runEnd {
+                        writer.append(UnsafeRawBufferPointer(rebasing: bytes[runStart..<runEnd]))
+                        runStart = Int(field.nameStart)
+                    }
+                    runEnd = Int(field.lineEnd)
                 }
-                if !operations.isEmpty, isReplacedByRoute(bytes, field, operations) { continue }
-                if Int(field.nameStart) != runEnd {
-                    output.writeBytes(UnsafeRawBufferPointer(rebasing: bytes[runStart..<runEnd]))
-                    runStart = Int(field.nameStart)
-                }
-                runEnd = Int(field.lineEnd)
+                writer.append(UnsafeRawBufferPointer(rebasing: bytes[runStart..<runEnd]))
             }
-            output.writeBytes(UnsafeRawBufferPointer(rebasing: bytes[runStart..<runEnd]))
-        }
-        for field in operations.set { output.writeHeaderField(field.name, field.value) }
-        for field in operations.add { output.writeHeaderField(field.name, field.value) }
+            for field in operations.set { writer.appendField(field.name, field.value) }
+            for field in operations.add { writer.appendField(field.name, field.value) }
 
-        output.writeStaticString("x-forwarded-for: ")
-        if let forwardedFor {
-            output.writeString(forwardedFor)
-            output.writeStaticString(", ")
+            writer.append("x-forwarded-for: ")
+            if let forwardedFor {
+                writer.append(forwardedFor)
+                writer.append(", ")
+            }
+            writer.append(forwarding.client.ip)
+            writer.append("\r\nx-forwarded-proto: ")
+            writeValue(of: forwardedProto, in: request, orString: forwarding.scheme, to: &writer)
+            writer.append("\r\n")
+            if let hostValue = forwardedHost ?? request.hostField {
+                writer.append("x-forwarded-host: ")
+                writeValue(of: hostValue, in: request, orString: "", to: &writer)
+                writer.append("\r\n")
+            }
+            writer.append("via: ")
+            if let via {
+                writer.append(via)
+                writer.append(", ")
+            }
+            writer.append(forwarding.via)
+            writer.append("\r\nx-request-id: ")
+            forwarding.requestID.append(to: &writer)
+            writer.append("\r\n")
+            switch framing {
+            case .none: break
+            case .contentLength(let length): writer.appendFraming(contentLength: length, chunked: false)
+            case .chunked: writer.appendFraming(contentLength: nil, chunked: true)
+            }
+            writer.append("\r\n")
         }
-        output.writeString(forwarding.client.ip)
-        output.writeStaticString("\r\nx-forwarded-proto: ")
-        writeValue(of: forwardedProto, in: request, orString: forwarding.scheme, to: &output)
-        output.writeStaticString("\r\n")
-        if let hostValue = forwardedHost ?? request.hostField {
-            output.writeStaticString("x-forwarded-host: ")
-            writeValue(of: hostValue, in: request, orString: "", to: &output)
-            output.writeStaticString("\r\n")
-        }
-        output.writeStaticString("via: ")
-        if let via {
-            output.writeString(via)
-            output.writeStaticString(", ")
-        }
-        output.writeString(forwarding.via)
-        output.writeStaticString("\r\nx-request-id: ")
-        forwarding.requestID.write(to: &output)
-        output.writeStaticString("\r\n")
-        switch framing {
-        case .none: break
-        case .contentLength(let length): output.writeFramingField(contentLength: length, chunked: false)
-        case .chunked: output.writeFramingField(contentLength: nil, chunked: true)
-        }
-        output.writeStaticString("\r\n")
     }
 
     private static func writeValue(
-        of field: Int?, in request: RequestHead, orString fallback: String, to output: inout ByteBuffer
+        of field: Int?, in request: RequestHead, orString fallback: String, to writer: inout HeadBytesWriter
     ) {
         guard let field else {
-            output.writeString(fallback)
+            writer.append(fallback)
             return
         }
         let value = request.fields[field]
-        if let slice = request.block.getSlice(
-            at: request.block.readerIndex + Int(value.valueStart), length: Int(value.valueLength))
-        {
-            output.writeImmutableBuffer(slice)
+        request.block.withUnsafeReadableBytes { bytes in
+            writer.append(UnsafeRawBufferPointer(rebasing: bytes[Int(value.valueStart)..<value.valueEnd]))
         }
     }
 

@@ -27,7 +27,15 @@ struct RequestID: CustomStringConvertible {
             buffer.writeString(passedOn)
             return
         }
-        withUnsafeBytes(of: digits) { buffer.writeBytes($0) }
+        _ = withUnsafeBytes(of: digits) { buffer.writeBytes($0) }
+    }
+
+    func append(to writer: inout HeadBytesWriter) {
+        if let passedOn {
+            writer.append(passedOn)
+            return
+        }
+        withUnsafeBytes(of: digits) { writer.append($0) }
     }
 
     var description: String {
