@@ -29,8 +29,9 @@
 /// the any-host bucket), each holding a path-segment trie, so a match costs O(path segments + host
 /// labels) rather than O(routes). Because host specificity comes first, the buckets a request's host
 /// selects are searched from most to least specific and the first one with a candidate decides.
-/// Matching allocates nothing unless the winner captures parameters.
-public struct Router: Sendable {
+/// Matching allocates nothing unless the winner captures parameters. A class so that matching
+/// reads the table in place: a struct copy of it would retain each of its arrays per request.
+public final class Router: Sendable {
     private let table: RouteTable
 
     /// Expects validated routes, but any input builds a router (odd entries simply match less).
