@@ -13,6 +13,7 @@ struct HeadBytesWriter {
         self.base = base
     }
 
+    @inline(__always)
     mutating func append(_ bytes: UnsafeRawBufferPointer) {
         guard !overflowed, bytes.count <= base.count - count else {
             overflowed = true
@@ -24,13 +25,16 @@ struct HeadBytesWriter {
         count += bytes.count
     }
 
+    @inline(__always)
     mutating func append(_ string: StaticString) {
         string.withUTF8Buffer { append(UnsafeRawBufferPointer($0)) }
     }
 
     mutating func append(_ string: String) {
-        var string = string
-        string.withUTF8 { append(UnsafeRawBufferPointer($0)) }
+        let appended: Void? = string.utf8.withContiguousStorageIfAvailable { append(UnsafeRawBufferPointer($0)) }
+        if appended == nil {
+            for byte in string.utf8 { withUnsafeBytes(of: byte) { append($0) } }
+        }
     }
 
     mutating func append(_ buffer: ByteBuffer) {

@@ -78,29 +78,25 @@ final class UpstreamHandler: ChannelDuplexHandler {
         while buffer.readableBytes > 0 {
             switch state {
             case .head(let pending, let searchFrom):
-                var accumulated: ByteBuffer
                 if var pending {
+                    // The head began in an earlier read (rare): continue it with these bytes.
                     pending.writeBuffer(&buffer)
-                    accumulated = pending
-                } else {
-                    accumulated = buffer
-                    buffer.moveReaderIndex(to: buffer.writerIndex)
+                    buffer = pending
                 }
-                guard let end = FieldBytes.headEnd(in: accumulated, from: searchFrom) else {
+                guard let end = FieldBytes.headEnd(in: buffer, from: searchFrom) else {
                     // A head with bare-LF line ends would never be complete: refuse it at once.
-                    if FieldBytes.containsBareLF(accumulated, from: max(0, searchFrom - 1)) {
+                    if FieldBytes.containsBareLF(buffer, from: max(0, searchFrom - 1)) {
                         throw UpstreamResponseError.malformedHeader
                     }
-                    if accumulated.readableBytes > UpstreamResponseParser.maxHeadBytes {
+                    if buffer.readableBytes > UpstreamResponseParser.maxHeadBytes {
                         throw UpstreamResponseError.headTooLarge
                     }
-                    state = .head(pending: accumulated, searchFrom: max(0, accumulated.readableBytes - 3))
+                    state = .head(pending: buffer, searchFrom: max(0, buffer.readableBytes - 3))
                     return
                 }
-                guard let block = accumulated.readSlice(length: end) else {
+                guard let block = buffer.readSlice(length: end) else {
                     throw UpstreamResponseError.malformedHeader
                 }
-                buffer = accumulated
                 let head = try UpstreamResponseParser.parse(block, fieldStorage: &fieldStorage)
                 if head.status < 200 {
                     // Interim responses (100, 103) are not forwarded: the gateway answers
