@@ -195,10 +195,11 @@ final class ProxyHandler: ChannelDuplexHandler {
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
+        // Not passed on: this is the pipeline's last handler, and the walk to NIO's tail costs
+        // time on every read.
         if phase == .proxying {
             connection?.handler.flush()
         }
-        context.fireChannelReadComplete()
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
@@ -451,11 +452,12 @@ final class ProxyHandler: ChannelDuplexHandler {
         self.connection = connection
         connectionWasReused = reused
         phase = .proxying
-        connection.handler.exchange = self
-        connection.handler.beginResponse(requestWasHead: requestIsHead, dechunk: downstreamVersion.minor == 0)
-        connection.handler.setReadsAllowed(downstreamWritable)
-        upstreamWritable = connection.handler.isWritable
-        connection.handler.write(upstreamHead)
+        let handler = connection.handler
+        handler.exchange = self
+        handler.beginResponse(requestWasHead: requestIsHead, dechunk: downstreamVersion.minor == 0)
+        handler.setReadsAllowed(downstreamWritable)
+        upstreamWritable = handler.isWritable
+        handler.write(upstreamHead)
         while let part = bufferedBody.popFirst() {
             writeRequestBody(part, to: connection)
         }
