@@ -17,7 +17,7 @@ final class HeaderHandlingTests: XCTestCase {
         let request = try RequestParser.parseHead(ByteBuffer(string: text), maxFields: 100)
         let bytes = UpstreamRequestWriter.head(
             request, target: "/t?q=1", operations: operations,
-            forwarding: .init(client: client, scheme: "http", via: "1.1 n", requestID: RequestID(passedOn: "rid")),
+            forwarding: .init(client: client, scheme: "http", via: "1.1 n"), requestID: RequestID(passedOn: "rid"),
             framing: framing,
             allocator: ByteBufferAllocator())
         return String(buffer: bytes)

@@ -18,19 +18,35 @@ enum UpstreamRequestWriter {
         case chunked
     }
 
+    /// What a connection's requests say about where they came from, with the lines that are the
+    /// same for each of them rendered once.
     struct Forwarding {
-        var client: ClientAddress
-        var scheme: String
-        var via: String
-        var requestID: RequestID
+        let client: ClientAddress
+        let scheme: String
+        let via: String
+        /// `x-forwarded-for: IP` and `x-forwarded-proto: SCHEME` lines, for a request that brings no
+        /// trusted forwarding fields of its own (the usual case).
+        let clientLines: ByteBuffer
+        /// `via: VIA`, for a request that brings no `Via` of its own.
+        let viaLine: ByteBuffer
+
+        init(client: ClientAddress, scheme: String, via: String) {
+            self.client = client
+            self.scheme = scheme
+            self.via = via
+            clientLines = ByteBuffer(string: "x-forwarded-for: \(client.ip)\r\nx-forwarded-proto: \(scheme)\r\n")
+            viaLine = ByteBuffer(string: "via: \(via)\r\n")
+        }
     }
 
     static func head(
         _ request: RequestHead, target: String, operations: HeaderOperations, forwarding: Forwarding,
-        framing: Framing, allocator: ByteBufferAllocator
+        requestID: RequestID, framing: Framing, allocator: ByteBufferAllocator
     ) -> ByteBuffer {
         var output = allocator.buffer(capacity: capacity(for: request, target: target))
-        write(request, target: target, operations: operations, forwarding: forwarding, framing: framing, into: &output)
+        write(
+            request, target: target, operations: operations, forwarding: forwarding, requestID: requestID,
+            framing: framing, into: &output)
         return output
     }
 
@@ -42,7 +58,7 @@ enum UpstreamRequestWriter {
     /// Appends the head to `output` (a recycled buffer, so a keep-alive connection allocates none).
     static func write(
         _ request: RequestHead, target: String, operations: HeaderOperations, forwarding: Forwarding,
-        framing: Framing, into output: inout ByteBuffer
+        requestID: RequestID, framing: Framing, into output: inout ByteBuffer
     ) {
         output.writeHead(estimatedSize: capacity(for: request, target: target)) { writer in
             writer.append(request.method.rawValue)
@@ -103,28 +119,35 @@ enum UpstreamRequestWriter {
             for field in operations.set { writer.appendField(field.name, field.value) }
             for field in operations.add { writer.appendField(field.name, field.value) }
 
-            writer.append("x-forwarded-for: ")
-            if let forwardedFor {
-                writer.append(forwardedFor)
-                writer.append(", ")
+            if forwardedFor == nil && forwardedProto == nil {
+                writer.append(forwarding.clientLines)
+            } else {
+                writer.append("x-forwarded-for: ")
+                if let forwardedFor {
+                    writer.append(forwardedFor)
+                    writer.append(", ")
+                }
+                writer.append(forwarding.client.ip)
+                writer.append("\r\nx-forwarded-proto: ")
+                writeValue(of: forwardedProto, in: request, orString: forwarding.scheme, to: &writer)
+                writer.append("\r\n")
             }
-            writer.append(forwarding.client.ip)
-            writer.append("\r\nx-forwarded-proto: ")
-            writeValue(of: forwardedProto, in: request, orString: forwarding.scheme, to: &writer)
-            writer.append("\r\n")
             if let hostValue = forwardedHost ?? request.hostField {
                 writer.append("x-forwarded-host: ")
                 writeValue(of: hostValue, in: request, orString: "", to: &writer)
                 writer.append("\r\n")
             }
-            writer.append("via: ")
             if let via {
+                writer.append("via: ")
                 writer.append(via)
                 writer.append(", ")
+                writer.append(forwarding.via)
+                writer.append("\r\n")
+            } else {
+                writer.append(forwarding.viaLine)
             }
-            writer.append(forwarding.via)
-            writer.append("\r\nx-request-id: ")
-            forwarding.requestID.append(to: &writer)
+            writer.append("x-request-id: ")
+            requestID.append(to: &writer)
             writer.append("\r\n")
             switch framing {
             case .none: break

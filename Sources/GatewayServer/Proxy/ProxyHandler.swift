@@ -39,6 +39,8 @@ final class ProxyHandler: ChannelDuplexHandler {
     /// Asked of the channel once: each `context.channel` is a walk through the pipeline.
     private var allocator = ByteBufferAllocator()
     private var client = ClientAddress(nil, trustedProxies: [])
+    private var cachedForwarding: UpstreamRequestWriter.Forwarding?
+    private var forwardingGeneration = -1
 
     private var phase = Phase.idle
     private var downstreamReadPending = false
@@ -326,9 +328,8 @@ final class ProxyHandler: ChannelDuplexHandler {
         var output = recycledBuffer(
             &requestHeadStorage, capacity: UpstreamRequestWriter.capacity(for: head, target: target))
         UpstreamRequestWriter.write(
-            head, target: target, operations: route.requestHeaders,
-            forwarding: .init(client: client, scheme: listener.scheme, via: snapshot.viaValue, requestID: requestID),
-            framing: requestFraming, into: &output)
+            head, target: target, operations: route.requestHeaders, forwarding: forwarding(for: snapshot),
+            requestID: requestID, framing: requestFraming, into: &output)
         upstreamHead = output
 
         if head.expectation == .continue100 && head.versionMinor >= 1 {
@@ -342,6 +343,18 @@ final class ProxyHandler: ChannelDuplexHandler {
         // lower bound for it: arming for that now means sending the request will not re-arm.
         ensureTimer(firingBy: min(requestDeadline, now + responseHeaderTimeout), context: context)
         acquireConnection(context: context)
+    }
+
+    /// Rendered once per connection (and again if a new snapshot changes the Via entry).
+    private func forwarding(for snapshot: Snapshot) -> UpstreamRequestWriter.Forwarding {
+        if let forwarding = cachedForwarding, forwardingGeneration == snapshot.generation {
+            return forwarding
+        }
+        let forwarding = UpstreamRequestWriter.Forwarding(
+            client: client, scheme: listener.scheme, via: snapshot.viaValue)
+        cachedForwarding = forwarding
+        forwardingGeneration = snapshot.generation
+        return forwarding
     }
 
     private func receiveBody(_ buffer: ByteBuffer, context: ChannelHandlerContext) {
