@@ -673,4 +673,40 @@ final class RequestParserTests: XCTestCase {
         guard case .end = try parser.next(&input) else { return XCTFail("expected the end") }
         XCTAssertTrue(parser.isAtMessageBoundary)
     }
+
+    // MARK: - Review fixes
+
+    func testTinyChunksComeOutOneAtATimeAndWireBytesAreCounted() throws {
+        var parser = RequestParser(maxHeadBytes: 4096, maxFields: 64)
+        let chunks = String(repeating: "1\r\nx\r\n", count: 500)
+        var input = ByteBuffer(
+            string: "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n" + chunks + "0\r\n\r\n")
+        guard case .head = try parser.next(&input) else { return XCTFail("expected a head") }
+        var slices = 0
+        while let event = try parser.next(&input) {
+            if case .body(let slice) = event {
+                XCTAssertEqual(slice.readableBytes, 1)
+                slices += 1
+            } else if case .end = event {
+                break
+            }
+        }
+        XCTAssertEqual(slices, 500)
+        XCTAssertEqual(parser.bodyWireBytes, chunks.utf8.count + 5)
+    }
+
+    func testEndlessWhitespaceAfterAChunkSizeIsRefused() {
+        let text =
+            "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n1" + String(repeating: " ", count: 100)
+        XCTAssertEqual(parseError([text]), .malformedChunk)
+        XCTAssertNil(parseError(["POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n1   ;x\r\n"]))
+    }
+
+    func testOnlyOriginFormTargetsAndOptionsAsterisk() throws {
+        XCTAssertEqual(parseError(["GET http://other/x HTTP/1.1\r\nHost: a\r\n\r\n"]), .malformed)
+        XCTAssertEqual(parseError(["CONNECT other:443 HTTP/1.1\r\nHost: other\r\n\r\n"]), .malformed)
+        XCTAssertEqual(parseError(["GET * HTTP/1.1\r\nHost: a\r\n\r\n"]), .malformed)
+        XCTAssertEqual(try parse("OPTIONS * HTTP/1.1\r\nHost: a\r\n\r\n").target, "*")
+        XCTAssertEqual(try parse("GET /x?y=1 HTTP/1.1\r\nHost: a\r\n\r\n").target, "/x?y=1")
+    }
 }

@@ -112,9 +112,12 @@ extension ConfigReader {
         }
         var maxHeaderBytes = defaults.maxHeaderBytes
         if let e = s["max_header_bytes"], let bytes = size(e) {
-            // Below 1KiB ordinary browser requests would be refused with 431.
+            // Below 1KiB ordinary browser requests would be refused with 431; above 1MiB one
+            // connection's head alone could hold that much memory (nginx's largest is 8 x 8k).
             if bytes < 1024 {
                 error(e.line, "'max_header_bytes' must be at least 1KiB, got \(bytes) bytes")
+            } else if bytes > 1024 * 1024 {
+                error(e.line, "'max_header_bytes' must be at most 1MiB, got \(bytes) bytes")
             } else {
                 maxHeaderBytes = bytes
             }

@@ -29,8 +29,12 @@ struct ChunkedBodyScanner {
     }
 
     /// Scans `buffer`'s readable bytes. Returns how many belong to this body (the rest belongs to
-    /// whatever follows it); `data` receives the chunk data slices in order.
-    mutating func scan(_ buffer: ByteBuffer, data: (ByteBuffer) -> Void) throws(UpstreamResponseError) -> Int {
+    /// whatever follows it); `data` receives the chunk data slices in order. With
+    /// `stopAfterData` it returns right after the first data slice, so a caller that hands slices
+    /// on one at a time never has to queue them.
+    mutating func scan(_ buffer: ByteBuffer, stopAfterData: Bool = false, data: (ByteBuffer) -> Void)
+        throws(UpstreamResponseError) -> Int
+    {
         let count = buffer.readableBytes
         var index = 0
         while index < count {
@@ -44,6 +48,7 @@ struct ChunkedBodyScanner {
                 }
                 index += take
                 state = remaining == take ? .dataCR : .data(remaining: remaining - take)
+                if stopAfterData && take > 0 { return index }
                 continue
             default:
                 break
@@ -68,12 +73,15 @@ struct ChunkedBodyScanner {
             } else if digits > 0 && (byte == 32 || byte == 9) {
                 // Whitespace before the extension (BWS) is tolerated, but only a ';' may follow it.
                 state = .sizeWhitespace(size: value)
+                whitespaceBytes = 0
             } else if digits > 0 && byte == 13 {
                 state = .sizeLF(size: value)
             } else {
                 throw .malformedChunk
             }
         case .sizeWhitespace(let size):
+            whitespaceBytes += 1
+            if whitespaceBytes > Self.maxWhitespaceBytes { throw .malformedChunk }
             if byte == 59 {
                 state = .extensionPart
                 pendingSize = size
@@ -123,6 +131,8 @@ struct ChunkedBodyScanner {
     private var pendingSize = 0
     private var extensionBytes = 0
     private static let maxExtensionBytes = 4096
+    private var whitespaceBytes = 0
+    private static let maxWhitespaceBytes = 64
 
     private mutating func countTrailer() throws(UpstreamResponseError) {
         trailerBytes += 1

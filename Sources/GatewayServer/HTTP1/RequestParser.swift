@@ -38,7 +38,9 @@ struct RequestParser {
     let maxFields: Int
     private var state = State.head
     private var chunkScanner = ChunkedBodyScanner()
-    private var chunkData = CircularBuffer<ByteBuffer>()
+    /// Body bytes of the current request as they came on the wire (chunk framing included): what
+    /// a budget for reading and dropping a body must count.
+    private(set) var bodyWireBytes = 0
     /// How far an incomplete head was already searched for its end.
     private var searchedHeadBytes = 0
     /// Some bytes of the next head arrived, but not all of it.
@@ -61,9 +63,6 @@ struct RequestParser {
     /// The next event from `input`, consuming its bytes; nil when more input is needed.
     mutating func next(_ input: inout ByteBuffer) throws(RequestParseError) -> Event? {
         while true {
-            if let data = chunkData.popFirst() {
-                return .body(data)
-            }
             switch state {
             case .head:
                 return try nextHead(&input)
@@ -71,26 +70,28 @@ struct RequestParser {
                 guard input.readableBytes > 0 else { return nil }
                 let take = min(remaining, input.readableBytes)
                 guard let slice = input.readSlice(length: take) else { return nil }
+                bodyWireBytes += take
                 state = take == remaining ? .endOfMessage : .fixedBody(remaining: remaining - take)
                 return .body(slice)
             case .chunkedBody:
                 guard input.readableBytes > 0 else { return nil }
-                // The scanner is copied out so its callback may append to `chunkData`.
-                var scanner = chunkScanner
-                var data = chunkData
+                var data: ByteBuffer?
                 let consumed: Int
                 do {
-                    consumed = try scanner.scan(input) { data.append($0) }
+                    consumed = try chunkScanner.scan(input, stopAfterData: true) { data = $0 }
                 } catch {
                     state = .stopped
                     throw .malformedChunk
                 }
-                chunkScanner = scanner
-                chunkData = data
                 input.moveReaderIndex(forwardBy: consumed)
+                bodyWireBytes += consumed
                 if chunkScanner.isDone {
                     state = .endOfMessage
-                } else if chunkData.isEmpty {
+                }
+                if let data {
+                    return .body(data)
+                }
+                if !chunkScanner.isDone {
                     return nil
                 }
             case .endOfMessage:
@@ -125,6 +126,7 @@ struct RequestParser {
         }
         searchedHeadBytes = 0
         hasPartialHead = false
+        bodyWireBytes = 0
         guard end <= maxHeadBytes, let block = input.readSlice(length: end) else {
             state = .stopped
             throw .headTooLarge
@@ -172,6 +174,11 @@ struct RequestParser {
             guard targetEnd > targetStart, cursor < bytes.count, bytes[cursor] == 32 else {
                 throw .malformed
             }
+            // Origin-form only (plus `OPTIONS *`): an absolute-form target would make an upstream
+            // route by the authority in it while the gateway routed by Host.
+            let isOriginForm = bytes[targetStart] == 47
+            let method = method(bytes, methodEnd)
+            let isAsterisk = targetEnd - targetStart == 1 && bytes[targetStart] == 42 && method == .OPTIONS
             cursor += 1
             guard let lineCR = FieldBytes.findCRLF(bytes, from: cursor), lineCR - cursor == 8,
                 bytes[cursor] == 72, bytes[cursor + 1] == 84, bytes[cursor + 2] == 84, bytes[cursor + 3] == 80,
@@ -181,6 +188,7 @@ struct RequestParser {
             let minor = bytes[cursor + 7]
             guard major >= 48, major <= 57, minor >= 48, minor <= 57 else { throw .malformed }
             guard major == 49 else { throw .versionNotSupported }
+            guard isOriginForm || isAsterisk else { throw .malformed }
             let versionMinor = minor == 48 ? 0 : 1
 
             fieldStorage.reserveCapacity(16)
@@ -249,7 +257,7 @@ struct RequestParser {
                 contentLengthValid = false
             }
             return RequestHead(
-                block: block, method: method(bytes, methodEnd),
+                block: block, method: method,
                 target: String(
                     decoding: UnsafeRawBufferPointer(rebasing: bytes[targetStart..<targetEnd]), as: UTF8.self),
                 versionMinor: versionMinor, fields: fieldStorage, hostCount: hostCount, hostField: hostField,

@@ -47,16 +47,13 @@ final class ProxyHandler: ChannelDuplexHandler {
     private var parser: RequestParser
     /// Client bytes not parsed yet: the rest of a partial head, or requests pipelined behind the
     /// current exchange.
-    private var input = ProxyHandler.noInput
-    /// An empty buffer that holds no read buffer alive (NIO reuses its receive buffer only when
-    /// nobody else references it).
-    private static let noInput = ByteBuffer()
+    private var input = PendingInput()
     private var isProcessingInput = false
     /// Beyond this many unparsed pipelined bytes the client is not read until they are consumed.
     private static let maxPipelinedBytes = 64 * 1024
     private static let maxDiscardedBody = 64 * 1024
-    /// After an early answer, the body bytes (counted like `requestBodyBytes`) that may still be
-    /// read and dropped before the connection is closed instead.
+    /// After an early answer, how many body bytes (as on the wire, `RequestParser.bodyWireBytes`)
+    /// may still be read and dropped before the connection is closed instead.
     private var discardBodyUntil = Int.max
     private var upstreamWritable = true
     /// Tracked from writability events rather than asked of the channel per request (each ask is
@@ -152,11 +149,7 @@ final class ProxyHandler: ChannelDuplexHandler {
         }
         var buffer = unwrapInboundIn(data)
         eventTime = .now()
-        if input.readableBytes == 0 {
-            input = buffer
-        } else {
-            input.writeBuffer(&buffer)
-        }
+        input.append(&buffer)
         processInput(context: context)
     }
 
@@ -176,7 +169,7 @@ final class ProxyHandler: ChannelDuplexHandler {
         while phase != .closing && phase != .closed && !isPipelinedBehindCurrentExchange {
             let event: RequestParser.Event?
             do {
-                event = try parser.next(&input)
+                event = try parser.next(&input.bytes)
             } catch {
                 handleParseError(error, context: context)
                 break
@@ -191,9 +184,7 @@ final class ProxyHandler: ChannelDuplexHandler {
                 receiveEnd(context: context)
             }
         }
-        if input.readableBytes == 0 {
-            input = Self.noInput
-        }
+        input.releaseIfConsumed()
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
@@ -207,6 +198,9 @@ final class ProxyHandler: ChannelDuplexHandler {
     func channelWritabilityChanged(context: ChannelHandlerContext) {
         downstreamWritable = context.channel.isWritable
         connection?.handler.setReadsAllowed(downstreamWritable)
+        if downstreamWritable {
+            resumeDownstreamReads()
+        }
         context.fireChannelWritabilityChanged()
     }
 
@@ -217,7 +211,7 @@ final class ProxyHandler: ChannelDuplexHandler {
     /// The parser cannot resynchronise after a framing error: answer (if nothing of a response
     /// went out yet), then close.
     private func handleParseError(_ error: RequestParseError, context: ChannelHandlerContext) {
-        input = Self.noInput
+        input.clear()
         guard !responseHeadSent, phase != .closed else {
             closeNow()
             return
@@ -242,8 +236,10 @@ final class ProxyHandler: ChannelDuplexHandler {
     }
 
     func read(context: ChannelHandlerContext) {
-        // Backpressure: stop reading the client while its bytes have nowhere to go.
-        if phase == .waitingForConnection || !upstreamWritable || hasTooMuchPipelinedInput {
+        // Backpressure: stop reading the client while its bytes have nowhere to go, or while it is
+        // not reading what it already asked for (pipelined requests answered locally would
+        // otherwise pile up responses without bound).
+        if phase == .waitingForConnection || !upstreamWritable || !downstreamWritable || hasTooMuchPipelinedInput {
             downstreamReadPending = true
             return
         }
@@ -253,7 +249,7 @@ final class ProxyHandler: ChannelDuplexHandler {
     // MARK: - Request phases
 
     private var hasTooMuchPipelinedInput: Bool {
-        isPipelinedBehindCurrentExchange && input.readableBytes >= Self.maxPipelinedBytes
+        isPipelinedBehindCurrentExchange && input.bytes.readableBytes >= Self.maxPipelinedBytes
     }
 
     private func receiveHead(_ head: RequestHead, context: ChannelHandlerContext) {
@@ -360,7 +356,7 @@ final class ProxyHandler: ChannelDuplexHandler {
     private func receiveBody(_ buffer: ByteBuffer, context: ChannelHandlerContext) {
         requestBodyBytes += buffer.readableBytes
         waitingSince = eventTime
-        if phase == .answeredLocally && requestBodyBytes > discardBodyUntil {
+        if phase == .answeredLocally && parser.bodyWireBytes > discardBodyUntil {
             // Too much to read and drop after an early answer: that answer has gone out, so close.
             downstreamKeepAlive = false
             closeAfterPendingWrites(context: context)
@@ -488,6 +484,7 @@ final class ProxyHandler: ChannelDuplexHandler {
     }
 
     func connectionFailed(_ error: Error, exchange: UInt64) {
+        eventTime = .now()
         guard phase == .waitingForConnection, exchange == exchangeNumber, let context else { return }
         logUpstreamError("cannot connect to upstream", error)
         let gatewayError: GatewayError
@@ -641,6 +638,7 @@ final class ProxyHandler: ChannelDuplexHandler {
     }
 
     func upstreamFailed(_ error: Error) {
+        eventTime = .now()
         guard let context, phase == .proxying else { return }
         logUpstreamError(responseHeadSent ? "upstream failed mid-response" : "upstream failed before answering", error)
         releaseConnection(reusable: false)
@@ -685,7 +683,7 @@ final class ProxyHandler: ChannelDuplexHandler {
     private func closeAfterPendingWrites(context: ChannelHandlerContext) {
         phase = .closing
         waitingSince = .now()
-        input = Self.noInput
+        input.clear()
         // Close only after the last byte is written, never in the same tick as the write.
         let promise = context.eventLoop.makePromise(of: Void.self)
         context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(capacity: 0)), promise: promise)
@@ -723,7 +721,7 @@ final class ProxyHandler: ChannelDuplexHandler {
         bufferedBody.removeAll()
         if !requestEndReceived && requestHasBody {
             if canDiscardRestOfBody(after: error) {
-                discardBodyUntil = requestBodyBytes + Self.maxDiscardedBody
+                discardBodyUntil = parser.bodyWireBytes + Self.maxDiscardedBody
             } else {
                 downstreamKeepAlive = false
             }
@@ -748,7 +746,8 @@ final class ProxyHandler: ChannelDuplexHandler {
     /// Like nginx, the rest of a small body is read and dropped after an early answer, so the
     /// connection stays usable; a large or unframed one (or one refused for its size) is not read.
     private func canDiscardRestOfBody(after error: GatewayError) -> Bool {
-        guard error != .payloadTooLarge else { return false }
+        // A body refused for its size, or one that stopped arriving, is not waited for.
+        guard error != .payloadTooLarge, error != .requestTimeout else { return false }
         switch requestFraming {
         case .contentLength(let length): return length - requestBodyBytes <= Self.maxDiscardedBody
         case .chunked: return true  // bounded by `discardBodyUntil` while it arrives
@@ -784,6 +783,7 @@ final class ProxyHandler: ChannelDuplexHandler {
     }
 
     private func timerFired() {
+        eventTime = .now()
         timer = nil
         timerDeadline = nil
         guard let context, phase == .waitingForConnection || phase == .proxying else { return }
@@ -803,6 +803,7 @@ final class ProxyHandler: ChannelDuplexHandler {
 
     /// Called every second by the loop sweep: client-side read timeouts need no per-request timer.
     func checkTimeouts(now: NIODeadline) {
+        eventTime = now
         switch phase {
         case .idle:
             let limit = requestsOnConnection == 0 ? listener.headerReadTimeout : listener.idleTimeout
@@ -854,7 +855,7 @@ final class ProxyHandler: ChannelDuplexHandler {
     }
 
     private func resumeDownstreamReads() {
-        guard downstreamReadPending, phase != .waitingForConnection, upstreamWritable,
+        guard downstreamReadPending, phase != .waitingForConnection, upstreamWritable, downstreamWritable,
             !hasTooMuchPipelinedInput, let context
         else { return }
         downstreamReadPending = false

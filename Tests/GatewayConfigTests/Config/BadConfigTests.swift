@@ -68,7 +68,7 @@ final class BadConfigTests: XCTestCase {
                       max_body: 10MB2
                   - name: other
                     address: 127.0.0.1:8081
-                    limits: { max_body: 99999999999GiB }
+                    limits: { max_body: 99999999999GiB, max_header_bytes: 2MiB }
                 """),
             [
                 "gw.yaml:5: expected a duration like 250ms or 5s, got 'fast'",
@@ -78,6 +78,7 @@ final class BadConfigTests: XCTestCase {
                 "gw.yaml:10: 'max_headers' must be at least 1, got 0",
                 "gw.yaml:11: expected a size like 64KiB or 10MiB, got '10MB2'",
                 "gw.yaml:14: size '99999999999GiB' is too large",
+                "gw.yaml:14: 'max_header_bytes' must be at most 1MiB, got 2097152 bytes",
             ])
     }
 
