@@ -123,15 +123,16 @@ final class HeaderHandlingTests: XCTestCase {
         let generated = RequestID(random: 0x0123_4567_89ab_cdef, 0xfedc_ba98_7654_3210)
         XCTAssertEqual(generated.description, "0123456789abcdeffedcba9876543210")
         var buffer = ByteBuffer()
-        generated.write(to: &buffer)
+        buffer.writeHead(estimatedSize: 64) { generated.append(to: &$0) }
         XCTAssertEqual(String(buffer: buffer), generated.description)
 
         let passedOn = RequestID(passedOn: "client-7")
         buffer.clear()
-        passedOn.write(to: &buffer)
+        buffer.writeHead(estimatedSize: 64) { passedOn.append(to: &$0) }
         XCTAssertEqual(String(buffer: buffer), "client-7")
         XCTAssertEqual(passedOn.description, "client-7")
     }
+
     func testHTTPDateFormat() {
         XCTAssertEqual(HTTPDate.format(secondsSinceEpoch: 0), "Thu, 01 Jan 1970 00:00:00 GMT")
         XCTAssertEqual(HTTPDate.format(secondsSinceEpoch: 784_111_777), "Sun, 06 Nov 1994 08:49:37 GMT")

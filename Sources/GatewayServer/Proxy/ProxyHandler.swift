@@ -512,7 +512,7 @@ final class ProxyHandler: ChannelDuplexHandler {
     }
 
     /// Content-length bodies go out as the bytes arrived; chunked ones get their chunk framing
-    /// back (NIO's decoder removed it).
+    /// back (the parser removed it).
     private func writeRequestBody(_ buffer: ByteBuffer, to connection: UpstreamConnection) {
         guard buffer.readableBytes > 0 else { return }
         if case .chunked = requestFraming {
@@ -667,7 +667,7 @@ final class ProxyHandler: ChannelDuplexHandler {
     private func writeEnd(context: ChannelHandlerContext) {
         downstreamNeedsFlush = false
         if downstreamKeepAlive && !loop.isDraining {
-            // Flushed before anything pipelined behind this exchange is replayed, so the next
+            // Flushed before anything pipelined behind this exchange is parsed, so the next
             // response can never land inside this one.
             context.flush()
             if requestEndReceived {

@@ -2,7 +2,6 @@ import GatewayConfig
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
-import NIOHTTP1
 import NIOPosix
 import ServiceLifecycle
 

@@ -1,5 +1,3 @@
-import NIOCore
-
 /// A request's id: 128 random bits as 32 lowercase hex digits, or the client's own id passed on.
 /// The digits are made once, without a string, and copied as 32 bytes wherever the id is written.
 struct RequestID: CustomStringConvertible {
@@ -20,14 +18,6 @@ struct RequestID: CustomStringConvertible {
 
     init(passedOn: String) {
         self.passedOn = passedOn
-    }
-
-    func write(to buffer: inout ByteBuffer) {
-        if let passedOn {
-            buffer.writeString(passedOn)
-            return
-        }
-        _ = withUnsafeBytes(of: digits) { buffer.writeBytes($0) }
     }
 
     func append(to writer: inout HeadBytesWriter) {
