@@ -64,6 +64,41 @@ final class UpstreamFailureTests: XCTestCase {
         await upstream.stop()
     }
 
+    /// A request pipelined behind one that timed out starts its own deadlines from when it is
+    /// handled, not from when the bytes arrived (a stale clock gave it a deadline already past).
+    func testRequestPipelinedBehindATimeoutGetsItsOwnDeadline() async throws {
+        let upstream = try await TestUpstream()
+        let gateway = try await TestGateway.start(
+            upstreams: [
+                UpstreamConfig(
+                    name: "slow", endpoints: [endpoint(upstream)],
+                    timeouts: UpstreamTimeouts(
+                        connect: .seconds(1), responseHeader: .milliseconds(600), request: .seconds(30)))
+            ],
+            routes: [prefixRoute("all", "/", upstream: "slow")], eventLoops: 1)
+        // Two idle pooled connections on the one loop, so the pipelined request is sent at once
+        // on one of them (a fresh connect would read the clock anew and hide the bug).
+        let warmers = [
+            try await TestClient.connect(port: gateway.port, group: clientGroup),
+            try await TestClient.connect(port: gateway.port, group: clientGroup),
+        ]
+        async let warmA = warmers[0].request(.GET, "/slow/200")
+        async let warmB = warmers[1].request(.GET, "/slow/200")
+        let warmed = try await [warmA, warmB]
+        XCTAssertEqual(warmed.map(\.status), [.ok, .ok])
+        let raw = try await RawClient.connect(port: gateway.port, group: clientGroup)
+        try await raw.send(
+            "GET /slow/5000 HTTP/1.1\r\nHost: a\r\n\r\nGET /slow/50 HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
+        let text = try await raw.readUntilClosed()
+        let first = try XCTUnwrap(text.range(of: "HTTP/1.1 504 Gateway Timeout\r\n"), text)
+        let second = try XCTUnwrap(text.range(of: "HTTP/1.1 200 OK\r\n"), text)
+        XCTAssertLessThan(first.lowerBound, second.lowerBound)
+        XCTAssertTrue(text.hasSuffix("slow"), text)
+        for warmer in warmers { await warmer.close() }
+        await gateway.stop()
+        await upstream.stop()
+    }
+
     func testRouteRequestTimeoutIs504() async throws {
         let upstream = try await TestUpstream()
         var route = prefixRoute("all", "/", upstream: "u")
