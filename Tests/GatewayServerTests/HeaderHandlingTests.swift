@@ -36,6 +36,21 @@ final class HeaderHandlingTests: XCTestCase {
                 + "x-forwarded-proto: http\r\nx-forwarded-host: a\r\nvia: 1.1 n\r\nx-request-id: rid\r\n\r\n")
     }
 
+    func testAbsoluteFormAuthorityReplacesHostUpstream() throws {
+        let client = ClientAddress(try SocketAddress(ipAddress: "127.0.0.1", port: 5000), trustedProxies: [])
+        let request = try RequestParser.parseHead(
+            ByteBuffer(string: "GET http://other.example/x?y HTTP/1.1\r\nHost: public\r\nX-A: 1\r\n\r\n"), maxFields: 10
+        )
+        let head = String(
+            buffer: UpstreamRequestWriter.head(
+                request, target: request.target, operations: HeaderOperations(),
+                forwarding: .init(client: client, scheme: "http", via: "1.1 n"), requestID: RequestID(passedOn: "r"),
+                framing: .none, allocator: ByteBufferAllocator()))
+        XCTAssertTrue(head.hasPrefix("GET /x?y HTTP/1.1\r\nX-A: 1\r\n"), head)
+        XCTAssertTrue(head.contains("\r\nhost: other.example\r\nx-forwarded-host: other.example\r\n"), head)
+        XCTAssertFalse(head.contains("public"), head)
+    }
+
     func testFramingIsTheGatewaysOwn() throws {
         let chunked = try upstreamHead([("Host", "a"), ("Transfer-Encoding", "Chunked")], framing: .chunked)
         XCTAssertTrue(chunked.hasSuffix("transfer-encoding: chunked\r\n\r\n"), chunked)

@@ -140,6 +140,14 @@ final class MalformedRequestTests: XCTestCase {
         XCTAssertEqual(upstream.requests, 1)
     }
 
+    func testAbsoluteFormTargetIsSentAsOriginFormWithItsAuthorityAsHost() async throws {
+        let text = try await exchange(
+            "GET http://Other.example/up/echo?q=1 HTTP/1.1\r\nHost: public\r\nConnection: close\r\n\r\n")
+        XCTAssertTrue(text.hasPrefix("HTTP/1.1 200 OK\r\n"), text)
+        assertInOrder(text, ["uri=/echo?q=1\n", "h:host=Other.example\n", "h:x-forwarded-host=Other.example\n"])
+        XCTAssertFalse(text.contains("public"), text)
+    }
+
     func testEarlyAnswerBeforeALargeBodyClosesInsteadOfReadingIt() async throws {
         // Only the head is sent: the gateway must answer and close without waiting for 100 KiB.
         let text = try await exchange("POST /nowhere HTTP/1.1\r\nHost: a\r\nContent-Length: 102400\r\n\r\n")

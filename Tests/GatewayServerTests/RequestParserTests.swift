@@ -702,11 +702,21 @@ final class RequestParserTests: XCTestCase {
         XCTAssertNil(parseError(["POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n1   ;x\r\n"]))
     }
 
-    func testOnlyOriginFormTargetsAndOptionsAsterisk() throws {
-        XCTAssertEqual(parseError(["GET http://other/x HTTP/1.1\r\nHost: a\r\n\r\n"]), .malformed)
+    func testTargetForms() throws {
         XCTAssertEqual(parseError(["CONNECT other:443 HTTP/1.1\r\nHost: other\r\n\r\n"]), .malformed)
         XCTAssertEqual(parseError(["GET * HTTP/1.1\r\nHost: a\r\n\r\n"]), .malformed)
         XCTAssertEqual(try parse("OPTIONS * HTTP/1.1\r\nHost: a\r\n\r\n").target, "*")
         XCTAssertEqual(try parse("GET /x?y=1 HTTP/1.1\r\nHost: a\r\n\r\n").target, "/x?y=1")
+        XCTAssertNil(try parse("GET /x HTTP/1.1\r\nHost: a\r\n\r\n").authority)
+        // Absolute-form: its authority replaces Host; the target becomes origin-form.
+        let absolute = try parse("GET HTTP://Other.example:8080/a/b?c=1 HTTP/1.1\r\nHost: public\r\n\r\n")
+        XCTAssertEqual(absolute.target, "/a/b?c=1")
+        XCTAssertEqual(absolute.authority, "Other.example:8080")
+        XCTAssertEqual(absolute.host, "Other.example:8080")
+        XCTAssertEqual(try parse("GET https://x HTTP/1.1\r\nHost: x\r\n\r\n").target, "/")
+        XCTAssertEqual(try parse("GET http://x?q HTTP/1.1\r\nHost: x\r\n\r\n").target, "/?q")
+        for bad in ["http:/x", "http:///x", "http://user@x/", "ftp://x/", "x/y", "http//x/"] {
+            XCTAssertEqual(parseError(["GET \(bad) HTTP/1.1\r\nHost: a\r\n\r\n"]), .malformed, bad)
+        }
     }
 }

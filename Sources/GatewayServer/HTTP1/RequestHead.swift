@@ -49,7 +49,11 @@ struct RequestHead {
     /// The whole head including the final empty line.
     let block: ByteBuffer
     let method: HTTPMethod
+    /// Origin-form (`/path?query`), or `*` for `OPTIONS *`; an absolute-form target arrives here
+    /// already reduced to origin-form, its authority in `authority`.
     let target: String
+    /// The authority of an absolute-form target, which replaces Host (RFC 9112 3.2.2).
+    let authority: String?
     let versionMinor: Int
     let fields: [Field]
     let hostCount: Int
@@ -83,7 +87,7 @@ struct RequestHead {
         return block.getString(at: block.readerIndex + Int(field.valueStart), length: Int(field.valueLength)) ?? ""
     }
 
-    var host: String? { hostField.map { value(of: $0) } }
+    var host: String? { authority ?? hostField.map { value(of: $0) } }
 
     /// The first value of the field called `name` (any case).
     func firstValue(named name: String) -> String? {

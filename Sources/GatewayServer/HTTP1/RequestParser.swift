@@ -174,11 +174,12 @@ struct RequestParser {
             guard targetEnd > targetStart, cursor < bytes.count, bytes[cursor] == 32 else {
                 throw .malformed
             }
-            // Origin-form only (plus `OPTIONS *`): an absolute-form target would make an upstream
-            // route by the authority in it while the gateway routed by Host.
+            // Origin-form, `OPTIONS *`, or absolute-form (RFC 9112 3.2.2: its authority replaces
+            // Host, and the upstream gets origin-form with that authority as its Host).
             let isOriginForm = bytes[targetStart] == 47
             let method = method(bytes, methodEnd)
             let isAsterisk = targetEnd - targetStart == 1 && bytes[targetStart] == 42 && method == .OPTIONS
+            let absolute = isOriginForm || isAsterisk ? nil : absoluteForm(bytes, targetStart, targetEnd)
             cursor += 1
             guard let lineCR = FieldBytes.findCRLF(bytes, from: cursor), lineCR - cursor == 8,
                 bytes[cursor] == 72, bytes[cursor + 1] == 84, bytes[cursor + 2] == 84, bytes[cursor + 3] == 80,
@@ -188,7 +189,7 @@ struct RequestParser {
             let minor = bytes[cursor + 7]
             guard major >= 48, major <= 57, minor >= 48, minor <= 57 else { throw .malformed }
             guard major == 49 else { throw .versionNotSupported }
-            guard isOriginForm || isAsterisk else { throw .malformed }
+            guard isOriginForm || isAsterisk || absolute != nil else { throw .malformed }
             let versionMinor = minor == 48 ? 0 : 1
 
             fieldStorage.reserveCapacity(16)
@@ -258,14 +259,40 @@ struct RequestParser {
             }
             return RequestHead(
                 block: block, method: method,
-                target: String(
-                    decoding: UnsafeRawBufferPointer(rebasing: bytes[targetStart..<targetEnd]), as: UTF8.self),
+                target: absolute?.originForm
+                    ?? String(decoding: UnsafeRawBufferPointer(rebasing: bytes[targetStart..<targetEnd]), as: UTF8.self),
+                authority: absolute?.authority,
                 versionMinor: versionMinor, fields: fieldStorage, hostCount: hostCount, hostField: hostField,
                 requestIDField: requestIDField, contentLength: contentLength,
                 contentLengthValid: contentLengthValid, transferCoding: transferCoding, expectation: expectation,
                 keepAlive: !connectionClose && (versionMinor >= 1 || connectionKeepAlive),
                 connectionNamesFields: connectionNamesFields)
         }
+    }
+
+    /// `http://authority/path?query` (or https) split into its authority and origin-form target;
+    /// nil for any other form, an empty authority or one with userinfo (RFC 9110 4.2.4).
+    private static func absoluteForm(_ bytes: UnsafeRawBufferPointer, _ start: Int, _ end: Int)
+        -> (authority: String, originForm: String)?
+    {
+        var cursor = start
+        if end - cursor >= 7 && FieldBytes.equalsLowercase(bytes, cursor, "http://") {
+            cursor += 7
+        } else if end - cursor >= 8 && FieldBytes.equalsLowercase(bytes, cursor, "https://") {
+            cursor += 8
+        } else {
+            return nil
+        }
+        let authorityStart = cursor
+        while cursor < end && bytes[cursor] != 47 && bytes[cursor] != 63 {
+            if bytes[cursor] == 64 { return nil }
+            cursor += 1
+        }
+        guard cursor > authorityStart else { return nil }
+        let authority = String(
+            decoding: UnsafeRawBufferPointer(rebasing: bytes[authorityStart..<cursor]), as: UTF8.self)
+        let rest = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[cursor..<end]), as: UTF8.self)
+        return (authority, rest.hasPrefix("/") ? rest : "/" + rest)
     }
 
     /// Length first: almost every field is classified by one integer compare.

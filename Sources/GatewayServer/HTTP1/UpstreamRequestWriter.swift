@@ -81,7 +81,8 @@ enum UpstreamRequestWriter {
                     case .dropped, .connection, .requestID:
                         continue
                     case .host:
-                        break
+                        // An absolute-form target's authority is the Host (written below).
+                        if request.authority != nil { continue }
                     case .forwardedFor:
                         if trusted {
                             let value = request.value(of: index)
@@ -132,9 +133,16 @@ enum UpstreamRequestWriter {
                 writeValue(of: forwardedProto, in: request, orString: forwarding.scheme, to: &writer)
                 writer.append("\r\n")
             }
-            if let hostValue = forwardedHost ?? request.hostField {
+            if let authority = request.authority {
+                writer.append("host: ")
+                writer.append(authority)
+                writer.append("\r\n")
+            }
+            if forwardedHost != nil || request.authority != nil || request.hostField != nil {
                 writer.append("x-forwarded-host: ")
-                writeValue(of: hostValue, in: request, orString: "", to: &writer)
+                writeValue(
+                    of: forwardedHost ?? (request.authority == nil ? request.hostField : nil), in: request,
+                    orString: request.authority ?? "", to: &writer)
                 writer.append("\r\n")
             }
             if let via {

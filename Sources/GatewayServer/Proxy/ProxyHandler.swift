@@ -287,7 +287,7 @@ final class ProxyHandler: ChannelDuplexHandler {
         if head.expectation == .unsupported {
             return respondLocally(.unsupportedExpectation, context: context)
         }
-        if head.hostCount > 1 || (head.hostCount == 0 && head.versionMinor >= 1) {
+        if head.hostCount > 1 || (head.hostCount == 0 && head.versionMinor >= 1 && head.authority == nil) {
             return respondLocally(.missingHost, context: context)
         }
         if !head.hasKnownFraming {
