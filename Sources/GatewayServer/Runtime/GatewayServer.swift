@@ -19,12 +19,12 @@ public final class GatewayServer: Service, Sendable {
         let boundAddresses: [String: SocketAddress]
     }
 
-    private let snapshot: Snapshot
+    private let current: NIOLockedValueBox<Snapshot>
     private let logger: Logger
     private let running = NIOLockedValueBox<Running?>(nil)
 
     public init(snapshot: Snapshot, logger: Logger) {
-        self.snapshot = snapshot
+        self.current = NIOLockedValueBox(snapshot)
         self.logger = logger
     }
 
@@ -39,6 +39,43 @@ public final class GatewayServer: Service, Sendable {
         }
         try? await gracefulShutdown()
         await shutdown(drainTimeout: snapshot.configuration.runtime.drainTimeout)
+    }
+
+    /// The snapshot new requests are routed with.
+    public var snapshot: Snapshot { current.withLockedValue { $0 } }
+
+    /// Publishes `newSnapshot` to every event loop. Names are resolved first, off the loops; each
+    /// loop then switches in one step, so requests in flight finish on the snapshot they started
+    /// with and the next request on any connection uses the new one. Pools of endpoints that stay
+    /// are kept; the others are retired and close once their last exchange ends. Listener changes
+    /// are not applied here.
+    public func reload(to newSnapshot: Snapshot) async throws {
+        guard let loops = running.withLockedValue({ $0?.loops }) else {
+            current.withLockedValue { $0 = newSnapshot }
+            return
+        }
+        let resolved = try Self.resolveEndpoints(newSnapshot.configuration.upstreams)
+        for loop in loops {
+            try await loop.eventLoop.submit { loop.value.apply(newSnapshot, resolvedEndpoints: resolved) }.get()
+        }
+        current.withLockedValue { $0 = newSnapshot }
+        logger.info(
+            "configuration applied",
+            metadata: [
+                "generation": "\(newSnapshot.generation)", "routes": "\(newSnapshot.routes.count)",
+                "upstreams": "\(newSnapshot.upstreams.count)",
+            ])
+    }
+
+    /// Open upstream connections by endpoint, summed over the event loops.
+    public func upstreamConnectionCounts() async -> [String: Int] {
+        guard let loops = running.withLockedValue({ $0?.loops }) else { return [:] }
+        var total: [String: Int] = [:]
+        for loop in loops {
+            let counts = (try? await loop.eventLoop.submit { loop.value.upstreamConnectionCounts }.get()) ?? [:]
+            total.merge(counts, uniquingKeysWith: +)
+        }
+        return total
     }
 
     /// Binds every listener; throws (and leaves nothing running) if any cannot be bound.

@@ -12,9 +12,12 @@ final class LoopContext {
     private(set) var upstreams: [UpstreamRuntime] = []
     /// `snapshot.routes[i].requestTimeout` as NIO time, converted once per snapshot.
     private(set) var requestTimeouts: [TimeAmount] = []
-    /// Pools by endpoint address, kept across snapshots so a reload keeps warm connections.
-    private var poolsByEndpoint: [HostPort: EndpointPool] = [:]
-    private let resolvedEndpoints: [HostPort: SocketAddress]
+    /// Pools by endpoint and pool settings, kept across snapshots so a reload keeps warm
+    /// connections; a pool whose endpoint or settings a reload drops is retired.
+    private var poolsByKey: [PoolKey: EndpointPool] = [:]
+    /// Retired pools still serving exchanges that began before a reload; let go once unused.
+    private var retiredPools: [EndpointPool] = []
+    private var resolvedEndpoints: [HostPort: SocketAddress]
     private var connections: [ObjectIdentifier: ProxyHandler] = [:]
     private var sweepTask: RepeatedTask?
     private(set) var isDraining = false
@@ -58,34 +61,68 @@ final class LoopContext {
         for handler in connections.values {
             handler.closeNow()
         }
-        for pool in poolsByEndpoint.values {
+        for pool in Array(poolsByKey.values) + retiredPools {
             pool.closeAll()
         }
         sweepTask?.cancel()
         dateCache.stop()
     }
 
+    /// Switches this loop to a new snapshot in one step: requests already routed keep the route,
+    /// pool and deadlines they hold; the next request on any connection uses the new snapshot.
+    func apply(_ newSnapshot: Snapshot, resolvedEndpoints newlyResolved: [HostPort: SocketAddress]) {
+        resolvedEndpoints.merge(newlyResolved) { _, new in new }
+        let previousPools = poolsByKey
+        poolsByKey = [:]
+        snapshot = newSnapshot
+        upstreams = buildUpstreams(for: newSnapshot, reusing: previousPools)
+        requestTimeouts = newSnapshot.routes.map { TimeAmount($0.requestTimeout) }
+        for (key, pool) in previousPools where poolsByKey[key] == nil {
+            pool.retire()
+            retiredPools.append(pool)
+        }
+        retiredPools.removeAll { $0.isUnused }
+    }
+
+    /// Open upstream connections by endpoint label, retired pools included.
+    var upstreamConnectionCounts: [String: Int] {
+        var counts: [String: Int] = [:]
+        for pool in Array(poolsByKey.values) + retiredPools {
+            counts[pool.label, default: 0] += pool.openConnections
+        }
+        return counts
+    }
+
     private func sweep() {
         let now = NIODeadline.now()
-        for pool in poolsByEndpoint.values {
+        for pool in poolsByKey.values {
             pool.closeExpiredIdle(now: now)
         }
+        retiredPools.removeAll { $0.isUnused }
         for handler in connections.values {
             handler.checkTimeouts(now: now)
         }
     }
 
-    private func buildUpstreams(for snapshot: Snapshot) -> [UpstreamRuntime] {
+    private func buildUpstreams(for snapshot: Snapshot, reusing previous: [PoolKey: EndpointPool] = [:])
+        -> [UpstreamRuntime]
+    {
         snapshot.upstreams.map { upstream in
             let pools = upstream.endpoints.map { endpoint -> EndpointPool in
-                if let existing = poolsByEndpoint[endpoint.address] { return existing }
+                let key = PoolKey(
+                    address: endpoint.address, maxPerEndpoint: upstream.pool.maxPerEndpoint,
+                    idleTimeout: upstream.pool.idleTimeout, connectTimeout: upstream.timeouts.connect)
+                if let existing = poolsByKey[key] ?? previous[key] {
+                    poolsByKey[key] = existing
+                    return existing
+                }
                 let address = resolvedEndpoints[endpoint.address]
                 let pool = EndpointPool(
                     address: address, label: endpoint.address.description, eventLoop: eventLoop,
                     maxConnections: upstream.pool.maxPerEndpoint,
                     idleTimeout: TimeAmount(upstream.pool.idleTimeout),
                     connectTimeout: TimeAmount(upstream.timeouts.connect))
-                poolsByEndpoint[endpoint.address] = pool
+                poolsByKey[key] = pool
                 return pool
             }
             return UpstreamRuntime(config: upstream, pools: pools)
@@ -98,4 +135,13 @@ extension TimeAmount {
         let (seconds, attoseconds) = duration.components
         self = .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
     }
+}
+
+/// What makes two endpoints share a pool: the same address with the same pool settings (a reload
+/// that changes the settings gets a fresh pool; the old one is retired).
+private struct PoolKey: Hashable {
+    let address: HostPort
+    let maxPerEndpoint: Int
+    let idleTimeout: Duration
+    let connectTimeout: Duration
 }

@@ -21,6 +21,13 @@ final class EndpointPool {
     /// Exchanges waiting for a connection, with the exchange number each waits for: a handler
     /// whose exchange ended meanwhile ignores a connection meant for the old one.
     private var waiters = CircularBuffer<(handler: ProxyHandler, exchange: UInt64)>()
+    /// No longer in the current snapshot (a reload removed or changed its endpoint): exchanges that
+    /// already hold it finish, but nothing is parked in it any more.
+    private(set) var isRetired = false
+
+    /// Nothing open and nobody waiting: a retired pool in this state can be let go (its
+    /// connections hold it `unowned`, so it must outlive them).
+    var isUnused: Bool { openConnections == 0 && waiters.isEmpty }
 
     init(
         address: SocketAddress?, label: String, eventLoop: EventLoop, maxConnections: Int, idleTimeout: TimeAmount,
@@ -109,6 +116,10 @@ final class EndpointPool {
             waiter.handler.connectionReady(connection, reused: true, exchange: waiter.exchange)
             return
         }
+        if isRetired {
+            connection.close()
+            return
+        }
         connection.idleSince = now
         // Parked connections must keep reading: that is how a close or stray bytes from the
         // upstream are noticed before the connection is handed out again.
@@ -141,6 +152,11 @@ final class EndpointPool {
         for connection in idle {
             connection.close()
         }
+    }
+
+    func retire() {
+        isRetired = true
+        closeAll()
     }
 
     private func startConnect(for waiter: ProxyHandler, exchange: UInt64) {
