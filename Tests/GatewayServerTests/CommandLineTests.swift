@@ -104,7 +104,8 @@ final class CommandLineTests: XCTestCase {
     private func startGateway(_ yaml: String) async throws -> RunningGateway {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = ["run", "--config", try writeTemporary(yaml)]
+        let configPath = try writeTemporary(yaml)
+        process.arguments = ["run", "--config", configPath]
         let err = Pipe()
         process.standardError = err
         let log = LogLines()
@@ -113,7 +114,7 @@ final class CommandLineTests: XCTestCase {
         let listening = try await log.firstLine(containing: "\"message\":\"listening\"")
         let port = try XCTUnwrap(
             listening.range(of: "127.0.0.1:").map { Int(listening[$0.upperBound...].prefix { $0.isNumber }) } ?? nil)
-        return RunningGateway(process: process, stderr: err, log: log, port: port)
+        return RunningGateway(process: process, stderr: err, log: log, port: port, configPath: configPath)
     }
 
     private func config(upstreamPort: Int) -> String {
@@ -145,6 +146,38 @@ final class CommandLineTests: XCTestCase {
         await upstream.stop()
     }
 
+    func testSIGHUPReloadsTheFileAndAnInvalidOneChangesNothing() async throws {
+        let first = try await TestUpstream(name: "first")
+        let second = try await TestUpstream(name: "second")
+        let gateway = try await startGateway(config(upstreamPort: first.port))
+        let client = try await TestClient.connect(port: gateway.port, group: MultiThreadedEventLoopGroup.singleton)
+        let before = try await client.request(.GET, "/echo")
+        XCTAssertTrue(before.bodyText.contains("upstream=first"), before.bodyText)
+
+        try config(upstreamPort: second.port).write(toFile: gateway.configPath, atomically: true, encoding: .utf8)
+        kill(gateway.process.processIdentifier, SIGHUP)
+        let applied = try await gateway.log.firstLine(containing: "\"message\":\"configuration applied\"")
+        XCTAssertTrue(applied.contains("\"generation\":\"2\""), applied)
+        let after = try await client.request(.GET, "/echo")
+        XCTAssertTrue(after.bodyText.contains("upstream=second"), after.bodyText)
+
+        try ("bogus: 1\n" + config(upstreamPort: first.port)).write(
+            toFile: gateway.configPath, atomically: true, encoding: .utf8)
+        kill(gateway.process.processIdentifier, SIGHUP)
+        let rejected = try await gateway.log.firstLine(containing: "configuration reload rejected")
+        XCTAssertTrue(rejected.contains("\(gateway.configPath):1: unknown key 'bogus'"), rejected)
+        _ = try await gateway.log.firstLine(containing: "\"message\":\"configuration unchanged\"")
+        let unchanged = try await client.request(.GET, "/echo")
+        XCTAssertTrue(unchanged.bodyText.contains("upstream=second"), unchanged.bodyText)
+
+        await client.close()
+        gateway.process.terminate()
+        gateway.waitForExit()
+        XCTAssertEqual(gateway.process.terminationStatus, 0)
+        await first.stop()
+        await second.stop()
+    }
+
     func testUpstreamFailuresAreLoggedWithTheRequestID() async throws {
         // A port that was bound and released: connecting to it is refused.
         let probe = try await TestUpstream()
@@ -168,6 +201,7 @@ struct RunningGateway {
     let stderr: Pipe
     let log: LogLines
     let port: Int
+    let configPath: String
 
     func waitForExit() {
         process.waitUntilExit()

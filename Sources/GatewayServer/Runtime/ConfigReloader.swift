@@ -1,0 +1,59 @@
+import GatewayConfig
+import Logging
+import ServiceLifecycle
+import UnixSignals
+
+/// Reloads the configuration file on SIGHUP (as nginx does): read, validate and compile off the
+/// event loops, then publish to the server. An invalid file changes nothing; every problem is
+/// logged as `FILE:LINE: message`.
+public final class ConfigReloader: Service, Sendable {
+    public enum Outcome: Equatable, Sendable {
+        case applied(generation: Int)
+        case rejected(problems: [String])
+    }
+
+    private let path: String
+    private let server: GatewayServer
+    private let logger: Logger
+
+    public init(path: String, server: GatewayServer, logger: Logger) {
+        self.path = path
+        self.server = server
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        let signals = await UnixSignalsSequence(trapping: .sighup)
+        for await _ in signals.cancelOnGracefulShutdown() {
+            _ = await reload()
+        }
+    }
+
+    /// One reload attempt; also what `POST /admin/reload` will call.
+    public func reload() async -> Outcome {
+        let current = server.snapshot
+        switch ConfigLoader.load(path: path) {
+        case .failure(let errors):
+            let problems = errors.description.split(separator: "\n").map(String.init)
+            for problem in problems {
+                logger.error("configuration reload rejected", metadata: ["problem": "\(problem)"])
+            }
+            logger.error(
+                "configuration unchanged",
+                metadata: ["generation": "\(current.generation)", "problems": "\(problems.count)"])
+            return .rejected(problems: problems)
+        case .success(let configuration):
+            if configuration.listeners != current.configuration.listeners {
+                logger.warning("listener changes are not applied by a reload in this version; restart to apply them")
+            }
+            let next = Snapshot(configuration: configuration, generation: current.generation + 1)
+            do {
+                try await server.reload(to: next)
+            } catch {
+                logger.error("configuration reload failed", metadata: ["error": "\(error)"])
+                return .rejected(problems: ["\(error)"])
+            }
+            return .applied(generation: next.generation)
+        }
+    }
+}
