@@ -1,4 +1,6 @@
+import Foundation
 import GatewayConfig
+import Logging
 import NIOCore
 import NIOPosix
 import XCTest
@@ -63,5 +65,41 @@ final class ReloadTests: XCTestCase {
         await gateway.stop()
         await first.stop()
         await second.stop()
+    }
+
+    func testConcurrentReloadsAreAppliedOneAtATime() async throws {
+        let upstream = try await TestUpstream()
+        let gateway = try await TestGateway.start(
+            upstreams: [UpstreamConfig(name: "u", endpoints: [endpoint(upstream)])],
+            routes: [prefixRoute("all", "/", upstream: "u")], eventLoops: 2)
+        let path = NSTemporaryDirectory() + "gateway-reload-\(UUID().uuidString).yaml"
+        try """
+        listeners:
+          - name: test
+            address: 127.0.0.1:0
+        upstreams:
+          u: { endpoints: [{ address: 127.0.0.1:\(upstream.port) }] }
+        routes:
+          - name: all
+            match: { path_prefix: / }
+            upstream: u
+        """.write(toFile: path, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        var logger = Logger(label: "test-reloader")
+        logger.logLevel = .critical
+        let reloader = ConfigReloader(path: path, server: gateway.server, logger: logger)
+
+        let outcomes = await withTaskGroup(of: ConfigReloader.Outcome.self) { group in
+            for _ in 0..<8 { group.addTask { await reloader.reload() } }
+            return await group.reduce(into: []) { $0.append($1) }
+        }
+        let generations = outcomes.compactMap { outcome -> Int? in
+            if case .applied(let generation) = outcome { return generation }
+            return nil
+        }
+        XCTAssertEqual(generations.sorted(), Array(2...9))
+        XCTAssertEqual(gateway.server.snapshot.generation, 9)
+        await gateway.stop()
+        await upstream.stop()
     }
 }

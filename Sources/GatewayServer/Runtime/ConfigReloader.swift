@@ -1,5 +1,6 @@
 import GatewayConfig
 import Logging
+import NIOConcurrencyHelpers
 import ServiceLifecycle
 import UnixSignals
 
@@ -15,6 +16,9 @@ public final class ConfigReloader: Service, Sendable {
     private let path: String
     private let server: GatewayServer
     private let logger: Logger
+    /// The last reload started: each new one waits for it, so reloads (SIGHUP, the admin API)
+    /// reach the event loops one at a time and generations only go up.
+    private let lastReload = NIOLockedValueBox<Task<Outcome, Never>?>(nil)
 
     public init(path: String, server: GatewayServer, logger: Logger) {
         self.path = path
@@ -29,8 +33,21 @@ public final class ConfigReloader: Service, Sendable {
         }
     }
 
-    /// One reload attempt; also what `POST /admin/reload` will call.
+    /// One reload attempt, after any still running; also what `POST /admin/reload` will call.
     public func reload() async -> Outcome {
+        let task = lastReload.withLockedValue { last -> Task<Outcome, Never> in
+            let previous = last
+            let next = Task {
+                _ = await previous?.value
+                return await self.reloadNow()
+            }
+            last = next
+            return next
+        }
+        return await task.value
+    }
+
+    private func reloadNow() async -> Outcome {
         let current = server.snapshot
         switch ConfigLoader.load(path: path) {
         case .failure(let errors):
