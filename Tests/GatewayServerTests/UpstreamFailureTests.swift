@@ -19,6 +19,19 @@ final class UpstreamFailureTests: XCTestCase {
         return port
     }
 
+    /// A gateway routing everything to `upstream` with the given response-header timeout.
+    private func gatewayWithResponseHeaderTimeout(
+        _ timeout: Duration, in upstream: TestUpstream, eventLoops: Int = 2
+    ) async throws -> TestGateway {
+        try await TestGateway.start(
+            upstreams: [
+                UpstreamConfig(
+                    name: "slow", endpoints: [endpoint(upstream)],
+                    timeouts: UpstreamTimeouts(connect: .seconds(1), responseHeader: timeout, request: .seconds(30)))
+            ],
+            routes: [prefixRoute("all", "/", upstream: "slow")], eventLoops: eventLoops)
+    }
+
     func testUpstreamDownIs502JSON() async throws {
         let port = try await closedPort()
         let gateway = try await TestGateway.start(
@@ -40,14 +53,7 @@ final class UpstreamFailureTests: XCTestCase {
 
     func testSlowUpstreamIs504AfterResponseHeaderTimeout() async throws {
         let upstream = try await TestUpstream()
-        let gateway = try await TestGateway.start(
-            upstreams: [
-                UpstreamConfig(
-                    name: "slow", endpoints: [endpoint(upstream)],
-                    timeouts: UpstreamTimeouts(
-                        connect: .seconds(1), responseHeader: .milliseconds(200), request: .seconds(30)))
-            ],
-            routes: [prefixRoute("all", "/", upstream: "slow")])
+        let gateway = try await gatewayWithResponseHeaderTimeout(.milliseconds(200), in: upstream)
         let client = try await TestClient.connect(port: gateway.port, group: clientGroup)
         let start = ContinuousClock.now
         let response = try await client.request(.GET, "/slow/3000")
@@ -68,14 +74,7 @@ final class UpstreamFailureTests: XCTestCase {
     /// handled, not from when the bytes arrived (a stale clock gave it a deadline already past).
     func testRequestPipelinedBehindATimeoutGetsItsOwnDeadline() async throws {
         let upstream = try await TestUpstream()
-        let gateway = try await TestGateway.start(
-            upstreams: [
-                UpstreamConfig(
-                    name: "slow", endpoints: [endpoint(upstream)],
-                    timeouts: UpstreamTimeouts(
-                        connect: .seconds(1), responseHeader: .milliseconds(600), request: .seconds(30)))
-            ],
-            routes: [prefixRoute("all", "/", upstream: "slow")], eventLoops: 1)
+        let gateway = try await gatewayWithResponseHeaderTimeout(.milliseconds(600), in: upstream, eventLoops: 1)
         // Two idle pooled connections on the one loop, so the pipelined request is sent at once
         // on one of them (a fresh connect would read the clock anew and hide the bug).
         let warmers = [

@@ -25,14 +25,6 @@ enum DownstreamHeadWriter {
         var clientVersionMinor: Int
     }
 
-    static func proxiedHead(
-        _ head: UpstreamResponseHead, options: Options, allocator: ByteBufferAllocator
-    ) -> ByteBuffer {
-        var output = allocator.buffer(capacity: capacity(for: head))
-        writeProxiedHead(head, options: options, into: &output)
-        return output
-    }
-
     /// Enough for the head without growing the buffer in the usual case.
     static func capacity(for head: UpstreamResponseHead) -> Int {
         head.block.readableBytes + 128

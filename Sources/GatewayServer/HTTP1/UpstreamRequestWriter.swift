@@ -39,17 +39,6 @@ enum UpstreamRequestWriter {
         }
     }
 
-    static func head(
-        _ request: RequestHead, target: String, operations: HeaderOperations, forwarding: Forwarding,
-        requestID: RequestID, framing: Framing, allocator: ByteBufferAllocator
-    ) -> ByteBuffer {
-        var output = allocator.buffer(capacity: capacity(for: request, target: target))
-        write(
-            request, target: target, operations: operations, forwarding: forwarding, requestID: requestID,
-            framing: framing, into: &output)
-        return output
-    }
-
     /// Enough for the head without growing the buffer in the usual case.
     static func capacity(for request: RequestHead, target: String) -> Int {
         request.block.readableBytes + target.utf8.count + 256

@@ -51,7 +51,7 @@ public final class ConfigReloader: Service, Sendable {
         let current = server.snapshot
         switch ConfigLoader.load(path: path) {
         case .failure(let errors):
-            let problems = errors.description.split(separator: "\n").map(String.init)
+            let problems = errors.diagnostics.map(\.description)
             for problem in problems {
                 logger.error("configuration reload rejected", metadata: ["problem": "\(problem)"])
             }
