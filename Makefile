@@ -40,8 +40,9 @@ run: deps release
 
 ## make test: the whole test suite (unit and integration tests against real sockets and processes).
 ## Every test is XCTest, so Swift Testing's empty "0 tests" summary is turned off.
+## On failure it ends with a summary (failed tests, the test a crash happened in, the crashed thread).
 test: deps build
-	GATEWAY_BIN=$$($(SWIFT) build --show-bin-path)/gateway $(SWIFT) test --disable-swift-testing
+	SWIFT=$(SWIFT) scripts/run-tests.sh
 
 ## make bench: the gateway side by side with nginx (see loadtest/README.md).
 bench: deps-bench release

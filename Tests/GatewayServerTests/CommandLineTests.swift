@@ -109,8 +109,8 @@ final class CommandLineTests: XCTestCase {
         let err = Pipe()
         process.standardError = err
         let log = LogLines()
-        err.fileHandleForReading.readabilityHandler = { handle in log.append(handle.availableData) }
         try process.run()
+        log.collect(from: err.fileHandleForReading)
         let listening = try await log.firstLine(containing: "\"message\":\"listening\"")
         let port = try XCTUnwrap(
             listening.range(of: "127.0.0.1:").map { Int(listening[$0.upperBound...].prefix { $0.isNumber }) } ?? nil)
@@ -205,13 +205,28 @@ struct RunningGateway {
 
     func waitForExit() {
         process.waitUntilExit()
-        stderr.fileHandleForReading.readabilityHandler = nil
     }
 }
 
 /// Lines of a child's stderr as they arrive, with an awaitable "first line containing".
 final class LogLines: Sendable {
     private let state = NIOLockedValueBox((text: "", waiters: [(String, CheckedContinuation<String, Error>)]()))
+
+    /// Reads the pipe on a thread of its own with blocking reads until the child closes it.
+    /// `FileHandle.readabilityHandler` would be simpler, but tearing its dispatch source down races
+    /// libdispatch's epoll bookkeeping on Linux and crashed the test process in
+    /// `_dispatch_event_loop_drain` (swift-corelibs-libdispatch#949, swift-corelibs-foundation#3276).
+    func collect(from handle: FileHandle) {
+        let reader = Thread { [self] in
+            while true {
+                let data = handle.availableData
+                if data.isEmpty { return }
+                self.append(data)
+            }
+        }
+        reader.name = "child stderr"
+        reader.start()
+    }
 
     func append(_ data: Data) {
         guard !data.isEmpty else { return }
