@@ -2,6 +2,7 @@ import ArgumentParser
 import GatewayConfig
 import GatewayServer
 import Logging
+import Metrics
 import ServiceLifecycle
 
 #if canImport(Glibc)
@@ -39,21 +40,45 @@ struct Run: AsyncParsableCommand {
         LoggingSystem.bootstrap { label in JSONLogHandler(label: label, level: level) }
         let logger = Logger(label: "gateway")
         let server = GatewayServer(snapshot: Snapshot(configuration: configuration, generation: 1), logger: logger)
-        do {
-            try await server.start()
-        } catch {
-            logger.critical("cannot start", metadata: ["error": "\(error)"])
-            throw ExitCode(1)
+        // Libraries that report through swift-metrics land on the same /metrics page.
+        MetricsSystem.bootstrap(server.processMetrics.factory)
+        var adminToken: String?
+        if let variable = configuration.admin?.tokenEnvironmentVariable {
+            guard let value = getenv(variable).map({ String(cString: $0) }), !value.isEmpty else {
+                logger.critical(
+                    "cannot start",
+                    metadata: ["error": "admin.token_env names \(variable), which is not set or empty"])
+                throw ExitCode(1)
+            }
+            adminToken = value
         }
         // SIGHUP reloads the file (nginx's `-s reload`); the reloader ends with the group.
         let reloader = ConfigReloader(path: config, server: server, logger: logger)
+        var admin: AdminServer?
+        do {
+            try await server.start()
+            if let adminConfig = configuration.admin {
+                let api = AdminAPI(server: server, reloader: reloader, token: adminToken)
+                admin = AdminServer(config: adminConfig, api: api, logger: logger)
+                try await admin?.start()
+            }
+        } catch {
+            logger.critical("cannot start", metadata: ["error": "\(error)"])
+            await server.shutdown(drainTimeout: .zero)
+            throw ExitCode(1)
+        }
+        // Services stop in reverse order: the reloader first, then the data plane drains while the
+        // admin API still answers (readiness reports 503 meanwhile), and the admin API last.
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
+        if let admin {
+            services.append(.init(service: admin))
+        }
+        services.append(.init(service: server))
+        services.append(.init(service: reloader, successTerminationBehavior: .ignore))
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
-                services: [
-                    .init(service: server),
-                    .init(service: reloader, successTerminationBehavior: .ignore),
-                ],
-                gracefulShutdownSignals: [.sigterm, .sigint], cancellationSignals: [], logger: logger))
+                services: services, gracefulShutdownSignals: [.sigterm, .sigint], cancellationSignals: [],
+                logger: logger))
         try await group.run()
     }
 }

@@ -1,7 +1,9 @@
 import Yams
 
 extension ConfigReader {
-    static let rootKeys = ["node", "runtime", "listeners", "upstreams", "routes", "trusted_proxies", "logging"]
+    static let rootKeys = [
+        "node", "runtime", "listeners", "upstreams", "routes", "trusted_proxies", "logging", "admin",
+    ]
 
     /// Nil when any problem was recorded; the walk still visits every section so all are reported.
     mutating func readConfiguration(_ root: Node) -> GatewayConfiguration? {
@@ -16,9 +18,10 @@ extension ConfigReader {
         let routes = top["routes"].map { readRoutes($0, upstreamNames: upstreams.names) } ?? []
         let trustedProxies = top["trusted_proxies"].map { readTrustedProxies($0) } ?? []
         let logging = top["logging"].map { readLogging($0) } ?? LoggingConfig()
+        let admin = top["admin"].flatMap { readAdmin($0, listeners: listeners) }
         guard !hasProblems else { return nil }
         return GatewayConfiguration(
             node: node, runtime: runtime, listeners: listeners, upstreams: upstreams.configs, routes: routes,
-            trustedProxies: trustedProxies, logging: logging)
+            trustedProxies: trustedProxies, logging: logging, admin: admin)
     }
 }

@@ -26,9 +26,79 @@ extension ConfigReader {
     }
 
     mutating func readLogging(_ entry: Entry) -> LoggingConfig {
-        guard let s = section(entry, .logging, context: "in 'logging'", keys: ["level"]) else { return LoggingConfig() }
+        guard let s = section(entry, .logging, context: "in 'logging'", keys: ["level", "access_log"]) else {
+            return LoggingConfig()
+        }
         let levels = LogLevel.allCases.map(\.rawValue)
         let level = s["level"].flatMap { choice($0.value, levels) }.flatMap(LogLevel.init(rawValue:))
-        return LoggingConfig(level: level ?? .info)
+        let accessLog = s["access_log"].flatMap { readAccessLog($0) }
+        return LoggingConfig(level: level ?? .info, accessLog: accessLog)
+    }
+
+    /// `access_log: { path: stdout | stderr | FILE, format: json, buffer: 4MiB }`.
+    mutating func readAccessLog(_ entry: Entry) -> AccessLogConfig? {
+        guard
+            let s = section(
+                entry, .accessLog, context: "in 'access_log'", keys: ["path", "format", "buffer"])
+        else { return nil }
+        let defaults = AccessLogConfig()
+        var destination = defaults.destination
+        if let pathEntry = s["path"], let path = name(pathEntry) {
+            switch path {
+            case "stdout": destination = .standardOutput
+            case "stderr": destination = .standardError
+            default: destination = .file(path: path)
+            }
+        }
+        if let format = s["format"] {
+            _ = choice(format.value, ["json"])
+        }
+        var buffer = defaults.bufferBytes
+        if let bufferEntry = s["buffer"], let size = size(bufferEntry) {
+            if size < 64 * 1024 {
+                error(bufferEntry.line, "'buffer' must be at least 64KiB, got \(size) bytes")
+            } else {
+                buffer = size
+            }
+        }
+        return AccessLogConfig(destination: destination, bufferBytes: buffer)
+    }
+
+    /// `admin: { address, token_env }`. Without a token the admin API is open to anyone who can
+    /// reach it, so that is only allowed on loopback (Envoy's admin has no auth at all).
+    mutating func readAdmin(_ entry: Entry, listeners: [ListenerConfig]) -> AdminConfig? {
+        guard let s = section(entry, .admin, context: "in 'admin'", keys: ["address", "token_env"]) else {
+            return nil
+        }
+        var admin = AdminConfig()
+        if let addressEntry = s["address"], let address = hostPort(addressEntry, ports: 0...65535) {
+            admin.address = address
+            if address.port != 0,
+                let clash = listeners.first(where: { Self.addressesOverlap($0.address, address) })
+            {
+                error(
+                    addressEntry.line,
+                    "port clash: admin at \(address) overlaps listener '\(clash.name)' at \(clash.address)")
+            }
+        }
+        if let tokenEntry = s["token_env"], let variable = name(tokenEntry) {
+            if variable.utf8.allSatisfy({
+                UnitParser.isASCIIDigit($0) || $0 == UInt8(ascii: "_") || (65...90).contains($0)
+                    || (97...122).contains($0)
+            }) {
+                admin.tokenEnvironmentVariable = variable
+            } else {
+                error(
+                    tokenEntry.line,
+                    "'token_env' must name an environment variable (letters, digits, _), got '\(variable)'")
+            }
+        }
+        if admin.tokenEnvironmentVariable == nil, s["token_env"] == nil, !admin.isLoopback {
+            error(
+                s.line,
+                "admin address \(admin.address) is not a loopback address: set 'token_env' so the admin API asks for a token"
+            )
+        }
+        return admin
     }
 }

@@ -3,12 +3,11 @@
 /// right but early. When a feature lands, delete its entry here and read the key in its section.
 enum UnsupportedFeatures {
     static let keys: [SectionKind: [String]] = [
-        .root: ["admin", "redis", "auth", "rate_limits", "cache", "geo", "tracing"],
+        .root: ["redis", "auth", "rate_limits", "cache", "geo", "tracing"],
         .listener: ["tls"],
         .upstream: ["health_check", "circuit_breaker", "outlier", "retries", "limits", "tls"],
         .route: ["auth", "rate_limits", "cache", "upstream_by_region"],
         .requestHeaderOperations: ["from_claims"],
-        .logging: ["access_log"],
     ]
 
     static let values: [ValueKind: [String]] = [
@@ -23,7 +22,7 @@ enum UnsupportedFeatures {
 
 /// Which mapping of the config a key belongs to; selects the known and not-yet-supported keys.
 enum SectionKind: Hashable {
-    case root, node, runtime, logging
+    case root, node, runtime, logging, accessLog, admin
     case listener, listenerTimeouts, listenerLimits
     case upstream, endpoint, hashOn, pool, upstreamTimeouts
     case route, routeMatch, headerMatch, rewrite, headerRules

@@ -11,6 +11,8 @@ public struct GatewayConfiguration: Sendable, Equatable {
     /// Peers whose `X-Forwarded-*` headers are believed.
     public var trustedProxies: [CIDR]
     public var logging: LoggingConfig
+    /// nil: no admin listener.
+    public var admin: AdminConfig?
 
     public init(
         node: NodeConfig,
@@ -19,8 +21,10 @@ public struct GatewayConfiguration: Sendable, Equatable {
         upstreams: [UpstreamConfig],
         routes: [RouteConfig],
         trustedProxies: [CIDR] = [],
-        logging: LoggingConfig = LoggingConfig()
+        logging: LoggingConfig = LoggingConfig(),
+        admin: AdminConfig? = nil
     ) {
+        self.admin = admin
         self.node = node
         self.runtime = runtime
         self.listeners = listeners
@@ -61,8 +65,37 @@ public enum LogLevel: String, Sendable, Equatable, CaseIterable {
 
 public struct LoggingConfig: Sendable, Equatable {
     public var level: LogLevel
+    /// nil: no access log (the default, as Envoy; nginx logs by default).
+    public var accessLog: AccessLogConfig?
 
-    public init(level: LogLevel = .info) {
+    public init(level: LogLevel = .info, accessLog: AccessLogConfig? = nil) {
         self.level = level
+        self.accessLog = accessLog
+    }
+}
+
+/// `logging.access_log`: one JSON line per request.
+public struct AccessLogConfig: Sendable, Equatable {
+    public enum Destination: Sendable, Equatable, CustomStringConvertible {
+        case standardOutput
+        case standardError
+        case file(path: String)
+
+        public var description: String {
+            switch self {
+            case .standardOutput: "stdout"
+            case .standardError: "stderr"
+            case .file(let path): path
+            }
+        }
+    }
+
+    public var destination: Destination
+    /// Lines waiting for the writer beyond this are dropped (and counted), never waited for.
+    public var bufferBytes: Int
+
+    public init(destination: Destination = .standardOutput, bufferBytes: Int = 4 * 1024 * 1024) {
+        self.destination = destination
+        self.bufferBytes = bufferBytes
     }
 }

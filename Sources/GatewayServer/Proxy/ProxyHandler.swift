@@ -110,11 +110,31 @@ final class ProxyHandler: ChannelDuplexHandler {
     private var responseHeaderDeadline = NIODeadline.distantFuture
     private var responseHeaderTimeout = TimeAmount.seconds(15)
 
+    // What the metrics and the access log record when the exchange ends.
+    /// True from the request head (or an unparseable one) until the exchange was recorded.
+    private var exchangeUnrecorded = false
+    private var exchangeStart = NIODeadline.now()
+    private var routeMetrics: RouteMetrics
+    private var upstreamMetrics: UpstreamMetrics?
+    private var upstreamSentAt = NIODeadline.now()
+    private var upstreamDuration: TimeAmount?
+    private var responseStatus = 0
+    private var requestHeadBytes = 0
+    private var responseBytes = 0
+    /// Kept only while an access log is configured: the strings exist anyway, holding them costs
+    /// a retain each.
+    private var logTarget: String?
+    private var logHost: String?
+
     init(loop: LoopContext, listener: ListenerRuntime) {
         self.loop = loop
         self.listener = listener
         self.parser = RequestParser(maxHeadBytes: listener.maxHeaderBytes, maxFields: listener.maxHeaders)
+        self.routeMetrics = loop.metrics.unrouted
     }
+
+    var listenerName: String { listener.name }
+    var listenerBindingID: Int { listener.bindingID }
 
     // MARK: - Channel events
 
@@ -127,6 +147,7 @@ final class ProxyHandler: ChannelDuplexHandler {
         client = ClientAddress(
             context.channel.remoteAddress, trustedProxies: loop.snapshot.configuration.trustedProxies)
         waitingSince = .now()
+        loop.metrics.acceptedConnections += 1
         loop.register(self)
         context.fireChannelActive()
         if loop.isDraining {
@@ -136,6 +157,9 @@ final class ProxyHandler: ChannelDuplexHandler {
 
     func channelInactive(context: ChannelHandlerContext) {
         loop.unregister(self)
+        eventTime = .now()
+        // nginx's 499: the client closed before its response was complete.
+        recordExchange(status: responseStatus == 0 ? 499 : responseStatus)
         abandonExchange()
         timer?.cancel()
         timer = nil
@@ -224,6 +248,7 @@ final class ProxyHandler: ChannelDuplexHandler {
             requestID = loop.requestIDs.next()
             downstreamVersion = .http1_1
             requestIsHead = false
+            startRecording(headBytes: 0, method: nil)
         }
         let gatewayError: GatewayError
         switch error {
@@ -259,6 +284,11 @@ final class ProxyHandler: ChannelDuplexHandler {
         }
         beginExchange(head)
         let snapshot = loop.snapshot
+        let host = head.host
+        if loop.accessLog != nil {
+            logTarget = head.target
+            logHost = host
+        }
 
         if let field = head.requestIDField, case let passedOn = head.value(of: field),
             RequestIDGenerator.isAcceptable(passedOn)
@@ -301,17 +331,19 @@ final class ProxyHandler: ChannelDuplexHandler {
         let pathEnd = uri.utf8.firstIndex(of: UInt8(ascii: "?")) ?? uri.endIndex
         guard
             let match = snapshot.router.match(
-                host: head.host.map { Substring($0) }, path: uri[..<pathEnd], method: Substring(head.method.rawValue),
+                host: host.map { Substring($0) }, path: uri[..<pathEnd], method: Substring(head.method.rawValue),
                 headers: RequestHeaderLookup(head: head))
         else {
             return respondLocally(.noRoute, context: context)
         }
         let route = snapshot.routes[match.routeIndex]
         self.route = route
+        routeMetrics = loop.routeMetrics[match.routeIndex]
         guard route.upstreamIndex >= 0, route.upstreamIndex < loop.upstreams.count else {
             return respondLocally(.noEndpoint, context: context)
         }
         let upstream = loop.upstreams[route.upstreamIndex]
+        upstreamMetrics = upstream.metrics
         let hashKey = upstream.hashSource.flatMap { HashKey.compute($0, head: head, client: client) }
         guard let pool = upstream.pickEndpoint(hashKey: hashKey) else {
             return respondLocally(.noEndpoint, context: context)
@@ -418,6 +450,41 @@ final class ProxyHandler: ChannelDuplexHandler {
         waitingSince = eventTime
         responseHeaderDeadline = .distantFuture
         requestID = .none
+        startRecording(headBytes: head.block.readableBytes, method: head.method)
+    }
+
+    private func startRecording(headBytes: Int, method: HTTPMethod?) {
+        exchangeUnrecorded = true
+        exchangeStart = eventTime
+        requestHeadBytes = headBytes
+        if let method { requestMethod = method }
+        routeMetrics = loop.metrics.unrouted
+        upstreamMetrics = nil
+        upstreamDuration = nil
+        responseStatus = 0
+        responseBytes = 0
+        logTarget = nil
+        logHost = nil
+    }
+
+    /// Counts the exchange and writes its access log line, once, when its response has ended (or
+    /// the connection did).
+    private func recordExchange(status: Int) {
+        guard exchangeUnrecorded else { return }
+        exchangeUnrecorded = false
+        let duration = eventTime - exchangeStart
+        let method = MethodClass(requestMethod)
+        routeMetrics.record(
+            method: method, status: status, durationNanoseconds: duration.nanoseconds,
+            receivedBytes: requestHeadBytes + requestBodyBytes, sentBytes: responseBytes)
+        if let accessLog = loop.accessLog {
+            accessLog.append(
+                AccessLogEntry(
+                    requestID: requestID, client: client.ip, method: requestMethod, host: logHost, target: logTarget,
+                    status: status, receivedBytes: requestHeadBytes + requestBodyBytes, sentBytes: responseBytes,
+                    duration: duration, route: route?.name, upstreamEndpoint: pool?.label,
+                    upstreamDuration: upstreamDuration))
+        }
     }
 
     // MARK: - Upstream connection
@@ -437,6 +504,7 @@ final class ProxyHandler: ChannelDuplexHandler {
         case .connecting, .queued:
             break
         case .overloaded:
+            upstreamMetrics?.recordError(.overloaded)
             respondLocally(.upstreamOverloaded, context: context)
         }
     }
@@ -460,6 +528,7 @@ final class ProxyHandler: ChannelDuplexHandler {
         }
         self.connection = connection
         connectionWasReused = reused
+        upstreamSentAt = eventTime
         phase = .proxying
         let handler = connection.handler
         handler.exchange = self
@@ -490,8 +559,10 @@ final class ProxyHandler: ChannelDuplexHandler {
         let gatewayError: GatewayError
         if case ChannelError.connectTimeout = error {
             gatewayError = .upstreamConnectTimeout
+            upstreamMetrics?.recordError(.connectTimeout)
         } else {
             gatewayError = .upstreamUnavailable
+            upstreamMetrics?.recordError(.connectFailure)
         }
         respondLocally(gatewayError, context: context)
     }
@@ -561,6 +632,8 @@ final class ProxyHandler: ChannelDuplexHandler {
         var output = recycledBuffer(
             &responseBufferStorage, capacity: DownstreamHeadWriter.capacity(for: head) + bodyCapacity)
         DownstreamHeadWriter.writeProxiedHead(head, options: options, into: &output)
+        responseStatus = head.status
+        responseBytes += output.readableBytes
         if bodyCapacity > 0 {
             heldResponseHead = output
         } else {
@@ -571,6 +644,7 @@ final class ProxyHandler: ChannelDuplexHandler {
 
     func upstreamResponseBody(_ buffer: ByteBuffer) {
         guard let context, phase == .proxying else { return }
+        responseBytes += buffer.readableBytes
         if var head = heldResponseHead {
             heldResponseHead = nil
             head.writeImmutableBuffer(buffer)
@@ -609,6 +683,9 @@ final class ProxyHandler: ChannelDuplexHandler {
     func upstreamResponseEnd() {
         guard let context, phase == .proxying else { return }
         eventTime = .now()
+        let upstreamDuration = eventTime - upstreamSentAt
+        self.upstreamDuration = upstreamDuration
+        upstreamMetrics?.recordResponse(status: responseStatus, durationNanoseconds: upstreamDuration.nanoseconds)
         writeHeldResponseHead(context: context)
         // Reusable only if both messages were framed completely on this connection.
         releaseConnection(reusable: upstreamKeepAlive && requestEndSent)
@@ -641,10 +718,12 @@ final class ProxyHandler: ChannelDuplexHandler {
         eventTime = .now()
         guard let context, phase == .proxying else { return }
         logUpstreamError(responseHeadSent ? "upstream failed mid-response" : "upstream failed before answering", error)
+        upstreamMetrics?.recordError(error is UpstreamResponseError ? .invalidResponse : .reset)
         releaseConnection(reusable: false)
         heldResponseHead = nil
         if responseHeadSent {
             // Part of the response is already with the client: closing is the only honest signal.
+            recordExchange(status: responseStatus)
             closeNow()
             return
         }
@@ -666,6 +745,7 @@ final class ProxyHandler: ChannelDuplexHandler {
     /// request, or to closing the connection once the last byte is out.
     private func writeEnd(context: ChannelHandlerContext) {
         downstreamNeedsFlush = false
+        recordExchange(status: responseStatus)
         if downstreamKeepAlive && !loop.isDraining {
             // Flushed before anything pipelined behind this exchange is parsed, so the next
             // response can never land inside this one.
@@ -730,13 +810,16 @@ final class ProxyHandler: ChannelDuplexHandler {
         responseHeadSent = true
         let body = ErrorResponse.body(
             for: error, requestID: requestID.description, allocator: context.channel.allocator)
+        responseStatus = Int(error.status.code)
         let head = DownstreamHeadWriter.localHead(
             status: error.status, contentType: "application/json", contentLength: body.readableBytes,
             date: loop.dateCache.value, requestID: requestID.description,
             keepAlive: downstreamKeepAlive && !loop.isDraining,
             clientVersionMinor: downstreamVersion.minor, allocator: context.channel.allocator)
         context.write(wrapOutboundOut(head), promise: nil)
+        responseBytes += head.readableBytes
         if !requestIsHead {
+            responseBytes += body.readableBytes
             context.write(wrapOutboundOut(body), promise: nil)
         }
         writeEnd(context: context)
@@ -798,6 +881,7 @@ final class ProxyHandler: ChannelDuplexHandler {
         logUpstreamError(
             now >= responseHeaderDeadline ? "upstream response header timeout" : "request timeout",
             phase == .waitingForConnection ? "still waiting for a connection" : "waiting for the response")
+        upstreamMetrics?.recordError(.responseTimeout)
         respondLocally(.upstreamTimeout, context: context)
     }
 

@@ -26,10 +26,15 @@ public final class ConfigReloader: Service, Sendable {
         self.logger = logger
     }
 
+    /// SIGHUP: reopen the access log and reload the file (nginx's `-s reload`); SIGUSR1: reopen
+    /// the access log only (nginx's `-s reopen`, what logrotate's postrotate sends).
     public func run() async throws {
-        let signals = await UnixSignalsSequence(trapping: .sighup)
-        for await _ in signals.cancelOnGracefulShutdown() {
-            _ = await reload()
+        let signals = await UnixSignalsSequence(trapping: .sighup, .sigusr1)
+        for await signal in signals.cancelOnGracefulShutdown() {
+            server.accessLog.reopen()
+            if signal == .sighup {
+                _ = await reload()
+            }
         }
     }
 
@@ -58,18 +63,23 @@ public final class ConfigReloader: Service, Sendable {
             logger.error(
                 "configuration unchanged",
                 metadata: ["generation": "\(current.generation)", "problems": "\(problems.count)"])
+            server.processMetrics.reloadFailed()
             return .rejected(problems: problems)
         case .success(let configuration):
-            if configuration.listeners != current.configuration.listeners {
-                logger.warning("listener changes are not applied by a reload in this version; restart to apply them")
+            if configuration.admin != current.configuration.admin {
+                logger.warning("admin listener changes are not applied by a reload; restart to apply them")
             }
             let next = Snapshot(configuration: configuration, generation: current.generation + 1)
             do {
                 try await server.reload(to: next)
             } catch {
-                logger.error("configuration reload failed", metadata: ["error": "\(error)"])
+                logger.error(
+                    "configuration reload failed",
+                    metadata: ["error": "\(error)", "generation": "\(current.generation)"])
+                server.processMetrics.reloadFailed()
                 return .rejected(problems: ["\(error)"])
             }
+            server.processMetrics.reloadSucceeded(generation: next.generation)
             return .applied(generation: next.generation)
         }
     }

@@ -5,16 +5,27 @@ import NIOCore
 /// per request), so one shared atomic is cheap enough.
 final class ConnectionLimiter: Sendable {
     private let open = ManagedAtomic(0)
-    let limit: Int
+    private let limitValue: ManagedAtomic<Int>
+    private let refusedCount = ManagedAtomic(0)
 
     init(limit: Int) {
-        self.limit = limit
+        self.limitValue = ManagedAtomic(limit)
     }
+
+    /// A reload may change it; connections over a lowered limit stay until they close.
+    var limit: Int {
+        get { limitValue.load(ordering: .relaxed) }
+        set { limitValue.store(newValue, ordering: .relaxed) }
+    }
+
+    /// Connections refused since start.
+    var refused: Int { refusedCount.load(ordering: .relaxed) }
 
     func tryAcquire() -> Bool {
         let now = open.wrappingIncrementThenLoad(ordering: .relaxed)
         if now > limit {
             open.wrappingDecrement(ordering: .relaxed)
+            refusedCount.wrappingIncrement(ordering: .relaxed)
             return false
         }
         return true

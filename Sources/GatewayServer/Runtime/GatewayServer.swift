@@ -12,26 +12,52 @@ public final class GatewayServer: Service, Sendable {
         public let description: String
     }
 
+    struct BoundListener {
+        let binding: ListenerBinding
+        let channel: Channel
+    }
+
     private struct Running {
         let group: MultiThreadedEventLoopGroup
         let loops: [NIOLoopBound<LoopContext>]
-        let serverChannels: [Channel]
-        let boundAddresses: [String: SocketAddress]
+        /// By listener name, in config order.
+        var listeners: [(name: String, bound: BoundListener)]
+        var loopsByEventLoop: [ObjectIdentifier: NIOLoopBound<LoopContext>]
     }
 
     private let current: NIOLockedValueBox<Snapshot>
     private let logger: Logger
     private let running = NIOLockedValueBox<Running?>(nil)
+    private let draining = NIOLockedValueBox(false)
+    private let nextBindingID = NIOLockedValueBox(0)
+    /// Reloads, generation and other process-wide metrics; the data plane's are on the loops.
+    public let processMetrics: ProcessMetrics
+    public let accessLog: AccessLogSink
 
-    public init(snapshot: Snapshot, logger: Logger) {
+    public init(snapshot: Snapshot, logger: Logger, processMetrics: ProcessMetrics = ProcessMetrics()) {
         self.current = NIOLockedValueBox(snapshot)
         self.logger = logger
+        self.processMetrics = processMetrics
+        self.accessLog = AccessLogSink(onDrop: { lines in processMetrics.accessLogDroppedLines.increment(by: lines) })
     }
 
     /// Listener name → the address it is bound to (port 0 in the config is resolved here).
     public var boundAddresses: [String: SocketAddress] {
-        running.withLockedValue { $0?.boundAddresses ?? [:] }
+        running.withLockedValue { running in
+            var addresses: [String: SocketAddress] = [:]
+            for (name, bound) in running?.listeners ?? [] {
+                addresses[name] = bound.channel.localAddress
+            }
+            return addresses
+        }
     }
+
+    /// Listening and not draining: what `/admin/ready` reports.
+    public var isReady: Bool {
+        running.withLockedValue { $0 != nil } && !draining.withLockedValue { $0 }
+    }
+
+    public var isDraining: Bool { draining.withLockedValue { $0 } }
 
     public func run() async throws {
         if running.withLockedValue({ $0 == nil }) {
@@ -44,38 +70,116 @@ public final class GatewayServer: Service, Sendable {
     /// The snapshot new requests are routed with.
     public var snapshot: Snapshot { current.withLockedValue { $0 } }
 
-    /// Publishes `newSnapshot` to every event loop. Names are resolved first, off the loops; each
-    /// loop then switches in one step, so requests in flight finish on the snapshot they started
-    /// with and the next request on any connection uses the new one. Pools of endpoints that stay
-    /// are kept; the others are retired and close once their last exchange ends. Listener changes
-    /// are not applied here.
+    /// Publishes `newSnapshot` to every event loop. Names are resolved and new listener sockets
+    /// bound first, off the loops, so a failure there changes nothing; each loop then switches in
+    /// one step, so requests in flight finish on the snapshot they started with and the next
+    /// request on any connection uses the new one. Pools of endpoints that stay are kept; the
+    /// others are retired and close once their last exchange ends. Listeners that stay at their
+    /// address keep their socket (no accept is missed); removed ones stop accepting and their
+    /// connections close after their current response.
     public func reload(to newSnapshot: Snapshot) async throws {
-        guard let loops = running.withLockedValue({ $0?.loops }) else {
+        guard let state = running.withLockedValue({ $0 }) else {
             current.withLockedValue { $0 = newSnapshot }
             return
         }
-        let resolved = try Self.resolveEndpoints(newSnapshot.configuration.upstreams)
-        for loop in loops {
+        let configuration = newSnapshot.configuration
+        let resolved = try Self.resolveEndpoints(configuration.upstreams)
+        try accessLog.configure(configuration.logging.accessLog)
+
+        var kept: [String: BoundListener] = [:]
+        for (name, bound) in state.listeners {
+            if let wanted = configuration.listeners.first(where: { $0.name == name }),
+                wanted.address == bound.binding.config.address
+            {
+                kept[name] = bound
+            }
+        }
+        var added: [(name: String, bound: BoundListener)] = []
+        do {
+            for listener in configuration.listeners where kept[listener.name] == nil {
+                added.append(
+                    (listener.name, try await bind(listener, group: state.group, loops: state.loopsByEventLoop)))
+            }
+        } catch {
+            for (_, bound) in added {
+                try? await bound.channel.close()
+            }
+            throw error
+        }
+
+        for loop in state.loops {
             try await loop.eventLoop.submit { loop.value.apply(newSnapshot, resolvedEndpoints: resolved) }.get()
         }
         current.withLockedValue { $0 = newSnapshot }
+
+        var listeners: [(name: String, bound: BoundListener)] = []
+        for listener in configuration.listeners {
+            if let bound = kept[listener.name] {
+                bound.binding.update(listener)
+                listeners.append((listener.name, bound))
+            } else if let bound = added.first(where: { $0.name == listener.name })?.bound {
+                listeners.append((listener.name, bound))
+            }
+        }
+        let keptIDs = Set(listeners.map(\.bound.binding.id))
+        let removed = state.listeners.filter { !keptIDs.contains($0.bound.binding.id) }
+        running.withLockedValue { $0?.listeners = listeners }
+        for (name, bound) in removed {
+            try? await bound.channel.close()
+            logger.info("listener closed", metadata: ["listener": "\(name)"])
+        }
+        let removedIDs = Set(removed.map(\.bound.binding.id))
+        if !removedIDs.isEmpty {
+            for loop in state.loops {
+                try? await loop.eventLoop.submit { loop.value.drainConnections(ofBindings: removedIDs) }.get()
+            }
+        }
         logger.info(
             "configuration applied",
             metadata: [
                 "generation": "\(newSnapshot.generation)", "routes": "\(newSnapshot.routes.count)",
-                "upstreams": "\(newSnapshot.upstreams.count)",
+                "upstreams": "\(newSnapshot.upstreams.count)", "listeners": "\(listeners.count)",
             ])
+    }
+
+    /// The data plane's counters merged over the event loops, as Prometheus text, followed by the
+    /// process-wide metrics.
+    public func metricsText() async -> String {
+        guard let state = running.withLockedValue({ $0 }) else { return processMetrics.render() }
+        var sample = MetricsSample()
+        for loop in state.loops {
+            if let loopSample = try? await loop.eventLoop.submit({ loop.value.metricsSample() }).get() {
+                sample.merge(loopSample)
+            }
+        }
+        var text = DataPlaneExposition.render(sample)
+        var refused = PrometheusText()
+        refused.family(
+            "gateway_downstream_connections_refused_total", type: "counter",
+            help: "Client connections refused because the listener was at max_connections, by listener.")
+        for (name, bound) in state.listeners {
+            refused.sample(
+                "gateway_downstream_connections_refused_total", [("listener", name)], bound.binding.limiter.refused)
+        }
+        text += refused.text
+        return text + processMetrics.render()
     }
 
     /// Open upstream connections by endpoint, summed over the event loops.
     public func upstreamConnectionCounts() async -> [String: Int] {
+        await poolCounts().mapValues(\.open)
+    }
+
+    /// Open connections and requests in flight by endpoint, summed over the event loops.
+    func poolCounts() async -> [String: MetricsSample.PoolSample] {
         guard let loops = running.withLockedValue({ $0?.loops }) else { return [:] }
-        var total: [String: Int] = [:]
+        var total = MetricsSample()
         for loop in loops {
-            let counts = (try? await loop.eventLoop.submit { loop.value.upstreamConnectionCounts }.get()) ?? [:]
-            total.merge(counts, uniquingKeysWith: +)
+            if let counts = try? await loop.eventLoop.submit({ loop.value.poolSample() }).get() {
+                total.merge(MetricsSample(pools: counts))
+            }
         }
-        return total
+        return total.pools
     }
 
     /// Binds every listener; throws (and leaves nothing running) if any cannot be bound.
@@ -84,14 +188,22 @@ public final class GatewayServer: Service, Sendable {
         let configuration = snapshot.configuration
         let resolved = try Self.resolveEndpoints(configuration.upstreams)
         let threads = configuration.runtime.eventLoops > 0 ? configuration.runtime.eventLoops : System.coreCount
+        do {
+            try accessLog.configure(configuration.logging.accessLog)
+        } catch {
+            throw StartupError(description: "\(error)")
+        }
         let group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
         var loops: [NIOLoopBound<LoopContext>] = []
         for eventLoop in group.makeIterator() {
             let snapshot = self.snapshot
             let logger = self.logger
+            let sink = accessLog
             let loop = try await eventLoop.submit {
                 NIOLoopBound(
-                    LoopContext(eventLoop: eventLoop, snapshot: snapshot, resolvedEndpoints: resolved, logger: logger),
+                    LoopContext(
+                        eventLoop: eventLoop, snapshot: snapshot, resolvedEndpoints: resolved, logger: logger,
+                        accessLogSink: sink),
                     eventLoop: eventLoop)
             }.get()
             loops.append(loop)
@@ -100,29 +212,25 @@ public final class GatewayServer: Service, Sendable {
         for loop in loops {
             loopsByEventLoop[ObjectIdentifier(loop.eventLoop)] = loop
         }
-        var channels: [Channel] = []
-        var bound: [String: SocketAddress] = [:]
+        var listeners: [(name: String, bound: BoundListener)] = []
         do {
             for listener in configuration.listeners {
-                let channel = try await Self.bind(
-                    listener: listener, group: group, loops: loopsByEventLoop)
-                channels.append(channel)
-                if let address = channel.localAddress {
-                    bound[listener.name] = address
-                }
-                logger.info(
-                    "listening",
-                    metadata: ["listener": "\(listener.name)", "address": "\(Self.format(channel.localAddress))"])
+                listeners.append((listener.name, try await bind(listener, group: group, loops: loopsByEventLoop)))
             }
         } catch {
-            for channel in channels {
-                try? await channel.close()
+            for (_, bound) in listeners {
+                try? await bound.channel.close()
             }
             try? await group.shutdownGracefully()
-            throw StartupError(description: "cannot bind listener: \(error)")
+            throw error
         }
-        let state = Running(group: group, loops: loops, serverChannels: channels, boundAddresses: bound)
+        let state = Running(group: group, loops: loops, listeners: listeners, loopsByEventLoop: loopsByEventLoop)
         running.withLockedValue { $0 = state }
+        processMetrics.configGeneration.record(snapshot.generation)
+        var bound: [String: SocketAddress] = [:]
+        for (name, listener) in listeners {
+            bound[name] = listener.channel.localAddress
+        }
         logger.info(
             "gateway started",
             metadata: [
@@ -141,9 +249,10 @@ public final class GatewayServer: Service, Sendable {
                 return value
             })
         else { return }
+        draining.withLockedValue { $0 = true }
         logger.info("draining", metadata: ["drain_timeout": "\(drainTimeout)"])
-        for channel in state.serverChannels {
-            try? await channel.close()
+        for (_, bound) in state.listeners {
+            try? await bound.channel.close()
         }
         for loop in state.loops {
             try? await loop.eventLoop.submit { loop.value.beginDrain() }.get()
@@ -161,6 +270,7 @@ public final class GatewayServer: Service, Sendable {
             try? await loop.eventLoop.submit { loop.value.closeAll() }.get()
         }
         try? await state.group.shutdownGracefully()
+        await accessLog.close()
         logger.info("gateway stopped")
     }
 
@@ -177,12 +287,31 @@ public final class GatewayServer: Service, Sendable {
         return total
     }
 
+    private func bind(
+        _ listener: ListenerConfig, group: MultiThreadedEventLoopGroup,
+        loops: [ObjectIdentifier: NIOLoopBound<LoopContext>]
+    ) async throws -> BoundListener {
+        let id = nextBindingID.withLockedValue { id in
+            id += 1
+            return id
+        }
+        let binding = ListenerBinding(id: id, config: listener)
+        do {
+            let channel = try await Self.bind(listener, binding: binding, group: group, loops: loops)
+            logger.info(
+                "listening",
+                metadata: ["listener": "\(listener.name)", "address": "\(Self.format(channel.localAddress))"])
+            return BoundListener(binding: binding, channel: channel)
+        } catch {
+            throw StartupError(description: "cannot bind listener '\(listener.name)' to \(listener.address): \(error)")
+        }
+    }
+
     private static func bind(
-        listener: ListenerConfig, group: MultiThreadedEventLoopGroup,
+        _ listener: ListenerConfig, binding: ListenerBinding, group: MultiThreadedEventLoopGroup,
         loops: [ObjectIdentifier: NIOLoopBound<LoopContext>]
     ) async throws -> Channel {
-        let runtime = ListenerRuntime(listener)
-        let limiter = ConnectionLimiter(limit: listener.maxConnections)
+        let limiter = binding.limiter
         return try await ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -201,7 +330,7 @@ public final class GatewayServer: Service, Sendable {
                     channel.closeFuture.whenComplete { _ in limiter.release() }
                     // One handler: it parses requests from the bytes itself (RequestParser), orders
                     // pipelined ones, and writes responses as bytes (DownstreamHeadWriter).
-                    try sync.addHandler(ProxyHandler(loop: loop.value, listener: runtime))
+                    try sync.addHandler(ProxyHandler(loop: loop.value, listener: binding.runtime))
                 }
             }
             .bind(host: listener.address.host, port: listener.address.port)

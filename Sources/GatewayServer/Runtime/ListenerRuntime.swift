@@ -3,6 +3,9 @@ import NIOCore
 
 /// The per-listener settings a downstream connection reads, converted once to NIO units.
 struct ListenerRuntime: Sendable {
+    /// Which binding accepted the connection: a reload that moves a listener to a new address
+    /// keeps its name, and only the old binding's connections are drained.
+    let bindingID: Int
     let name: String
     let scheme: String
     let maxHeaders: Int
@@ -12,7 +15,8 @@ struct ListenerRuntime: Sendable {
     let bodyReadTimeout: TimeAmount
     let idleTimeout: TimeAmount
 
-    init(_ config: ListenerConfig) {
+    init(_ config: ListenerConfig, bindingID: Int) {
+        self.bindingID = bindingID
         self.name = config.name
         self.scheme = "http"
         self.maxHeaders = config.limits.maxHeaders

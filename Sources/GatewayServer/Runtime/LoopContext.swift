@@ -21,18 +21,31 @@ final class LoopContext {
     private var connections: [ObjectIdentifier: ProxyHandler] = [:]
     private var sweepTask: RepeatedTask?
     private(set) var isDraining = false
+    let metrics: LoopMetrics
+    /// `metrics` of `snapshot.routes[i]`, realigned with each snapshot.
+    private(set) var routeMetrics: [RouteMetrics] = []
+    /// This loop's batch of access log lines; nil while no access log is configured.
+    private(set) var accessLog: AccessLogBatch?
+    private let accessLogSink: AccessLogSink?
 
     /// For errors only: nothing is logged per successful request (that is the access log's job).
     let logger: Logger
 
-    init(eventLoop: EventLoop, snapshot: Snapshot, resolvedEndpoints: [HostPort: SocketAddress], logger: Logger) {
+    init(
+        eventLoop: EventLoop, snapshot: Snapshot, resolvedEndpoints: [HostPort: SocketAddress], logger: Logger,
+        accessLogSink: AccessLogSink? = nil
+    ) {
         self.eventLoop = eventLoop
         self.logger = logger
         self.dateCache = DateCache(eventLoop: eventLoop)
         self.snapshot = snapshot
         self.resolvedEndpoints = resolvedEndpoints
+        self.metrics = LoopMetrics(snapshot: snapshot)
+        self.accessLogSink = accessLogSink
         self.upstreams = buildUpstreams(for: snapshot)
         self.requestTimeouts = snapshot.routes.map { TimeAmount($0.requestTimeout) }
+        self.routeMetrics = metrics.routes
+        configureAccessLog(for: snapshot)
         let loopBound = NIOLoopBound(self, eventLoop: eventLoop)
         self.sweepTask = eventLoop.scheduleRepeatedTask(initialDelay: .seconds(1), delay: .seconds(1)) { _ in
             loopBound.value.sweep()
@@ -57,6 +70,14 @@ final class LoopContext {
         }
     }
 
+    /// A reload removed or moved these listeners: their connections close after their current
+    /// response, idle ones now.
+    func drainConnections(ofBindings bindings: Set<Int>) {
+        for handler in connections.values where bindings.contains(handler.listenerBindingID) {
+            handler.drain()
+        }
+    }
+
     func closeAll() {
         for handler in connections.values {
             handler.closeNow()
@@ -77,6 +98,9 @@ final class LoopContext {
         snapshot = newSnapshot
         upstreams = buildUpstreams(for: newSnapshot, reusing: previousPools)
         requestTimeouts = newSnapshot.routes.map { TimeAmount($0.requestTimeout) }
+        metrics.align(with: newSnapshot)
+        routeMetrics = metrics.routes
+        configureAccessLog(for: newSnapshot)
         for (key, pool) in previousPools where poolsByKey[key] == nil {
             pool.retire()
             retiredPools.append(pool)
@@ -84,13 +108,35 @@ final class LoopContext {
         retiredPools.removeAll { $0.isUnused }
     }
 
-    /// Open upstream connections by endpoint label, retired pools included.
-    var upstreamConnectionCounts: [String: Int] {
-        var counts: [String: Int] = [:]
-        for pool in Array(poolsByKey.values) + retiredPools {
-            counts[pool.label, default: 0] += pool.openConnections
+    /// The counters of this loop, copied, with its open connections and pools.
+    func metricsSample() -> MetricsSample {
+        var sample = metrics.sample()
+        for handler in connections.values {
+            sample.openConnections[handler.listenerName, default: 0] += 1
         }
-        return counts
+        sample.pools = poolSample()
+        return sample
+    }
+
+    /// Open connections and requests in flight by endpoint, retired pools included.
+    func poolSample() -> [String: MetricsSample.PoolSample] {
+        var pools: [String: MetricsSample.PoolSample] = [:]
+        for pool in Array(poolsByKey.values) + retiredPools {
+            pools[pool.label, default: MetricsSample.PoolSample()].open += pool.openConnections
+            pools[pool.label, default: MetricsSample.PoolSample()].active += pool.activeRequests
+        }
+        return pools
+    }
+
+    private func configureAccessLog(for snapshot: Snapshot) {
+        if let sink = accessLogSink, snapshot.configuration.logging.accessLog != nil {
+            if accessLog == nil {
+                accessLog = AccessLogBatch(eventLoop: eventLoop, sink: sink)
+            }
+        } else {
+            accessLog?.flush()
+            accessLog = nil
+        }
     }
 
     private func sweep() {
@@ -125,7 +171,7 @@ final class LoopContext {
                 poolsByKey[key] = pool
                 return pool
             }
-            return UpstreamRuntime(config: upstream, pools: pools)
+            return UpstreamRuntime(config: upstream, pools: pools, metrics: metrics.upstream(named: upstream.name))
         }
     }
 }

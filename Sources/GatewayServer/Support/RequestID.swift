@@ -28,6 +28,14 @@ struct RequestID: CustomStringConvertible {
         withUnsafeBytes(of: digits) { writer.append($0) }
     }
 
+    func append(to bytes: inout [UInt8]) {
+        if let passedOn {
+            bytes.append(contentsOf: passedOn.utf8)
+            return
+        }
+        withUnsafeBytes(of: digits) { bytes.append(contentsOf: $0) }
+    }
+
     var description: String {
         if let passedOn { return passedOn }
         return withUnsafeBytes(of: digits) { String(decoding: $0, as: UTF8.self) }

@@ -11,10 +11,12 @@ final class UpstreamRuntime {
     let hashSource: HashSource?
     /// Converted once: a `Duration` to `TimeAmount` conversion is 128-bit arithmetic.
     let responseHeaderTimeout: TimeAmount
+    let metrics: UpstreamMetrics
 
-    init(config: UpstreamConfig, pools: [EndpointPool]) {
+    init(config: UpstreamConfig, pools: [EndpointPool], metrics: UpstreamMetrics) {
         self.config = config
         self.pools = pools
+        self.metrics = metrics
         self.balancer = EndpointBalancer(config: config)
         self.responseHeaderTimeout = TimeAmount(config.timeouts.responseHeader)
         if case .consistentHash(let source) = config.balance {

@@ -1,0 +1,139 @@
+import GatewayConfig
+
+/// What the admin API answers, independent of the socket it arrives on (AdminServer), so every
+/// endpoint can be tested as a call.
+public final class AdminAPI: Sendable {
+    struct Request: Sendable {
+        var method: String
+        /// Without the query.
+        var path: String
+        var authorization: String?
+    }
+
+    struct Response: Sendable {
+        var status: Int
+        var contentType = "application/json"
+        var body: String
+        var headers: [(String, String)] = []
+
+        static func json(_ status: Int, _ value: JSONValue) -> Response {
+            Response(status: status, body: value.rendered)
+        }
+
+        static func error(_ status: Int, _ code: String, _ message: String) -> Response {
+            json(status, .object([("error", .string(code)), ("message", .string(message))]))
+        }
+    }
+
+    private let server: GatewayServer
+    private let reloader: ConfigReloader?
+    private let authorization: AdminAuthorization
+
+    /// `token` nil: no token asked (only valid on a loopback address, which validation ensures).
+    public init(server: GatewayServer, reloader: ConfigReloader?, token: String?) {
+        self.server = server
+        self.reloader = reloader
+        self.authorization = AdminAuthorization(token: token)
+    }
+
+    private static let endpoints: [String: [String]] = [
+        "/admin/health": ["GET", "HEAD"], "/admin/ready": ["GET", "HEAD"], "/admin/config": ["GET", "HEAD"],
+        "/admin/reload": ["POST"], "/admin/upstreams": ["GET", "HEAD"], "/metrics": ["GET", "HEAD"],
+    ]
+
+    func handle(_ request: Request) async -> Response {
+        guard authorization.allows(authorizationHeader: request.authorization) else {
+            var response = Response.error(401, "unauthorized", "A valid bearer token is required.")
+            response.headers.append(("www-authenticate", "Bearer realm=\"gateway-admin\""))
+            return response
+        }
+        guard let methods = Self.endpoints[request.path] else {
+            return .error(404, "not_found", "No admin endpoint at \(request.path).")
+        }
+        guard methods.contains(request.method) else {
+            var response = Response.error(
+                405, "method_not_allowed", "\(request.path) accepts \(methods.joined(separator: ", ")).")
+            response.headers.append(("allow", methods.joined(separator: ", ")))
+            return response
+        }
+        switch request.path {
+        case "/admin/health":
+            return .json(200, .object([("status", .string("ok"))]))
+        case "/admin/ready":
+            return ready()
+        case "/admin/config":
+            let snapshot = server.snapshot
+            return .json(
+                200,
+                .object([
+                    ("generation", .int(snapshot.generation)),
+                    ("config", ConfigDocument.render(snapshot.configuration)),
+                ]))
+        case "/admin/reload":
+            return await reload()
+        case "/admin/upstreams":
+            return await upstreams()
+        default:
+            return Response(
+                status: 200, contentType: "text/plain; version=0.0.4; charset=utf-8", body: await server.metricsText())
+        }
+    }
+
+    private func ready() -> Response {
+        let generation = JSONValue.int(server.snapshot.generation)
+        if server.isReady {
+            let listeners = server.boundAddresses.sorted { $0.key < $1.key }.map {
+                ($0.key, JSONValue.string(GatewayServer.format($0.value)))
+            }
+            return .json(
+                200,
+                .object([("ready", .bool(true)), ("generation", generation), ("listeners", .object(listeners))]))
+        }
+        let reason = server.isDraining ? "draining" : "not_started"
+        return .json(503, .object([("ready", .bool(false)), ("reason", .string(reason)), ("generation", generation)]))
+    }
+
+    private func reload() async -> Response {
+        guard let reloader else {
+            return .error(503, "reload_unavailable", "This gateway was not started from a configuration file.")
+        }
+        switch await reloader.reload() {
+        case .applied(let generation):
+            return .json(200, .object([("result", .string("applied")), ("generation", .int(generation))]))
+        case .rejected(let problems):
+            return .json(
+                422,
+                .object([
+                    ("result", .string("rejected")), ("generation", .int(server.snapshot.generation)),
+                    ("problems", .array(problems.map(JSONValue.string))),
+                ]))
+        }
+    }
+
+    private func upstreams() async -> Response {
+        let snapshot = server.snapshot
+        let pools = await server.poolCounts()
+        let upstreams = snapshot.configuration.upstreams.map { upstream -> JSONValue in
+            .object([
+                ("name", .string(upstream.name)),
+                (
+                    "endpoints",
+                    .array(
+                        upstream.endpoints.map { endpoint in
+                            let counts = pools[endpoint.address.description] ?? MetricsSample.PoolSample()
+                            return .object([
+                                ("address", .string(endpoint.address.description)),
+                                ("weight", .int(endpoint.weight)),
+                                // Active health checks and circuit breakers arrive with issue 7;
+                                // until then every endpoint is in rotation.
+                                ("health", .string("unchecked")),
+                                ("connections", .int(counts.open)),
+                                ("active_requests", .int(counts.active)),
+                            ])
+                        })
+                ),
+            ])
+        }
+        return .json(200, .object([("generation", .int(snapshot.generation)), ("upstreams", .array(upstreams))]))
+    }
+}

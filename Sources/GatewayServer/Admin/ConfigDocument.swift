@@ -1,0 +1,195 @@
+import GatewayConfig
+
+/// The active configuration as the admin API shows it: every value with defaults applied, in the
+/// shape and units of the config file, with secrets replaced by "[redacted]".
+enum ConfigDocument {
+    static let redacted = JSONValue.string("[redacted]")
+
+    static func render(_ config: GatewayConfiguration) -> JSONValue {
+        var members: [(String, JSONValue)] = [
+            (
+                "node",
+                .object([
+                    ("id", .string(config.node.id)), ("region", config.node.region.map(JSONValue.string) ?? .null),
+                ])
+            ),
+            (
+                "runtime",
+                .object([
+                    ("event_loops", .int(config.runtime.eventLoops)),
+                    ("drain_timeout", .string(duration(config.runtime.drainTimeout))),
+                ])
+            ),
+            ("listeners", .array(config.listeners.map(listener))),
+            ("upstreams", .object(config.upstreams.map { ($0.name, upstream($0)) })),
+            ("routes", .array(config.routes.map(route))),
+            ("trusted_proxies", .array(config.trustedProxies.map { .string("\($0)") })),
+            ("logging", logging(config.logging)),
+        ]
+        if let admin = config.admin {
+            members.append(
+                (
+                    "admin",
+                    .object([
+                        ("address", .string(admin.address.description)),
+                        // The name of the variable, not its value: not a secret.
+                        ("token_env", admin.tokenEnvironmentVariable.map(JSONValue.string) ?? .null),
+                    ])
+                ))
+        }
+        return .object(members)
+    }
+
+    /// Header values that carry credentials (an upstream API key set by a route, say).
+    static func isSensitiveHeader(_ name: String) -> Bool {
+        let lowered = name.lowercased()
+        if ["authorization", "proxy-authorization", "cookie", "set-cookie"].contains(lowered) { return true }
+        return ["token", "secret", "password", "api-key", "apikey", "api_key", "credential", "signature"].contains {
+            lowered.contains($0)
+        }
+    }
+
+    static func duration(_ value: Duration) -> String {
+        let (seconds, attoseconds) = value.components
+        if attoseconds == 0 { return "\(seconds)s" }
+        let milliseconds = seconds * 1000 + attoseconds / 1_000_000_000_000_000
+        return "\(milliseconds)ms"
+    }
+
+    private static func listener(_ listener: ListenerConfig) -> JSONValue {
+        .object([
+            ("name", .string(listener.name)),
+            ("address", .string(listener.address.description)),
+            ("protocols", .array(listener.protocols.map { .string($0.rawValue) })),
+            ("max_connections", .int(listener.maxConnections)),
+            (
+                "timeouts",
+                .object([
+                    ("header_read", .string(duration(listener.timeouts.headerRead))),
+                    ("body_read", .string(duration(listener.timeouts.bodyRead))),
+                    ("idle", .string(duration(listener.timeouts.idle))),
+                ])
+            ),
+            (
+                "limits",
+                .object([
+                    ("max_header_bytes", .int(listener.limits.maxHeaderBytes)),
+                    ("max_headers", .int(listener.limits.maxHeaders)),
+                    ("max_body", listener.limits.maxBody.map(JSONValue.int) ?? .null),
+                ])
+            ),
+        ])
+    }
+
+    private static func upstream(_ upstream: UpstreamConfig) -> JSONValue {
+        var balance: [(String, JSONValue)] = []
+        switch upstream.balance {
+        case .roundRobin: balance = [("balance", .string("round_robin"))]
+        case .leastRequest: balance = [("balance", .string("least_request"))]
+        case .consistentHash(let source):
+            let on: JSONValue
+            switch source {
+            case .clientIP: on = .string("client_ip")
+            case .header(let name): on = .object([("header", .string(name))])
+            case .cookie(let name): on = .object([("cookie", .string(name))])
+            }
+            balance = [("balance", .string("consistent_hash")), ("hash_on", on)]
+        }
+        return .object(
+            [
+                (
+                    "endpoints",
+                    .array(
+                        upstream.endpoints.map {
+                            .object([("address", .string($0.address.description)), ("weight", .int($0.weight))])
+                        })
+                ),
+                ("protocol", .string(upstream.protocolVersion.rawValue)),
+            ] + balance + [
+                (
+                    "pool",
+                    .object([
+                        ("max_per_endpoint", .int(upstream.pool.maxPerEndpoint)),
+                        ("idle_timeout", .string(duration(upstream.pool.idleTimeout))),
+                    ])
+                ),
+                (
+                    "timeouts",
+                    .object([
+                        ("connect", .string(duration(upstream.timeouts.connect))),
+                        ("response_header", .string(duration(upstream.timeouts.responseHeader))),
+                        ("request", .string(duration(upstream.timeouts.request))),
+                    ])
+                ),
+            ])
+    }
+
+    private static func route(_ route: RouteConfig) -> JSONValue {
+        var match: [(String, JSONValue)] = []
+        if !route.match.hosts.isEmpty { match.append(("host", .array(route.match.hosts.map(JSONValue.string)))) }
+        switch route.match.path {
+        case .template(let path)?: match.append(("path", .string(path)))
+        case .prefix(let prefix)?: match.append(("path_prefix", .string(prefix)))
+        case nil: break
+        }
+        if !route.match.methods.isEmpty {
+            match.append(("methods", .array(route.match.methods.map(JSONValue.string))))
+        }
+        if !route.match.headers.isEmpty {
+            match.append(
+                (
+                    "headers",
+                    .array(
+                        route.match.headers.map { header in
+                            .object([
+                                ("name", .string(header.name)), ("value", header.value.map(JSONValue.string) ?? .null),
+                            ])
+                        })
+                ))
+        }
+        var members: [(String, JSONValue)] = [
+            ("name", .string(route.name)), ("match", .object(match)), ("upstream", .string(route.upstream)),
+        ]
+        switch route.rewrite {
+        case .stripPrefix(let prefix)?: members.append(("rewrite", .object([("strip_prefix", .string(prefix))])))
+        case .replacePrefix(let prefix)?: members.append(("rewrite", .object([("replace_prefix", .string(prefix))])))
+        case nil: break
+        }
+        members.append(
+            (
+                "headers",
+                .object([
+                    ("request", operations(route.headers.request)), ("response", operations(route.headers.response)),
+                ])
+            ))
+        if let timeout = route.requestTimeout {
+            members.append(("timeouts", .object([("request", .string(duration(timeout)))])))
+        }
+        return .object(members)
+    }
+
+    private static func operations(_ operations: HeaderOperations) -> JSONValue {
+        func fields(_ fields: [HeaderField]) -> JSONValue {
+            .object(fields.map { ($0.name, isSensitiveHeader($0.name) ? redacted : .string($0.value)) })
+        }
+        return .object([
+            ("set", fields(operations.set)), ("add", fields(operations.add)),
+            ("remove", .array(operations.remove.map(JSONValue.string))),
+        ])
+    }
+
+    private static func logging(_ logging: LoggingConfig) -> JSONValue {
+        var members: [(String, JSONValue)] = [("level", .string(logging.level.rawValue))]
+        if let accessLog = logging.accessLog {
+            members.append(
+                (
+                    "access_log",
+                    .object([
+                        ("path", .string(accessLog.destination.description)), ("format", .string("json")),
+                        ("buffer", .int(accessLog.bufferBytes)),
+                    ])
+                ))
+        }
+        return .object(members)
+    }
+}

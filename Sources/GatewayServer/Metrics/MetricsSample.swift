@@ -1,0 +1,30 @@
+/// A copy of the data-plane counters, taken on each loop and merged for a scrape.
+struct MetricsSample: Sendable, Equatable {
+    var routes: [String: RouteMetrics.Sample] = [:]
+    var upstreams: [String: UpstreamMetrics.Sample] = [:]
+    var acceptedConnections = 0
+    /// Open downstream connections by listener name.
+    var openConnections: [String: Int] = [:]
+    /// Upstream pools by endpoint (`host:port`).
+    var pools: [String: PoolSample] = [:]
+
+    struct PoolSample: Sendable, Equatable {
+        var open = 0
+        var active = 0
+    }
+
+    mutating func merge(_ other: MetricsSample) {
+        for (name, route) in other.routes {
+            routes[name, default: RouteMetrics.Sample()].merge(route)
+        }
+        for (name, upstream) in other.upstreams {
+            upstreams[name, default: UpstreamMetrics.Sample()].merge(upstream)
+        }
+        acceptedConnections += other.acceptedConnections
+        openConnections.merge(other.openConnections, uniquingKeysWith: +)
+        for (endpoint, pool) in other.pools {
+            pools[endpoint, default: PoolSample()].open += pool.open
+            pools[endpoint, default: PoolSample()].active += pool.active
+        }
+    }
+}

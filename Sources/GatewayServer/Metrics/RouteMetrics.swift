@@ -1,0 +1,41 @@
+/// One route's counters on one event loop. A class so that an exchange can hold the one it was
+/// routed to across a reload (the loop's array is realigned to the new routes meanwhile).
+final class RouteMetrics {
+    let name: String
+    var sample: Sample
+
+    struct Sample: Sendable, Equatable {
+        /// Indexed by `MethodClass.rawValue * StatusClass.allCases.count + StatusClass.rawValue`.
+        var requests = [Int](repeating: 0, count: MethodClass.allCases.count * StatusClass.allCases.count)
+        var duration = DurationHistogram()
+        var receivedBytes = 0
+        var sentBytes = 0
+
+        func requests(_ method: MethodClass, _ status: StatusClass) -> Int {
+            requests[method.rawValue * StatusClass.allCases.count + status.rawValue]
+        }
+
+        mutating func merge(_ other: Sample) {
+            for index in requests.indices {
+                requests[index] += other.requests[index]
+            }
+            duration.merge(other.duration)
+            receivedBytes += other.receivedBytes
+            sentBytes += other.sentBytes
+        }
+    }
+
+    init(name: String) {
+        self.name = name
+        self.sample = Sample()
+    }
+
+    func record(
+        method: MethodClass, status: Int, durationNanoseconds: Int64, receivedBytes: Int, sentBytes: Int
+    ) {
+        sample.requests[method.rawValue * StatusClass.allCases.count + StatusClass(status: status).rawValue] += 1
+        sample.duration.record(nanoseconds: durationNanoseconds)
+        sample.receivedBytes += receivedBytes
+        sample.sentBytes += sentBytes
+    }
+}

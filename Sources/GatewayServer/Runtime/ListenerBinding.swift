@@ -1,0 +1,27 @@
+import GatewayConfig
+import NIOConcurrencyHelpers
+
+/// The settings a listener socket gives its new connections. A reload that keeps the address
+/// swaps them here (connections read them once, when accepted); one that moves the address binds
+/// a new socket with a new binding and closes the old one.
+final class ListenerBinding: Sendable {
+    let id: Int
+    let limiter: ConnectionLimiter
+    private let settings: NIOLockedValueBox<(config: ListenerConfig, runtime: ListenerRuntime)>
+
+    init(id: Int, config: ListenerConfig) {
+        self.id = id
+        self.limiter = ConnectionLimiter(limit: config.maxConnections)
+        self.settings = NIOLockedValueBox((config, ListenerRuntime(config, bindingID: id)))
+    }
+
+    var config: ListenerConfig { settings.withLockedValue { $0.config } }
+
+    /// Read once per accepted connection, never per request.
+    var runtime: ListenerRuntime { settings.withLockedValue { $0.runtime } }
+
+    func update(_ config: ListenerConfig) {
+        settings.withLockedValue { $0 = (config, ListenerRuntime(config, bindingID: id)) }
+        limiter.limit = config.maxConnections
+    }
+}
