@@ -31,8 +31,8 @@ public final class AccessLogSink: Sendable {
     }
 
     private let pending = NIOLockedValueBox(Pending())
-    /// Held by whoever writes to the descriptor (the writer thread, `close()`): batches go out in
-    /// the order they were taken.
+    /// Held by whoever writes to the descriptor (the writer thread, `flush()`, `close()`) from
+    /// taking batches until they are written: batches go out in the order they were submitted.
     private let output = NIOLockedValueBox(Output())
     private let writer = NIOThreadPool(numberOfThreads: 1)
     private let onDrop: @Sendable (Int) -> Void
@@ -93,6 +93,11 @@ public final class AccessLogSink: Sendable {
         }
     }
 
+    /// Writes what is waiting now, on the caller's thread.
+    public func flush() {
+        writePending()
+    }
+
     /// Writes what is still waiting and closes the file; lines submitted afterwards are dropped.
     public func close() async {
         writePending()
@@ -104,29 +109,31 @@ public final class AccessLogSink: Sendable {
         try? await writer.shutdownGracefully()
     }
 
+    /// Takes and writes under the output lock, so two writers (the thread, `flush()`) can never
+    /// put later batches before earlier ones.
     private func writePending() {
-        while true {
-            let taken = pending.withLockedValue { pending -> (batches: [[UInt8]], reopen: Bool)? in
-                if pending.batches.isEmpty && !pending.reopenRequested {
-                    pending.writerScheduled = false
-                    return nil
+        output.withLockedValue { output in
+            while true {
+                let taken = pending.withLockedValue { pending -> (batches: [[UInt8]], reopen: Bool)? in
+                    if pending.batches.isEmpty && !pending.reopenRequested {
+                        pending.writerScheduled = false
+                        return nil
+                    }
+                    defer {
+                        pending.batches = []
+                        pending.bytes = 0
+                        pending.reopenRequested = false
+                    }
+                    return (pending.batches, pending.reopenRequested)
                 }
-                defer {
-                    pending.batches = []
-                    pending.bytes = 0
-                    pending.reopenRequested = false
-                }
-                return (pending.batches, pending.reopenRequested)
-            }
-            guard let taken else { return }
-            output.withLockedValue { output in
+                guard let taken else { return }
                 if taken.reopen, case .file(let path)? = output.destination,
                     let fresh = try? Self.open(.file(path: path))
                 {
                     Self.closeIfFile(output.descriptor)
                     output.descriptor = fresh
                 }
-                guard output.descriptor >= 0 else { return }
+                guard output.descriptor >= 0 else { continue }
                 for batch in taken.batches {
                     Self.writeAll(batch, to: output.descriptor)
                 }

@@ -170,18 +170,15 @@ final class BadConfigTests: XCTestCase {
                       request: { from_claims: { sub: X-User-Id } }
                   - name: director
                     upstream_by_region: { us-east: users }
-                logging: { access_log: { path: stdout } }
                 """),
             [
                 "gw.yaml:4: 'h2c' is not supported by this version yet",
                 "gw.yaml:5: 'tls' is not supported by this version yet",
-                "gw.yaml:6: 'admin' is not supported by this version yet",
                 "gw.yaml:11: 'h2' is not supported by this version yet",
                 "gw.yaml:12: 'health_check' is not supported by this version yet",
                 "gw.yaml:16: 'auth' is not supported by this version yet",
                 "gw.yaml:18: 'from_claims' is not supported by this version yet",
                 "gw.yaml:20: 'upstream_by_region' is not supported by this version yet",
-                "gw.yaml:21: 'access_log' is not supported by this version yet",
             ])
     }
 
