@@ -38,7 +38,9 @@ public final class GatewayServer: Service, Sendable {
         self.current = NIOLockedValueBox(snapshot)
         self.logger = logger
         self.processMetrics = processMetrics
-        self.accessLog = AccessLogSink(onDrop: { lines in processMetrics.accessLogDroppedLines.increment(by: lines) })
+        self.accessLog = AccessLogSink(onDrop: { lines in
+            processMetrics.accessLogDroppedLines.increment(by: Int64(lines))
+        })
     }
 
     /// Listener name → the address it is bound to (port 0 in the config is resolved here).
@@ -142,6 +144,14 @@ public final class GatewayServer: Service, Sendable {
             ])
     }
 
+    /// Hands every loop's pending access log lines to the writer and writes them out now.
+    public func flushAccessLog() async {
+        for loop in running.withLockedValue({ $0?.loops ?? [] }) {
+            try? await loop.eventLoop.submit { loop.value.flushAccessLog() }.get()
+        }
+        accessLog.flush()
+    }
+
     /// The data plane's counters merged over the event loops, as Prometheus text, followed by the
     /// process-wide metrics.
     public func metricsText() async -> String {
@@ -226,7 +236,7 @@ public final class GatewayServer: Service, Sendable {
         }
         let state = Running(group: group, loops: loops, listeners: listeners, loopsByEventLoop: loopsByEventLoop)
         running.withLockedValue { $0 = state }
-        processMetrics.configGeneration.record(snapshot.generation)
+        processMetrics.configGeneration.set(Int64(snapshot.generation))
         var bound: [String: SocketAddress] = [:]
         for (name, listener) in listeners {
             bound[name] = listener.channel.localAddress

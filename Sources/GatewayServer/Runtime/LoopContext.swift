@@ -82,6 +82,7 @@ final class LoopContext {
         for handler in connections.values {
             handler.closeNow()
         }
+        accessLog?.flush()
         for pool in Array(poolsByKey.values) + retiredPools {
             pool.closeAll()
         }
@@ -126,6 +127,10 @@ final class LoopContext {
             pools[pool.label, default: MetricsSample.PoolSample()].active += pool.activeRequests
         }
         return pools
+    }
+
+    func flushAccessLog() {
+        accessLog?.flush()
     }
 
     private func configureAccessLog(for snapshot: Snapshot) {

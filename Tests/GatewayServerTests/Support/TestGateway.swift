@@ -17,6 +17,10 @@ struct TestGateway {
             runtime: RuntimeConfig(eventLoops: eventLoops, drainTimeout: .seconds(5)),
             listeners: [listener ?? ListenerConfig(name: "test", address: HostPort(host: "127.0.0.1", port: 0))],
             upstreams: upstreams, routes: routes, trustedProxies: trustedProxies)
+        return try await start(configuration)
+    }
+
+    static func start(_ configuration: GatewayConfiguration) async throws -> TestGateway {
         var logger = Logger(label: "test-gateway")
         logger.logLevel = .warning
         let server = GatewayServer(snapshot: Snapshot(configuration: configuration, generation: 1), logger: logger)
