@@ -2,7 +2,8 @@
 # Both install what is missing on a fresh Debian 12 machine with the Swift toolchain.
 
 SWIFT ?= swift
-APT_PACKAGES_TEST := python3 curl
+# prometheus (with promtool): a real server scrapes /metrics in the tests, promtool checks conf/prometheus.
+APT_PACKAGES_TEST := python3 curl prometheus
 APT_PACKAGES_BENCH := nginx-light wrk curl python3
 CONFIG ?= conf/gateway.yaml
 
