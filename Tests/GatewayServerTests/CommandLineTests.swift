@@ -101,11 +101,12 @@ final class CommandLineTests: XCTestCase {
 
     /// `gateway run` on a config with a port-0 listener, its stderr collected; returns once it
     /// logged the port it listens on.
-    private func startGateway(_ yaml: String) async throws -> RunningGateway {
+    private func startGateway(_ yaml: String, environment: [String: String] = [:]) async throws -> RunningGateway {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: binary)
         let configPath = try writeTemporary(yaml)
         process.arguments = ["run", "--config", configPath]
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
         let err = Pipe()
         process.standardError = err
         let log = LogLines()
@@ -176,6 +177,81 @@ final class CommandLineTests: XCTestCase {
         XCTAssertEqual(gateway.process.terminationStatus, 0)
         await first.stop()
         await second.stop()
+    }
+
+    func testAdminTokenVariableMustBeSet() throws {
+        let path = try writeTemporary(
+            config(upstreamPort: 9) + "\nadmin:\n  address: 127.0.0.1:0\n  token_env: GATEWAY_TEST_UNSET_TOKEN\n")
+        let result = try runToCompletion(["run", "--config", path])
+        XCTAssertEqual(result.status, 1)
+        XCTAssertTrue(
+            result.stderr.contains("admin.token_env names GATEWAY_TEST_UNSET_TOKEN, which is not set or empty"),
+            result.stderr)
+    }
+
+    func testAdminAPIAndAccessLogReopenInTheBinary() async throws {
+        let upstream = try await TestUpstream()
+        let accessLog = NSTemporaryDirectory() + "gateway-cli-access-\(UUID().uuidString).log"
+        let gateway = try await startGateway(
+            config(upstreamPort: upstream.port) + """
+
+                admin:
+                  address: 127.0.0.1:0
+                  token_env: GATEWAY_TEST_ADMIN_TOKEN
+                logging:
+                  access_log: { path: \(accessLog) }
+                """, environment: ["GATEWAY_TEST_ADMIN_TOKEN": "cli-token-123"])
+        let adminLine = try await gateway.log.firstLine(containing: "\"message\":\"admin listening\"")
+        let adminPort = try XCTUnwrap(
+            adminLine.range(of: "127.0.0.1:").map { Int(adminLine[$0.upperBound...].prefix { $0.isNumber }) } ?? nil)
+        let group = MultiThreadedEventLoopGroup.singleton
+
+        let admin = try await TestClient.connect(port: adminPort, group: group)
+        let denied = try await admin.request(.GET, "/admin/health")
+        XCTAssertEqual(denied.status, .unauthorized)
+        let allowed = try await admin.request(
+            .GET, "/admin/health", headers: [("host", "a"), ("authorization", "Bearer cli-token-123")])
+        XCTAssertEqual(allowed.status, .ok)
+
+        let client = try await TestClient.connect(port: gateway.port, group: group)
+        let first = try await client.request(.GET, "/before-rotation")
+        XCTAssertEqual(first.status, .ok)
+        // logrotate: move the file away, send SIGUSR1, and the next lines go to a new file.
+        let rotated = accessLog + ".1"
+        try await waitForFile(accessLog, containing: "/before-rotation")
+        try FileManager.default.moveItem(atPath: accessLog, toPath: rotated)
+        kill(gateway.process.processIdentifier, SIGUSR1)
+        try await waitForFile(accessLog, containing: "")
+        let second = try await client.request(.GET, "/after-rotation")
+        XCTAssertEqual(second.status, .ok)
+        try await waitForFile(accessLog, containing: "/after-rotation")
+        let old = try String(contentsOfFile: rotated, encoding: .utf8)
+        XCTAssertEqual(old.split(separator: "\n").count, 1)
+        XCTAssertTrue(old.contains("/before-rotation"))
+
+        let reload = try await admin.request(
+            .POST, "/admin/reload", headers: [("host", "a"), ("authorization", "Bearer cli-token-123")])
+        XCTAssertEqual(reload.status, .ok, reload.bodyText)
+        XCTAssertTrue(reload.bodyText.contains("\"generation\": 2"), reload.bodyText)
+
+        await admin.close()
+        await client.close()
+        gateway.process.terminate()
+        gateway.waitForExit()
+        XCTAssertEqual(gateway.process.terminationStatus, 0)
+        await upstream.stop()
+    }
+
+    /// The access log is written by a thread of the child process: nothing to await but the file.
+    private func waitForFile(_ path: String, containing needle: String) async throws {
+        let deadline = ContinuousClock.now + .seconds(20)
+        while ContinuousClock.now < deadline {
+            if let text = try? String(contentsOfFile: path, encoding: .utf8), needle.isEmpty || text.contains(needle) {
+                return
+            }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        XCTFail("\(path) never contained '\(needle)'")
     }
 
     func testUpstreamFailuresAreLoggedWithTheRequestID() async throws {
