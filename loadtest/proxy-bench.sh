@@ -29,6 +29,8 @@ RUNS=${RUNS:-3}
 WARMUP=${WARMUP:-2s}
 BODY_SIZE=${BODY_SIZE:-1024}
 GATEWAY_WAIT=${GATEWAY_WAIT:-15}
+# 1: nginx proxy and gateway both write a JSON access log line per request to a file in the work dir.
+ACCESS_LOG=${ACCESS_LOG:-0}
 [[ $DURATION =~ ^[0-9]+$ ]] && DURATION="${DURATION}s"
 [[ $WARMUP =~ ^[0-9]+$ ]] && WARMUP="${WARMUP}s"
 
@@ -175,8 +177,10 @@ start_gateway() {
     local dir="$WORK/gateway" port pid rc
     mkdir -p "$dir"
     port=$(free_port)
+    local access_log=""
+    if [[ $ACCESS_LOG == 1 ]]; then access_log=", access_log: { path: $dir/access.log }"; fi
     "$PY" "$LIB" render "$HERE/templates/gateway.yaml.tmpl" "$dir/gateway.yaml" \
-        PORT="$port" ORIGIN_PORT="${PORT[origin]}" || return 1
+        PORT="$port" ORIGIN_PORT="${PORT[origin]}" ACCESS_LOG="$access_log" || return 1
     "$GATEWAY_BIN" run --config "$dir/gateway.yaml" >"$dir/stdout.log" 2>"$dir/stderr.log" </dev/null &
     pid=$!
     STARTED+=("$pid")
@@ -226,7 +230,16 @@ for t in $TARGETS; do
         origin)
             ACTIVE+=(origin) ;;
         nginx)
+            if [[ $ACCESS_LOG == 1 ]]; then
+                # The gateway's fields, buffered as the gateway's per-loop batches are.
+                printf '%s\n' \
+                    "    log_format gateway_json escape=json '{\"time\":\"\$time_iso8601\",\"request_id\":\"\$request_id\",\"client_ip\":\"\$remote_addr\",\"method\":\"\$request_method\",\"host\":\"\$host\",\"path\":\"\$request_uri\",\"status\":\$status,\"bytes_received\":\$request_length,\"bytes_sent\":\$bytes_sent,\"duration_ms\":\$request_time,\"upstream\":\"\$upstream_addr\",\"upstream_duration_ms\":\"\$upstream_response_time\"}';" \
+                    "    access_log $WORK/nginx/access.log gateway_json buffer=64k flush=1s;" >"$WORK/nginx_access_log"
+            else
+                echo "    access_log off;" >"$WORK/nginx_access_log"
+            fi
             start_nginx nginx proxy.nginx.conf.tmpl WORKERS="$NPROC" ORIGIN_PORT="${PORT[origin]}" \
+                ACCESS_LOG="@file:$WORK/nginx_access_log" \
                 || die "nginx proxy failed to start"
             check_answer nginx "${PORT[nginx]}" || die "nginx proxy answers wrongly"
             ACTIVE+=(nginx) ;;
