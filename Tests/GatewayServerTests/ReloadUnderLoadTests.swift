@@ -229,4 +229,44 @@ final class ReloadUnderLoadTests: XCTestCase {
         await server.shutdown(drainTimeout: .seconds(5))
         await upstream.stop()
     }
+
+    func testRenamingAListenerKeepsItsSocket() async throws {
+        let upstream = try await TestUpstream()
+        // A fixed port (one the OS just handed out), so the address is the same in both configs.
+        let probe = try await ServerBootstrap(group: clientGroup).bind(host: "127.0.0.1", port: 0).get()
+        let port = try XCTUnwrap(probe.localAddress?.port)
+        try await probe.close()
+        func configuration(_ name: String, maxConnections: Int) -> GatewayConfiguration {
+            GatewayConfiguration(
+                node: NodeConfig(id: "n"), runtime: RuntimeConfig(eventLoops: 1),
+                listeners: [
+                    ListenerConfig(
+                        name: name, address: HostPort(host: "127.0.0.1", port: port), maxConnections: maxConnections)
+                ],
+                upstreams: [UpstreamConfig(name: "u", endpoints: [endpoint(upstream)])],
+                routes: [prefixRoute("all", "/", upstream: "u")])
+        }
+        var logger = Logger(label: "listener-rename")
+        logger.logLevel = .critical
+        let server = GatewayServer(
+            snapshot: Snapshot(configuration: configuration("old-name", maxConnections: 100), generation: 1),
+            logger: logger)
+        try await server.start()
+        let kept = try await TestClient.connect(port: port, group: clientGroup)
+        let before = try await kept.request(.GET, "/a")
+        XCTAssertEqual(before.status, .ok)
+
+        try await server.reload(
+            to: Snapshot(configuration: configuration("new-name", maxConnections: 1), generation: 2))
+        XCTAssertEqual(server.boundAddresses["new-name"]?.port, port)
+        let after = try await kept.request(.GET, "/b")
+        XCTAssertEqual(after.status, .ok, "the connection on the kept socket was dropped")
+        // The new limit applies to new connections: one is open, so a second is refused.
+        let refused = try await RawClient.connect(port: port, group: clientGroup)
+        let answer = try await refused.readUntilClosed()
+        XCTAssertTrue(answer.hasPrefix("HTTP/1.1 503"), answer)
+        await kept.close()
+        await server.shutdown(drainTimeout: .seconds(5))
+        await upstream.stop()
+    }
 }

@@ -457,6 +457,7 @@ final class ProxyHandler: ChannelDuplexHandler {
         exchangeUnrecorded = true
         exchangeStart = eventTime
         requestHeadBytes = headBytes
+        requestBodyBytes = 0
         if let method { requestMethod = method }
         routeMetrics = loop.metrics.unrouted
         upstreamMetrics = nil

@@ -86,14 +86,20 @@ public final class GatewayServer: Service, Sendable {
         }
         let configuration = newSnapshot.configuration
         let resolved = try Self.resolveEndpoints(configuration.upstreams)
-        try accessLog.configure(configuration.logging.accessLog)
 
+        // A socket stays with a listener at the same address, whatever its name now: binding the
+        // address again while the old socket holds it would fail. Port 0 means "any port", so
+        // there only the name can say which listener it is.
         var kept: [String: BoundListener] = [:]
-        for (name, bound) in state.listeners {
-            if let wanted = configuration.listeners.first(where: { $0.name == name }),
-                wanted.address == bound.binding.config.address
-            {
-                kept[name] = bound
+        var claimed = Set<Int>()
+        for wanted in configuration.listeners {
+            let candidates = state.listeners.filter { name, bound in
+                !claimed.contains(bound.binding.id) && bound.binding.config.address == wanted.address
+                    && (wanted.address.port != 0 || name == wanted.name)
+            }
+            if let match = candidates.first(where: { $0.name == wanted.name }) ?? candidates.first {
+                kept[wanted.name] = match.bound
+                claimed.insert(match.bound.binding.id)
             }
         }
         var added: [(name: String, bound: BoundListener)] = []
@@ -102,6 +108,8 @@ public final class GatewayServer: Service, Sendable {
                 added.append(
                     (listener.name, try await bind(listener, group: state.group, loops: state.loopsByEventLoop)))
             }
+            // Last of the steps that can fail, so a rejected reload leaves the log where it was.
+            try accessLog.configure(configuration.logging.accessLog)
         } catch {
             for (_, bound) in added {
                 try? await bound.channel.close()
