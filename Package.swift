@@ -37,6 +37,13 @@ let package = Package(
         ),
         .target(name: "LoadBalancing"),
         .target(
+            name: "HTTPCaching",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ]
+        ),
+        .target(
             name: "GatewayServer",
             dependencies: [
                 "GatewayConfig",
@@ -55,6 +62,13 @@ let package = Package(
         .testTarget(
             name: "GatewayConfigTests",
             dependencies: ["GatewayConfig"]
+        ),
+        .testTarget(
+            name: "HTTPCachingTests",
+            dependencies: [
+                "HTTPCaching",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
         ),
         .testTarget(
             name: "LoadBalancingTests",
