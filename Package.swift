@@ -48,6 +48,7 @@ let package = Package(
             dependencies: [
                 "GatewayConfig",
                 "LoadBalancing",
+                "HTTPCaching",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -79,6 +80,7 @@ let package = Package(
             dependencies: [
                 "GatewayServer",
                 "GatewayConfig",
+                "HTTPCaching",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -175,6 +175,18 @@ struct ConfigReader {
         return value
     }
 
+    /// `true` or `false` (YAML's other spellings such as `yes` are refused: they surprise people).
+    mutating func bool(_ entry: Entry) -> Bool? {
+        guard let text = scalarText(entry.value, expected: "true or false") else { return nil }
+        switch text {
+        case "true": return true
+        case "false": return false
+        default:
+            error(entry.line, "expected true or false, got '\(text)'")
+            return nil
+        }
+    }
+
     /// A duration; `positive` refuses zero, for timeouts where zero would fail every request.
     mutating func duration(_ entry: Entry, positive: Bool = true) -> Duration? {
         let expected = "a duration like 250ms or 5s"

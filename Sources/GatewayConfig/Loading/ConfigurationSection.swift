@@ -3,6 +3,7 @@ import Yams
 extension ConfigReader {
     static let rootKeys = [
         "node", "runtime", "listeners", "upstreams", "routes", "trusted_proxies", "logging", "admin",
+        "cache",
     ]
 
     /// Nil when any problem was recorded; the walk still visits every section so all are reported.
@@ -19,9 +20,10 @@ extension ConfigReader {
         let trustedProxies = top["trusted_proxies"].map { readTrustedProxies($0) } ?? []
         let logging = top["logging"].map { readLogging($0) } ?? LoggingConfig()
         let admin = top["admin"].flatMap { readAdmin($0, listeners: listeners) }
+        let cache = top["cache"].map { readCache($0) }
         guard !hasProblems else { return nil }
         return GatewayConfiguration(
             node: node, runtime: runtime, listeners: listeners, upstreams: upstreams.configs, routes: routes,
-            trustedProxies: trustedProxies, logging: logging, admin: admin)
+            trustedProxies: trustedProxies, logging: logging, admin: admin, cache: cache)
     }
 }

@@ -1,7 +1,7 @@
 import Yams
 
 extension ConfigReader {
-    static let routeKeys = ["name", "match", "upstream", "rewrite", "headers", "timeouts"]
+    static let routeKeys = ["name", "match", "upstream", "rewrite", "headers", "timeouts", "cache"]
 
     mutating func readRoutes(_ entry: Entry, upstreamNames: Set<String>) -> [RouteConfig] {
         guard let items = list(entry) else { return [] }
@@ -39,11 +39,12 @@ extension ConfigReader {
             let rewrite = s["rewrite"].flatMap { readRewrite($0, label: label, match: match) }
             let headers = s["headers"].map { readHeaderRules($0, label: label) } ?? HeaderRules()
             let requestTimeout = s["timeouts"].flatMap { readRouteTimeouts($0, label: label) }
+            let cache = s["cache"].flatMap { readRouteCache($0, label: label) }
             guard let name, let upstream else { continue }
             result.append(
                 RouteConfig(
                     name: name, match: match, upstream: upstream, rewrite: rewrite, headers: headers,
-                    requestTimeout: requestTimeout))
+                    requestTimeout: requestTimeout, cache: cache))
         }
         return result
     }

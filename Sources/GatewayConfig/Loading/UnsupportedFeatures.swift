@@ -3,10 +3,11 @@
 /// right but early. When a feature lands, delete its entry here and read the key in its section.
 enum UnsupportedFeatures {
     static let keys: [SectionKind: [String]] = [
-        .root: ["redis", "auth", "rate_limits", "cache", "geo", "tracing"],
+        .root: ["redis", "auth", "rate_limits", "geo", "tracing"],
         .listener: ["tls"],
         .upstream: ["health_check", "circuit_breaker", "outlier", "retries", "limits", "tls"],
-        .route: ["auth", "rate_limits", "cache", "upstream_by_region"],
+        .route: ["auth", "rate_limits", "upstream_by_region"],
+        .cache: ["compression"],
         .requestHeaderOperations: ["from_claims"],
     ]
 
@@ -27,6 +28,7 @@ enum SectionKind: Hashable {
     case upstream, endpoint, hashOn, pool, upstreamTimeouts
     case route, routeMatch, headerMatch, rewrite, headerRules
     case requestHeaderOperations, responseHeaderOperations, routeTimeouts
+    case cache, routeCache, cacheKey
 }
 
 /// Enumerated values that may name a not-yet-supported feature.

@@ -13,6 +13,8 @@ public struct GatewayConfiguration: Sendable, Equatable {
     public var logging: LoggingConfig
     /// nil: no admin listener.
     public var admin: AdminConfig?
+    /// nil: defaults, used only if a route caches.
+    public var cache: CacheConfig?
 
     public init(
         node: NodeConfig,
@@ -22,9 +24,11 @@ public struct GatewayConfiguration: Sendable, Equatable {
         routes: [RouteConfig],
         trustedProxies: [CIDR] = [],
         logging: LoggingConfig = LoggingConfig(),
-        admin: AdminConfig? = nil
+        admin: AdminConfig? = nil,
+        cache: CacheConfig? = nil
     ) {
         self.admin = admin
+        self.cache = cache
         self.node = node
         self.runtime = runtime
         self.listeners = listeners

@@ -7,6 +7,8 @@ public struct RouteConfig: Sendable, Equatable {
     public var headers: HeaderRules
     /// Overrides the upstream's `timeouts.request` when set.
     public var requestTimeout: Duration?
+    /// nil: responses of this route are never cached.
+    public var cache: RouteCacheConfig?
 
     public init(
         name: String,
@@ -14,8 +16,10 @@ public struct RouteConfig: Sendable, Equatable {
         upstream: String,
         rewrite: RewriteConfig? = nil,
         headers: HeaderRules = HeaderRules(),
-        requestTimeout: Duration? = nil
+        requestTimeout: Duration? = nil,
+        cache: RouteCacheConfig? = nil
     ) {
+        self.cache = cache
         self.name = name
         self.match = match
         self.upstream = upstream

@@ -16,9 +16,11 @@ struct AccessLogEntry {
     var route: String?
     var upstreamEndpoint: String?
     var upstreamDuration: TimeAmount?
+    /// `X-Cache`'s word on cached routes.
+    var cacheStatus: String?
 
     /// One JSON object and a line feed. Field names follow nginx's variables where one exists.
-    /// `cache_status` and `user` stay null until the cache and auth phases land.
+    /// `user` stays null until the auth phase lands.
     func write(into line: inout JSONLineWriter, clock: inout WallClockText) {
         line.begin()
         line.key("time")
@@ -43,8 +45,7 @@ struct AccessLogEntry {
             line.key("upstream_duration_ms")
             line.null()
         }
-        line.key("cache_status")
-        line.null()
+        line.field("cache_status", cacheStatus)
         line.key("user")
         line.null()
         line.end()

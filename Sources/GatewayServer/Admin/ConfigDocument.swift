@@ -37,6 +37,17 @@ enum ConfigDocument {
                     ])
                 ))
         }
+        if let cache = config.cache {
+            members.append(
+                (
+                    "cache",
+                    .object([
+                        ("memory", .int(cache.memoryBytes)), ("max_object", .int(cache.maxObjectBytes)),
+                        ("eviction", .string(cache.eviction.rawValue)),
+                        ("targeted_header", cache.targetedHeader.map(JSONValue.string) ?? .null),
+                    ])
+                ))
+        }
         return .object(members)
     }
 
@@ -165,7 +176,28 @@ enum ConfigDocument {
         if let timeout = route.requestTimeout {
             members.append(("timeouts", .object([("request", .string(duration(timeout)))])))
         }
+        if let cache = route.cache {
+            members.append(("cache", routeCache(cache)))
+        }
         return .object(members)
+    }
+
+    private static func routeCache(_ cache: RouteCacheConfig) -> JSONValue {
+        let query: JSONValue
+        switch cache.query {
+        case .ignore: query = .string("ignore")
+        case .all: query = .string("all")
+        case .only(let names): query = .array(names.map(JSONValue.string))
+        }
+        return .object([
+            ("default_ttl", cache.defaultTTL.map { .string(duration($0)) } ?? .null),
+            ("max_ttl", cache.maxTTL.map { .string(duration($0)) } ?? .null),
+            ("stale_while_revalidate", .string(duration(cache.staleWhileRevalidate))),
+            ("stale_if_error", .string(duration(cache.staleIfError))),
+            ("key", .object([("query", query)])),
+            ("add_etag", .bool(cache.addETag)),
+            ("ignore_set_cookie", .bool(cache.ignoreSetCookie)),
+        ])
     }
 
     private static func operations(_ operations: HeaderOperations) -> JSONValue {

@@ -39,6 +39,18 @@ enum DataPlaneExposition {
             out.sample("gateway_sent_bytes_total", [("route", name)], sample.routes[name]?.sentBytes ?? 0)
         }
 
+        out.family(
+            "gateway_cache_requests_total", type: "counter",
+            help: "Requests on cached routes by route and X-Cache outcome (HIT, MISS, STALE, REVALIDATED, BYPASS).")
+        for name in routeNames {
+            guard let route = sample.routes[name] else { continue }
+            for outcome in CacheOutcome.allCases where route.cache(outcome) > 0 {
+                out.sample(
+                    "gateway_cache_requests_total", [("route", name), ("outcome", outcome.rawValue)],
+                    route.cache(outcome))
+            }
+        }
+
         let upstreamNames = sample.upstreams.keys.sorted()
         out.family(
             "gateway_upstream_responses_total", type: "counter",

@@ -10,6 +10,12 @@ final class RouteMetrics {
         var duration = DurationHistogram()
         var receivedBytes = 0
         var sentBytes = 0
+        /// Indexed like `CacheOutcome.allCases`.
+        var cacheOutcomes = [Int](repeating: 0, count: CacheOutcome.allCases.count)
+
+        func cache(_ outcome: CacheOutcome) -> Int {
+            cacheOutcomes[CacheOutcome.allCases.firstIndex(of: outcome) ?? 0]
+        }
 
         func requests(_ method: MethodClass, _ status: StatusClass) -> Int {
             requests[method.rawValue * StatusClass.allCases.count + status.rawValue]
@@ -22,6 +28,9 @@ final class RouteMetrics {
             duration.merge(other.duration)
             receivedBytes += other.receivedBytes
             sentBytes += other.sentBytes
+            for index in cacheOutcomes.indices {
+                cacheOutcomes[index] += other.cacheOutcomes[index]
+            }
         }
     }
 
@@ -37,5 +46,9 @@ final class RouteMetrics {
         sample.duration.record(nanoseconds: durationNanoseconds)
         sample.receivedBytes += receivedBytes
         sample.sentBytes += sentBytes
+    }
+
+    func recordCache(_ outcome: CacheOutcome) {
+        sample.cacheOutcomes[CacheOutcome.allCases.firstIndex(of: outcome) ?? 0] += 1
     }
 }

@@ -1,4 +1,5 @@
 import GatewayConfig
+import HTTPCaching
 import Logging
 import NIOCore
 import NIOHTTP1
@@ -106,6 +107,8 @@ final class ProxyHandler: ChannelDuplexHandler {
     private var requestHeadStorage: ByteBuffer?
     private static let maxRecycledBuffer = 4096
     private static let maxCoalescedBody = 16 * 1024
+    /// The cache's part of the exchange; nil on routes that do not cache.
+    private var cacheExchange: CacheExchange?
     private var requestDeadline = NIODeadline.distantFuture
     private var responseHeaderDeadline = NIODeadline.distantFuture
     private var responseHeaderTimeout = TimeAmount.seconds(15)
@@ -342,6 +345,22 @@ final class ProxyHandler: ChannelDuplexHandler {
         guard route.upstreamIndex >= 0, route.upstreamIndex < loop.upstreams.count else {
             return respondLocally(.noEndpoint, context: context)
         }
+        requestMethod = head.method
+        if let caching = loop.routeCaching[match.routeIndex], let cache = loop.cache {
+            if head.method == .GET || head.method == .HEAD {
+                switch CacheExchange.lookUp(head, caching: caching, cache: cache, identity: loop.cacheIdentity) {
+                case .serve(let exchange, let entry, let outcome, let cacheStatus):
+                    cacheExchange = exchange
+                    return serveFromCache(entry, outcome: outcome, cacheStatus: cacheStatus, context: context)
+                case .notCached:
+                    return respondLocally(.notCached, context: context)
+                case .forward(let exchange):
+                    cacheExchange = exchange
+                }
+            } else {
+                cacheExchange = CacheExchange.bypass(head, caching: caching, cache: cache)
+            }
+        }
         let upstream = loop.upstreams[route.upstreamIndex]
         upstreamMetrics = upstream.metrics
         let hashKey = upstream.hashSource.flatMap { HashKey.compute($0, head: head, client: client) }
@@ -351,12 +370,13 @@ final class ProxyHandler: ChannelDuplexHandler {
         self.pool = pool
         responseHeaderTimeout = upstream.responseHeaderTimeout
 
-        requestMethod = head.method
         let target = route.pathRewrite?.apply(toTarget: uri) ?? uri
         var output = recycledBuffer(
             &requestHeadStorage, capacity: UpstreamRequestWriter.capacity(for: head, target: target))
         UpstreamRequestWriter.write(
-            head, target: target, operations: route.requestHeaders, forwarding: forwarding(for: snapshot),
+            head, target: target,
+            operations: cacheExchange?.upstreamOperations(route.requestHeaders) ?? route.requestHeaders,
+            forwarding: forwarding(for: snapshot),
             requestID: requestID, framing: requestFraming, into: &output)
         upstreamHead = output
 
@@ -446,6 +466,7 @@ final class ProxyHandler: ChannelDuplexHandler {
         pool = nil
         upstreamHead = nil
         heldResponseHead = nil
+        cacheExchange = nil
         bufferedBody.removeAll(keepingCapacity: true)
         waitingSince = eventTime
         responseHeaderDeadline = .distantFuture
@@ -478,13 +499,17 @@ final class ProxyHandler: ChannelDuplexHandler {
         routeMetrics.record(
             method: method, status: status, durationNanoseconds: duration.nanoseconds,
             receivedBytes: requestHeadBytes + requestBodyBytes, sentBytes: responseBytes)
+        let cacheOutcome = cacheExchange?.outcome
+        if let cacheOutcome {
+            routeMetrics.recordCache(cacheOutcome)
+        }
         if let accessLog = loop.accessLog {
             accessLog.append(
                 AccessLogEntry(
                     requestID: requestID, client: client.ip, method: requestMethod, host: logHost, target: logTarget,
                     status: status, receivedBytes: requestHeadBytes + requestBodyBytes, sentBytes: responseBytes,
                     duration: duration, route: route?.name, upstreamEndpoint: pool?.label,
-                    upstreamDuration: upstreamDuration))
+                    upstreamDuration: upstreamDuration, cacheStatus: cacheOutcome?.rawValue))
         }
     }
 
@@ -533,7 +558,10 @@ final class ProxyHandler: ChannelDuplexHandler {
         phase = .proxying
         let handler = connection.handler
         handler.exchange = self
-        handler.beginResponse(requestWasHead: requestIsHead, dechunk: downstreamVersion.minor == 0)
+        // A response that may be stored arrives without chunk framing and is framed again for the client.
+        handler.beginResponse(
+            requestWasHead: requestIsHead,
+            dechunk: downstreamVersion.minor == 0 || cacheExchange?.wantsUnframedBody == true)
         handler.setReadsAllowed(downstreamWritable)
         upstreamWritable = handler.isWritable
         handler.write(upstreamHead)
@@ -608,6 +636,26 @@ final class ProxyHandler: ChannelDuplexHandler {
 
     func upstreamResponseHead(_ head: UpstreamResponseHead, framing: UpstreamResponseHead.BodyFraming) {
         guard let context, phase == .proxying else { return }
+        var responseOperations = route?.responseHeaders ?? HeaderOperations()
+        if var exchange = cacheExchange, let cache = loop.cache {
+            if let answer = exchange.answerInstead(
+                of: head, cache: cache, identity: loop.cacheIdentity, allocator: allocator)
+            {
+                // The client gets a stored entry once this response has been read to its end.
+                exchange.answerAtEnd = answer
+                cacheExchange = exchange
+                responseHeaderDeadline = .distantFuture
+                upstreamKeepAlive = head.keepAlive && framing != .untilClose
+                responseStatus = head.status
+                return
+            }
+            let cacheStatus = exchange.beginStoring(
+                head, framing: framing, requestIsHead: requestIsHead, cache: cache, identity: loop.cacheIdentity)
+            exchange.rechunk = framing == .chunked && exchange.wantsUnframedBody && downstreamVersion.minor >= 1
+            responseOperations = CacheExchange.downstreamOperations(
+                responseOperations, identity: loop.cacheIdentity, outcome: exchange.outcome, cacheStatus: cacheStatus)
+            cacheExchange = exchange
+        }
         responseHeadSent = true
         responseHeaderDeadline = .distantFuture
         upstreamKeepAlive = head.keepAlive && framing != .untilClose
@@ -624,7 +672,7 @@ final class ProxyHandler: ChannelDuplexHandler {
         case .untilClose: clientFraming = .untilClose
         }
         let options = DownstreamHeadWriter.Options(
-            requestID: requestID, operations: route?.responseHeaders ?? HeaderOperations(), framing: clientFraming,
+            requestID: requestID, operations: responseOperations, framing: clientFraming,
             keepAlive: downstreamKeepAlive && !loop.isDraining, clientVersionMinor: downstreamVersion.minor)
         var bodyCapacity = 0
         if case .length(let length) = framing, length <= Self.maxCoalescedBody {
@@ -645,6 +693,7 @@ final class ProxyHandler: ChannelDuplexHandler {
 
     func upstreamResponseBody(_ buffer: ByteBuffer) {
         guard let context, phase == .proxying else { return }
+        if cacheExchange != nil, forwardCachedRouteBody(buffer, context: context) { return }
         responseBytes += buffer.readableBytes
         if var head = heldResponseHead {
             heldResponseHead = nil
@@ -696,6 +745,7 @@ final class ProxyHandler: ChannelDuplexHandler {
             downstreamKeepAlive = false
         }
         cancelTimer()
+        if cacheExchange != nil, finishCachedRouteResponse(context: context) { return }
         writeEnd(context: context)
     }
 
@@ -799,6 +849,12 @@ final class ProxyHandler: ChannelDuplexHandler {
         if let pool, phase == .waitingForConnection {
             pool.cancelWait(self)
         }
+        if error.source == .upstream,
+            let (entry, cacheStatus) = cacheExchange?.staleAnswerOnFailure(
+                cache: loop.cache, identity: loop.cacheIdentity)
+        {
+            return serveFromCache(entry, outcome: .stale, cacheStatus: cacheStatus, context: context)
+        }
         bufferedBody.removeAll()
         if !requestEndReceived && requestHasBody {
             if canDiscardRestOfBody(after: error) {
@@ -827,11 +883,121 @@ final class ProxyHandler: ChannelDuplexHandler {
         resumeDownstreamReads()
     }
 
+    // MARK: - Cache
+
+    /// Answers from a stored entry: 304 when the client's own copy is current, else the entry.
+    /// Only valid before any response byte was sent; the upstream connection, if any, was
+    /// released by the caller.
+    private func serveFromCache(
+        _ entry: CacheEntry, outcome: CacheOutcome, cacheStatus: String, context: ChannelHandlerContext
+    ) {
+        guard !responseHeadSent, phase != .closed else {
+            closeNow()
+            return
+        }
+        cancelTimer()
+        if let pool, phase == .waitingForConnection {
+            pool.cancelWait(self)
+        }
+        bufferedBody.removeAll()
+        if !requestEndReceived && requestHasBody {
+            if restOfBodyIsSmallOrChunked {
+                discardBodyUntil = parser.bodyWireBytes + Self.maxDiscardedBody
+            } else {
+                downstreamKeepAlive = false
+            }
+        }
+        phase = .answeredLocally
+        responseHeadSent = true
+        cacheExchange?.outcome = outcome
+        let now = loop.cache?.clock() ?? WallClock.nowMilliseconds()
+        let notModified = cacheExchange?.clientHasCurrentCopy(of: entry) ?? false
+        let status = notModified ? 304 : entry.status
+        let sendsBody = !requestIsHead && !notModified && entry.body.readableBytes > 0
+        let options = CachedResponseWriter.Options(
+            outcome: outcome, cacheStatus: cacheStatus, age: entry.freshness.ageSeconds(now: now), requestID: requestID,
+            operations: route?.responseHeaders ?? HeaderOperations(),
+            keepAlive: downstreamKeepAlive && !loop.isDraining,
+            clientVersionMinor: downstreamVersion.minor, upstreamXCache: nil)
+        let coalesceBody = sendsBody && entry.body.readableBytes <= Self.maxCoalescedBody
+        var output = recycledBuffer(
+            &responseBufferStorage,
+            capacity: entry.fields.readableBytes + 256 + (coalesceBody ? entry.body.readableBytes : 0))
+        CachedResponseWriter.writeHead(
+            status: status, entry: entry, contentLength: notModified ? nil : entry.body.readableBytes,
+            options: options, into: &output)
+        responseStatus = status
+        responseBytes += output.readableBytes
+        if coalesceBody {
+            // Small bodies go out with the head: one write instead of two.
+            output.writeImmutableBuffer(entry.body)
+            writeRecycled(output, context: context)
+        } else {
+            writeRecycled(output, context: context)
+            if sendsBody {
+                context.write(wrapOutboundOut(entry.body), promise: nil)
+            }
+        }
+        if sendsBody { responseBytes += entry.body.readableBytes }
+        writeEnd(context: context)
+        resumeDownstreamReads()
+    }
+
+    /// Body bytes of an origin response on a cached route: swallowed when a stored entry answers
+    /// instead, collected when the response is being stored, framed again when they arrived
+    /// unframed. Returns true if it wrote (or dropped) the bytes itself.
+    private func forwardCachedRouteBody(_ buffer: ByteBuffer, context: ChannelHandlerContext) -> Bool {
+        guard var exchange = cacheExchange else { return false }
+        if exchange.answerAtEnd != nil { return true }
+        if let cache = loop.cache {
+            exchange.collect(buffer, maxObjectBytes: cache.store.configuration.maxObjectBytes)
+        }
+        let rechunk = exchange.rechunk
+        cacheExchange = exchange
+        guard rechunk else { return false }
+        guard buffer.readableBytes > 0 else { return true }
+        writeHeldResponseHead(context: context)
+        let header = UpstreamRequestWriter.chunkHeader(size: buffer.readableBytes, allocator: allocator)
+        context.write(wrapOutboundOut(header), promise: nil)
+        context.write(wrapOutboundOut(buffer), promise: nil)
+        context.write(wrapOutboundOut(UpstreamRequestWriter.chunkTrailer), promise: nil)
+        responseBytes += header.readableBytes + buffer.readableBytes + 2
+        downstreamNeedsFlush = true
+        return true
+    }
+
+    /// The origin's response on a cached route ended (its connection already released): answer
+    /// with the stored entry that stands in for it, or store what was collected. Returns true if
+    /// the exchange was answered here.
+    private func finishCachedRouteResponse(context: ChannelHandlerContext) -> Bool {
+        guard var exchange = cacheExchange, let cache = loop.cache else { return false }
+        if let answer = exchange.answerAtEnd {
+            exchange.answerAtEnd = nil
+            cacheExchange = exchange
+            serveFromCache(answer.entry, outcome: answer.outcome, cacheStatus: answer.cacheStatus, context: context)
+            return true
+        }
+        if exchange.rechunk {
+            context.write(wrapOutboundOut(UpstreamRequestWriter.lastChunk), promise: nil)
+            responseBytes += UpstreamRequestWriter.lastChunk.readableBytes
+        }
+        if let entry = exchange.finishStoring(cache: cache, allocator: allocator) {
+            cache.store.insert(entry)
+        }
+        exchange.invalidateAfterUnsafeMethod(status: responseStatus, cache: cache)
+        cacheExchange = exchange
+        return false
+    }
+
     /// Like nginx, the rest of a small body is read and dropped after an early answer, so the
     /// connection stays usable; a large or unframed one (or one refused for its size) is not read.
     private func canDiscardRestOfBody(after error: GatewayError) -> Bool {
         // A body refused for its size, or one that stopped arriving, is not waited for.
         guard error != .payloadTooLarge, error != .requestTimeout else { return false }
+        return restOfBodyIsSmallOrChunked
+    }
+
+    private var restOfBodyIsSmallOrChunked: Bool {
         switch requestFraming {
         case .contentLength(let length): return length - requestBodyBytes <= Self.maxDiscardedBody
         case .chunked: return true  // bounded by `discardBodyUntil` while it arrives

@@ -33,9 +33,16 @@ public final class GatewayServer: Service, Sendable {
     /// Reloads, generation and other process-wide metrics; the data plane's are on the loops.
     public let processMetrics: ProcessMetrics
     public let accessLog: AccessLogSink
+    /// The response store, created once: a reload keeps its contents (and its size; see README).
+    public let cache: EdgeCache
 
-    public init(snapshot: Snapshot, logger: Logger, processMetrics: ProcessMetrics = ProcessMetrics()) {
+    public init(
+        snapshot: Snapshot, logger: Logger, processMetrics: ProcessMetrics = ProcessMetrics(),
+        cacheClock: (@Sendable () -> Int64)? = nil
+    ) {
         self.current = NIOLockedValueBox(snapshot)
+        let cacheConfig = snapshot.configuration.cache ?? CacheConfig()
+        self.cache = cacheClock.map { EdgeCache(cacheConfig, clock: $0) } ?? EdgeCache(cacheConfig)
         self.logger = logger
         self.processMetrics = processMetrics
         self.accessLog = AccessLogSink(onDrop: { lines in
@@ -180,6 +187,7 @@ public final class GatewayServer: Service, Sendable {
                 "gateway_downstream_connections_refused_total", [("listener", name)], bound.binding.limiter.refused)
         }
         text += refused.text
+        text += CacheStoreExposition.render(cache.store.stats())
         return text + processMetrics.render()
     }
 
@@ -217,11 +225,12 @@ public final class GatewayServer: Service, Sendable {
             let snapshot = self.snapshot
             let logger = self.logger
             let sink = accessLog
+            let cache = self.cache
             let loop = try await eventLoop.submit {
                 NIOLoopBound(
                     LoopContext(
                         eventLoop: eventLoop, snapshot: snapshot, resolvedEndpoints: resolved, logger: logger,
-                        accessLogSink: sink),
+                        accessLogSink: sink, cache: cache),
                     eventLoop: eventLoop)
             }.get()
             loops.append(loop)

@@ -27,15 +27,23 @@ final class LoopContext {
     /// This loop's batch of access log lines; nil while no access log is configured.
     private(set) var accessLog: AccessLogBatch?
     private let accessLogSink: AccessLogSink?
+    /// The process-wide response store; nil only in tests that build a loop without one.
+    let cache: EdgeCache?
+    /// Index-aligned with `snapshot.routes`: nil for routes that do not cache.
+    private(set) var routeCaching: [RouteCaching?] = []
+    private(set) var cacheIdentity: CacheIdentity
 
     /// For errors only: nothing is logged per successful request (that is the access log's job).
     let logger: Logger
 
     init(
         eventLoop: EventLoop, snapshot: Snapshot, resolvedEndpoints: [HostPort: SocketAddress], logger: Logger,
-        accessLogSink: AccessLogSink? = nil
+        accessLogSink: AccessLogSink? = nil, cache: EdgeCache? = nil
     ) {
         self.eventLoop = eventLoop
+        self.cache = cache
+        self.cacheIdentity = CacheIdentity(snapshot.configuration)
+        self.routeCaching = snapshot.configuration.routes.map { $0.cache.map(RouteCaching.init) }
         self.logger = logger
         self.dateCache = DateCache(eventLoop: eventLoop)
         self.snapshot = snapshot
@@ -99,6 +107,8 @@ final class LoopContext {
         snapshot = newSnapshot
         upstreams = buildUpstreams(for: newSnapshot, reusing: previousPools)
         requestTimeouts = newSnapshot.routes.map { TimeAmount($0.requestTimeout) }
+        routeCaching = newSnapshot.configuration.routes.map { $0.cache.map(RouteCaching.init) }
+        cacheIdentity = CacheIdentity(newSnapshot.configuration)
         metrics.align(with: newSnapshot)
         routeMetrics = metrics.routes
         configureAccessLog(for: newSnapshot)
@@ -152,6 +162,9 @@ final class LoopContext {
         retiredPools.removeAll { $0.isUnused }
         for handler in connections.values {
             handler.checkTimeouts(now: now)
+        }
+        if let cache {
+            cache.store.reclaimExpired(now: cache.clock())
         }
     }
 

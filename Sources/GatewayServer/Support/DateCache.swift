@@ -7,13 +7,13 @@ final class DateCache {
     private var refresh: RepeatedTask?
 
     init(eventLoop: EventLoop) {
-        self.value = HTTPDate.now()
+        self.value = WallClock.dateHeaderValue()
         let loopBound = NIOLoopBound(self, eventLoop: eventLoop)
         // Aligned to the wall clock's second boundary, so the value is never a second behind.
-        let intoSecond = Int64(HTTPDate.nanosecondsIntoCurrentSecond())
+        let intoSecond = Int64(WallClock.nanosecondsIntoCurrentSecond())
         let untilNextSecond = TimeAmount.nanoseconds(1_000_000_000 - intoSecond + 1_000_000)
         self.refresh = eventLoop.scheduleRepeatedTask(initialDelay: untilNextSecond, delay: .seconds(1)) { _ in
-            loopBound.value.value = HTTPDate.now()
+            loopBound.value.value = WallClock.dateHeaderValue()
         }
     }
 

@@ -14,11 +14,16 @@ public struct Freshness: Sendable, Equatable {
     /// Never served stale without revalidating: `must-revalidate`, `proxy-revalidate`, and
     /// (for a shared cache) `s-maxage`, except where the origin itself allowed a stale window.
     public var mustRevalidate: Bool
+    /// The response allows a shared cache to answer requests with `Authorization` from it
+    /// (`public`, `s-maxage` or `must-revalidate`, RFC 9111 3.5).
+    public var servesAuthorizedRequests: Bool
 
     public init(
         lifetime: Int, correctedInitialAge: Int64, responseTime: Int64, staleWhileRevalidate: Int = 0,
-        staleIfError: Int = 0, alwaysRevalidate: Bool = false, mustRevalidate: Bool = false
+        staleIfError: Int = 0, alwaysRevalidate: Bool = false, mustRevalidate: Bool = false,
+        servesAuthorizedRequests: Bool = false
     ) {
+        self.servesAuthorizedRequests = servesAuthorizedRequests
         self.lifetime = lifetime
         self.correctedInitialAge = correctedInitialAge
         self.responseTime = responseTime

@@ -34,9 +34,8 @@ public enum StorageDecision: Sendable, Equatable {
         if directives.isMalformed { return .doNotStore(.malformedDirectives) }
         if directives.noStore { return .doNotStore(.noStore) }
         if directives.isPrivate { return .doNotStore(.privateResponse) }
-        if facts.requestHadAuthorization,
-            !(directives.isPublic || directives.mustRevalidate || directives.sharedMaxAge != nil)
-        {
+        let sharesWithAuthorized = directives.isPublic || directives.mustRevalidate || directives.sharedMaxAge != nil
+        if facts.requestHadAuthorization, !sharesWithAuthorized {
             return .doNotStore(.authorization)
         }
         if facts.hasSetCookie && !policy.ignoreSetCookie { return .doNotStore(.setCookie) }
@@ -83,7 +82,8 @@ public enum StorageDecision: Sendable, Equatable {
             Freshness(
                 lifetime: max(0, lifetime), correctedInitialAge: correctedInitialAge, responseTime: responseTime,
                 staleWhileRevalidate: swr, staleIfError: sie, alwaysRevalidate: alwaysRevalidate,
-                mustRevalidate: prohibitsStale || directives.sharedMaxAge != nil))
+                mustRevalidate: prohibitsStale || directives.sharedMaxAge != nil,
+                servesAuthorizedRequests: sharesWithAuthorized))
     }
 
     /// RFC 9111 4.2.1, for a shared cache: s-maxage, max-age, then Expires − Date. An Expires

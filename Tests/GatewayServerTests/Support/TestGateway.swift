@@ -20,10 +20,13 @@ struct TestGateway {
         return try await start(configuration)
     }
 
-    static func start(_ configuration: GatewayConfiguration) async throws -> TestGateway {
+    static func start(_ configuration: GatewayConfiguration, cacheClock: (@Sendable () -> Int64)? = nil) async throws
+        -> TestGateway
+    {
         var logger = Logger(label: "test-gateway")
         logger.logLevel = .warning
-        let server = GatewayServer(snapshot: Snapshot(configuration: configuration, generation: 1), logger: logger)
+        let server = GatewayServer(
+            snapshot: Snapshot(configuration: configuration, generation: 1), logger: logger, cacheClock: cacheClock)
         let bound = try await server.start()
         return TestGateway(server: server, port: bound.values.first?.port ?? 0)
     }

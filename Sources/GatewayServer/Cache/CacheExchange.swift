@@ -1,0 +1,347 @@
+import GatewayConfig
+import HTTPCaching
+import NIOCore
+
+/// The cache's part of one exchange on a cached route: what the lookup found, and the copy of the
+/// origin's response being collected for the store as it streams to the client. The proxy handler
+/// drives it; the decisions live here and in `HTTPCaching`.
+struct CacheExchange {
+    let caching: RouteCaching
+    let key: CacheKey
+    let directives: RequestCacheControl
+    /// Kept for `Vary` (the stored variant is selected by this request's fields) and for the
+    /// client's own conditions, answered by the cache.
+    let request: RequestHead
+    let hasAuthorization: Bool
+    /// When the request went to the origin, for the age calculation.
+    var requestTime: Int64
+    var forward: CacheStatusText.Forward
+    /// The stored entry being revalidated; also the fallback when the origin fails.
+    var stale: CacheEntry?
+
+    // The origin's response, collected for the store.
+    var response: CacheableResponse?
+    var freshness: Freshness?
+    var bodyParts: [ByteBuffer] = []
+    var bodyBytes = 0
+    var isStoring = false
+    /// The body arrives without chunk framing (so it can be stored) and is framed again for the client.
+    var rechunk = false
+    /// Set when the origin's answer is not what the client gets: a 304 that refreshed the stale
+    /// entry, or an error the stale entry stands in for. Served once that response has ended.
+    var answerAtEnd: (entry: CacheEntry, outcome: CacheOutcome, cacheStatus: String)?
+    var outcome = CacheOutcome.miss
+    /// Keys an unsafe method's successful response invalidates (RFC 9111 4.4).
+    private var invalidates: [CacheKey] = []
+
+    /// Unsafe and other methods on a cached route: forwarded as they are, reported as BYPASS.
+    var isBypass: Bool { forward == .method }
+
+    /// Only responses that may be stored need their chunk framing removed.
+    var wantsUnframedBody: Bool { !isBypass }
+
+    enum Lookup {
+        case serve(CacheExchange, CacheEntry, CacheOutcome, cacheStatus: String)
+        case forward(CacheExchange)
+        /// `only-if-cached` and nothing usable stored.
+        case notCached
+    }
+
+    /// Looks the request up and decides: answer from the store, or go to the origin (with the
+    /// stale entry's validators when there is one).
+    static func lookUp(
+        _ head: RequestHead, caching: RouteCaching, cache: EdgeCache, identity: CacheIdentity
+    ) -> Lookup {
+        let now = cache.clock()
+        let key = CacheKey.make(host: head.host, target: head.target, query: caching.query)
+        let directives = RequestCacheControl(
+            cacheControl: head.values(named: "cache-control"), pragma: head.values(named: "pragma"))
+        let hasAuthorization = head.firstValue(named: "authorization") != nil
+        var exchange = CacheExchange(
+            caching: caching, key: key, directives: directives, request: head, hasAuthorization: hasAuthorization,
+            requestTime: now, forward: .uriMiss)
+        switch cache.store.lookup(key, request: { head.values(named: $0) }) {
+        case .found(let entry):
+            if hasAuthorization && !entry.freshness.servesAuthorizedRequests {
+                exchange.forward = .request
+                break
+            }
+            switch ServeDecision.decide(entry.freshness, request: directives, now: now) {
+            case .fresh:
+                let ttl = entry.freshness.remainingSeconds(now: now)
+                return .serve(exchange, entry, .hit, cacheStatus: CacheStatusText.hit(identity.name, ttl: ttl))
+            case .staleAcceptedByClient:
+                let ttl = entry.freshness.remainingSeconds(now: now)
+                return .serve(
+                    exchange, entry, .stale,
+                    cacheStatus: CacheStatusText.hit(identity.name, ttl: ttl) + "; detail=max-stale")
+            case .staleWhileRevalidate, .revalidate:
+                // Background refresh for stale-while-revalidate is not wired yet: revalidating in
+                // the request's path is the correct (if slower) answer meanwhile.
+                exchange.stale = entry
+                exchange.forward = directives.noCache || directives.maxAge != nil ? .request : .stale
+            }
+        case .varyMiss:
+            exchange.forward = .varyMiss
+        case .miss:
+            exchange.forward = .uriMiss
+        }
+        if directives.onlyIfCached { return .notCached }
+        return .forward(exchange)
+    }
+
+    /// A request with a method the cache does not answer (POST, PUT, DELETE, ...).
+    static func bypass(_ head: RequestHead, caching: RouteCaching, cache: EdgeCache) -> CacheExchange {
+        var exchange = CacheExchange(
+            caching: caching, key: CacheKey.make(host: head.host, target: head.target, query: caching.query),
+            directives: RequestCacheControl(), request: head, hasAuthorization: false, requestTime: cache.clock(),
+            forward: .method)
+        exchange.outcome = .bypass
+        return exchange
+    }
+
+    /// When the origin's answer to a revalidation is not what the client gets: a 304 refreshes
+    /// the stale entry (stored again) and the entry answers; a 5xx within stale-if-error leaves
+    /// the stale entry to answer.
+    func answerInstead(
+        of head: UpstreamResponseHead, cache: EdgeCache, identity: CacheIdentity, allocator: ByteBufferAllocator
+    ) -> (entry: CacheEntry, outcome: CacheOutcome, cacheStatus: String)? {
+        guard let stale else { return nil }
+        let now = cache.clock()
+        if head.status == 304 {
+            let refreshed = refresh(stale, with: head, cache: cache, identity: identity, allocator: allocator)
+            if let refreshed {
+                cache.store.insert(refreshed)
+            }
+            let entry = refreshed ?? stale
+            let status = CacheStatusText.forwarded(
+                identity.name, forward, status: 304, stored: refreshed != nil,
+                ttl: entry.freshness.remainingSeconds(now: now))
+            return (entry, .revalidated, status)
+        }
+        if head.status >= 500, ServeDecision.mayServeStaleOnError(stale.freshness, now: now) {
+            let status = CacheStatusText.staleOnError(
+                identity.name, ttl: stale.freshness.remainingSeconds(now: now), status: head.status)
+            return (stale, .stale, status)
+        }
+        return nil
+    }
+
+    /// The stale entry, if the origin could not be reached (or timed out) and stale-if-error
+    /// allows it to answer.
+    func staleAnswerOnFailure(cache: EdgeCache?, identity: CacheIdentity) -> (CacheEntry, String)? {
+        guard let stale, let cache else { return nil }
+        let now = cache.clock()
+        guard ServeDecision.mayServeStaleOnError(stale.freshness, now: now) else { return nil }
+        return (
+            stale,
+            CacheStatusText.staleOnError(identity.name, ttl: stale.freshness.remainingSeconds(now: now), status: nil)
+        )
+    }
+
+    /// After a successful unsafe request, the stored responses for its target and for the
+    /// `Location` / `Content-Location` it names on the same host are no longer trustworthy.
+    func invalidateAfterUnsafeMethod(status: Int, cache: EdgeCache) {
+        guard isBypass, (200..<400).contains(status) else { return }
+        for key in [key] + invalidates {
+            _ = cache.store.purge(.key(key), soft: false, now: cache.clock())
+        }
+    }
+
+    /// Location and Content-Location of the response, as keys, when they are on the request's host.
+    mutating func noteInvalidationTargets(_ head: UpstreamResponseHead) {
+        let host = request.host?.lowercased()
+        for field in head.fields
+        where head.nameEquals(field, lowercase: "location")
+            || head.nameEquals(field, lowercase: "content-location")
+        {
+            let value = head.value(of: field)
+            var target: String?
+            if value.hasPrefix("/") && !value.hasPrefix("//") {
+                target = value
+            } else if let schemeEnd = value.range(of: "://") {
+                let rest = value[schemeEnd.upperBound...]
+                let slash = rest.firstIndex(of: "/") ?? rest.endIndex
+                if rest[..<slash].lowercased() == host {
+                    target = rest[slash...].isEmpty ? "/" : String(rest[slash...])
+                }
+            }
+            if let target {
+                invalidates.append(CacheKey.make(host: request.host, target: target, query: caching.query))
+            }
+        }
+    }
+
+    /// The route's request operations plus the cache's: the client's own conditions are answered
+    /// by the cache (so the origin sends a full, storable response), and the stale entry's
+    /// validators go instead.
+    func upstreamOperations(_ route: HeaderOperations) -> HeaderOperations {
+        guard !isBypass else { return route }
+        var operations = route
+        operations.remove += ["if-none-match", "if-modified-since"]
+        if let stale {
+            if let etag = stale.etag {
+                operations.set.append(HeaderField(name: "If-None-Match", value: etag.headerValue))
+            }
+            if let lastModified = stale.lastModifiedText {
+                operations.set.append(HeaderField(name: "If-Modified-Since", value: lastModified))
+            }
+        }
+        return operations
+    }
+
+    /// The route's response operations plus the cache's fields, for a response forwarded from the
+    /// origin.
+    static func downstreamOperations(
+        _ route: HeaderOperations, identity: CacheIdentity, outcome: CacheOutcome, cacheStatus: String
+    )
+        -> HeaderOperations
+    {
+        var operations = route
+        operations.remove += ["surrogate-key", "cache-tag"] + identity.targetedFields
+        operations.set += [
+            HeaderField(name: "X-Cache", value: outcome.rawValue),
+            HeaderField(name: "Cache-Status", value: cacheStatus),
+        ]
+        return operations
+    }
+
+    /// Whether the client's `If-None-Match` / `If-Modified-Since` (RFC 9110 13.1.2, 13.1.3) hold
+    /// against the entry, so that the answer is 304.
+    func clientHasCurrentCopy(of entry: CacheEntry) -> Bool {
+        guard entry.status == 200 else { return false }
+        let noneMatch = request.values(named: "if-none-match")
+        if !noneMatch.isEmpty {
+            return EntityTagList.parse(noneMatch).matchesForNoneMatch(entry.etag)
+        }
+        if let since = request.firstValue(named: "if-modified-since").flatMap(HTTPDate.parse),
+            let modified = entry.lastModified
+        {
+            return modified <= since
+        }
+        return false
+    }
+
+    /// Starts collecting the origin's response if the store may keep it. Returns the
+    /// `Cache-Status` for the forwarded response.
+    mutating func beginStoring(
+        _ head: UpstreamResponseHead, framing: UpstreamResponseHead.BodyFraming, requestIsHead: Bool,
+        cache: EdgeCache, identity: CacheIdentity
+    ) -> String {
+        let now = cache.clock()
+        let response = CacheableResponse(
+            head: head, identity: identity, requestHadAuthorization: hasAuthorization,
+            requestNoStore: directives.noStore)
+        var detail: String?
+        if isBypass {
+            noteInvalidationTargets(head)
+            return CacheStatusText.forwarded(identity.name, .method, status: head.status)
+        } else if requestIsHead {
+            detail = "head"
+        } else {
+            switch StorageDecision.evaluate(
+                response.facts, policy: caching.policy, requestTime: requestTime, responseTime: now)
+            {
+            case .store(let freshness):
+                if case .length(let length) = framing, length > cache.store.configuration.maxObjectBytes {
+                    detail = "too-large"
+                } else {
+                    self.freshness = freshness
+                    self.response = response
+                    isStoring = true
+                }
+            case .doNotStore(let reason):
+                detail = reason.rawValue
+            }
+        }
+        return CacheStatusText.forwarded(
+            identity.name, forward, status: head.status, stored: isStoring, ttl: freshness?.lifetime, detail: detail)
+    }
+
+    mutating func collect(_ buffer: ByteBuffer, maxObjectBytes: Int) {
+        guard isStoring else { return }
+        bodyBytes += buffer.readableBytes
+        if bodyBytes > maxObjectBytes {
+            isStoring = false
+            bodyParts = []
+            return
+        }
+        bodyParts.append(buffer)
+    }
+
+    /// The entry for the store once the whole body arrived, or nil if it is not to be stored.
+    mutating func finishStoring(cache: EdgeCache, allocator: ByteBufferAllocator) -> CacheEntry? {
+        guard isStoring, let response, let freshness else { return nil }
+        isStoring = false
+        var body = allocator.buffer(capacity: bodyBytes)
+        for var part in bodyParts {
+            body.writeBuffer(&part)
+        }
+        bodyParts = []
+        let addedETag =
+            caching.addETag && response.etag == nil && response.lastModifiedText == nil
+            ? GeneratedETag.of(body) : nil
+        let request = self.request
+        return CacheEntry(
+            key: key, vary: VarySelector(vary: response.facts.vary) { request.values(named: $0) },
+            status: response.facts.status,
+            fields: response.fieldBlock(addedETag: addedETag, now: cache.clock(), allocator: allocator), body: body,
+            etag: addedETag ?? response.etag, lastModifiedText: response.lastModifiedText, freshness: freshness,
+            tags: response.tags)
+    }
+
+    /// RFC 9111 4.3.4: a 304 from the origin updates the stored fields it carries and the
+    /// freshness; the body stays. Nil if the 304 itself says the result must not be stored.
+    func refresh(
+        _ entry: CacheEntry, with head: UpstreamResponseHead, cache: EdgeCache, identity: CacheIdentity,
+        allocator: ByteBufferAllocator
+    ) -> CacheEntry? {
+        let now = cache.clock()
+        var update = CacheableResponse(
+            head: head, identity: identity, requestHadAuthorization: hasAuthorization,
+            requestNoStore: directives.noStore)
+        if update.facts.date == nil {
+            // RFC 9110 6.6.1: the 304 is dated when it arrived, and that date replaces the stored
+            // one, or the refreshed entry would look as old as the first response.
+            let date = HTTPDate.format(now / 1000)
+            update.keptFields.append(("Date", date))
+            update.facts.date = date
+        }
+        // The stored fields, with those the 304 sends replaced.
+        var merged: [(name: String, value: String)] = []
+        let updatedNames = Set(update.keptFields.map { $0.name.lowercased() })
+        CachedResponseWriter.forEachLine(of: entry.fields) { name, line in
+            guard !updatedNames.contains(name.lowercased()) else { return }
+            // The value: after the colon and its spaces, before the CRLF.
+            var start = name.utf8.count + 1
+            while start < line.count, line[start] == UInt8(ascii: " ") { start += 1 }
+            let end = max(start, line.count - 2)
+            merged.append(
+                (String(name), String(decoding: UnsafeRawBufferPointer(rebasing: line[start..<end]), as: UTF8.self)))
+        }
+        merged += update.keptFields
+        var combined = update
+        combined.keptFields = merged
+        combined.facts.status = entry.status
+        for (name, value) in merged {
+            switch name.lowercased() {
+            case "cache-control" where update.facts.cacheControl.isEmpty: combined.facts.cacheControl.append(value)
+            case "expires" where update.facts.expires.isEmpty: combined.facts.expires.append(value)
+            case "last-modified" where update.facts.lastModified == nil: combined.facts.lastModified = value
+            case "etag" where update.facts.etag == nil: combined.facts.etag = value
+            case "vary" where update.facts.vary.isEmpty: combined.facts.vary.append(value)
+            case "date" where update.facts.date == nil: combined.facts.date = value
+            default: break
+            }
+        }
+        combined.hasDate = true
+        guard
+            case .store(let freshness) = StorageDecision.evaluate(
+                combined.facts, policy: caching.policy, requestTime: requestTime, responseTime: now)
+        else { return nil }
+        return entry.refreshed(
+            fields: combined.fieldBlock(addedETag: nil, now: now, allocator: allocator),
+            etag: update.etag, lastModifiedText: update.lastModifiedText, freshness: freshness,
+            tags: update.tags.isEmpty ? entry.tags : update.tags)
+    }
+}

@@ -1,0 +1,110 @@
+import HTTPCaching
+import NIOCore
+
+/// An origin response on a cached route, read for the cache: the facts its decisions need and the
+/// fields a stored copy keeps. Built only for responses of cached routes, so turning fields into
+/// strings here costs nothing on other routes.
+struct CacheableResponse {
+    var facts: ResponseFacts
+    /// In the origin's order, without hop-by-hop and framing fields, `Age`, targeted cache
+    /// control, `Set-Cookie`, surrogate keys, and the upstream's own cache status fields.
+    var keptFields: [(name: String, value: String)] = []
+    var tags: [String] = []
+    var etag: EntityTag?
+    var lastModifiedText: String?
+    /// The upstream's `Cache-Status` / `X-Cache` (a parent cache), reported after ours.
+    var upstreamCacheStatus: String?
+    var upstreamXCache: String?
+    var hasDate = false
+
+    /// Names the cache handles itself and so never stores or forwards as the origin sent them.
+    static let cacheOwnedFields: Set<String> = ["age", "x-cache", "cache-status", "surrogate-key", "cache-tag"]
+
+    init(head: UpstreamResponseHead, identity: CacheIdentity, requestHadAuthorization: Bool, requestNoStore: Bool) {
+        facts = ResponseFacts(status: head.status)
+        facts.requestHadAuthorization = requestHadAuthorization
+        facts.requestNoStore = requestNoStore
+        var connectionNamed: [String] = []
+        var targeted: [String: [String]] = [:]
+        var fields: [(name: String, value: String, kind: UpstreamResponseHead.FieldKind)] = []
+        for field in head.fields {
+            let name =
+                head.block.getString(at: head.block.readerIndex + field.nameStart, length: field.nameLength) ?? ""
+            let value = head.value(of: field)
+            let lowercased = name.lowercased()
+            if lowercased == "connection" {
+                ConnectionOptions.namedFields(in: Substring(value), into: &connectionNamed)
+            }
+            fields.append((name, value, field.kind))
+            switch lowercased {
+            case "cache-control": facts.cacheControl.append(value)
+            case "pragma": facts.pragma.append(value)
+            case "expires": facts.expires.append(value)
+            case "date":
+                facts.date = value
+                hasDate = true
+            case "age": facts.age = value
+            case "last-modified":
+                facts.lastModified = value
+                lastModifiedText = value
+            case "etag":
+                facts.etag = value
+                etag = EntityTag(parsing: value)
+            case "vary": facts.vary.append(value)
+            case "set-cookie": facts.hasSetCookie = true
+            case "surrogate-key": tags += value.split(separator: " ").map(String.init)
+            case "cache-tag": tags += value.split(separator: ",").map { String($0.trimmingSpaces()) }
+            case "cache-status": upstreamCacheStatus = value
+            case "x-cache": upstreamXCache = value
+            default:
+                if identity.targetedFields.contains(lowercased) { targeted[lowercased, default: []].append(value) }
+            }
+        }
+        // RFC 9213 2.2: the first field of the target list that is present decides.
+        for name in identity.targetedFields {
+            if let values = targeted[name] {
+                facts.targetedCacheControl = values
+                break
+            }
+        }
+        tags = tags.filter { !$0.isEmpty }
+        for field in fields {
+            switch field.kind {
+            case .hopByHop, .transferEncoding, .contentLength, .requestID: continue
+            case .other: break
+            }
+            let lowercased = field.name.lowercased()
+            if connectionNamed.contains(lowercased) || Self.cacheOwnedFields.contains(lowercased)
+                || identity.targetedFields.contains(lowercased) || lowercased == "set-cookie"
+            {
+                continue
+            }
+            keptFields.append((field.name, field.value))
+        }
+    }
+
+    /// The stored copy's fields as they go to clients, with `Date` and (if asked for) a strong
+    /// `ETag` added where the origin sent none.
+    func fieldBlock(addedETag: EntityTag?, now: Int64, allocator: ByteBufferAllocator) -> ByteBuffer {
+        var block = allocator.buffer(
+            capacity: keptFields.reduce(64) { $0 + $1.name.utf8.count + $1.value.utf8.count + 4 })
+        for field in keptFields {
+            block.writeString(field.name)
+            block.writeStaticString(": ")
+            block.writeString(field.value)
+            block.writeStaticString("\r\n")
+        }
+        if !hasDate {
+            // RFC 9110 6.6.1: a cache storing a response without Date adds one.
+            block.writeStaticString("Date: ")
+            block.writeString(HTTPDate.format(now / 1000))
+            block.writeStaticString("\r\n")
+        }
+        if let addedETag {
+            block.writeStaticString("ETag: ")
+            block.writeString(addedETag.headerValue)
+            block.writeStaticString("\r\n")
+        }
+        return block
+    }
+}

@@ -1,0 +1,100 @@
+import GatewayConfig
+import HTTPCaching
+import NIOCore
+import NIOHTTP1
+
+/// Writes a response served from the store: the stored fields as they are (route header
+/// operations applied when the route has any), then the per-response ones.
+enum CachedResponseWriter {
+    struct Options {
+        var outcome: CacheOutcome
+        var cacheStatus: String
+        var age: Int
+        var requestID: RequestID
+        var operations: HeaderOperations
+        var keepAlive: Bool
+        var clientVersionMinor: Int
+        /// The upstream cache's own X-Cache, reported after ours (`MISS, HIT`).
+        var upstreamXCache: String?
+    }
+
+    /// Fields a 304 carries (RFC 9110 15.4.5), so the client can update its copy.
+    static let notModifiedFields: Set<String> = [
+        "cache-control", "content-location", "date", "etag", "expires", "vary", "last-modified",
+    ]
+
+    static func writeHead(
+        status: Int, entry: CacheEntry, contentLength: Int?, extraFields: [(String, String)] = [], options: Options,
+        into output: inout ByteBuffer
+    ) {
+        output.writeHead(estimatedSize: entry.fields.readableBytes + 256) { writer in
+            writer.append("HTTP/1.1 ")
+            writer.appendDecimal(status)
+            writer.append(" ")
+            writer.append(HTTPResponseStatus(statusCode: status).reasonPhrase)
+            writer.append("\r\n")
+            let onlyNotModifiedFields = status == 304
+            if options.operations.isEmpty && !onlyNotModifiedFields {
+                writer.append(entry.fields)
+            } else {
+                forEachLine(of: entry.fields) { name, line in
+                    let lowercased = name.lowercased()
+                    if onlyNotModifiedFields && !notModifiedFields.contains(lowercased) { return }
+                    if options.operations.remove.contains(lowercased) { return }
+                    if options.operations.set.contains(where: { $0.name.lowercased() == lowercased }) { return }
+                    writer.append(line)
+                }
+            }
+            for (name, value) in extraFields {
+                writer.appendField(name, value)
+            }
+            for field in options.operations.set {
+                writer.appendField(field.name, field.value)
+            }
+            for field in options.operations.add {
+                writer.appendField(field.name, field.value)
+            }
+            writer.append("age: ")
+            writer.appendDecimal(options.age)
+            writer.append("\r\nx-cache: ")
+            writer.append(options.outcome.rawValue)
+            if let upstream = options.upstreamXCache {
+                writer.append(", ")
+                writer.append(upstream)
+            }
+            writer.append("\r\ncache-status: ")
+            writer.append(options.cacheStatus)
+            writer.append("\r\n")
+            if let contentLength {
+                writer.appendFraming(contentLength: contentLength, chunked: false)
+            }
+            writer.append("x-request-id: ")
+            options.requestID.append(to: &writer)
+            writer.append("\r\n")
+            if !options.keepAlive {
+                writer.append("connection: close\r\n")
+            } else if options.clientVersionMinor == 0 {
+                writer.append("connection: keep-alive\r\n")
+            }
+            writer.append("\r\n")
+        }
+    }
+
+    /// Calls `body` with each stored line's name and whole bytes (CRLF included). The block was
+    /// written by the cache, so every line has a colon and a CRLF.
+    static func forEachLine(of block: ByteBuffer, _ body: (Substring, UnsafeRawBufferPointer) -> Void) {
+        block.withUnsafeReadableBytes { bytes in
+            var start = 0
+            while start < bytes.count {
+                var end = start
+                while end + 1 < bytes.count, !(bytes[end] == 13 && bytes[end + 1] == 10) { end += 1 }
+                let lineEnd = min(end + 2, bytes.count)
+                var colon = start
+                while colon < end, bytes[colon] != UInt8(ascii: ":") { colon += 1 }
+                let name = Substring(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<colon]), as: UTF8.self)
+                body(name, UnsafeRawBufferPointer(rebasing: bytes[start..<lineEnd]))
+                start = lineEnd
+            }
+        }
+    }
+}
