@@ -8,6 +8,8 @@ public final class AdminAPI: Sendable {
         /// Without the query.
         var path: String
         var authorization: String?
+        var query: String = ""
+        var body: [UInt8] = []
     }
 
     struct Response: Sendable {
@@ -39,6 +41,7 @@ public final class AdminAPI: Sendable {
     private static let endpoints: [String: [String]] = [
         "/admin/health": ["GET", "HEAD"], "/admin/ready": ["GET", "HEAD"], "/admin/config": ["GET", "HEAD"],
         "/admin/reload": ["POST"], "/admin/upstreams": ["GET", "HEAD"], "/metrics": ["GET", "HEAD"],
+        "/admin/cache/purge": ["POST"], "/admin/cache/stats": ["GET", "HEAD"],
     ]
 
     func handle(_ request: Request) async -> Response {
@@ -73,6 +76,10 @@ public final class AdminAPI: Sendable {
             return await reload()
         case "/admin/upstreams":
             return await upstreams()
+        case "/admin/cache/purge":
+            return CacheAdmin(server: server).purge(request.body)
+        case "/admin/cache/stats":
+            return await CacheAdmin(server: server).stats(query: request.query)
         default:
             return Response(
                 status: 200, contentType: "text/plain; version=0.0.4; charset=utf-8", body: await server.metricsText())

@@ -74,6 +74,7 @@ private final class AdminHTTPHandler: ChannelInboundHandler {
     private let api: AdminAPI
     private var head: HTTPRequestHead?
     private var bodyBytes = 0
+    private var body: [UInt8] = []
     private static let maxBody = 64 * 1024
 
     init(api: AdminAPI) {
@@ -85,9 +86,12 @@ private final class AdminHTTPHandler: ChannelInboundHandler {
         case .head(let head):
             self.head = head
             bodyBytes = 0
+            body = []
         case .body(let buffer):
-            // No endpoint reads a body yet; it is only bounded.
             bodyBytes += buffer.readableBytes
+            if bodyBytes <= Self.maxBody {
+                body += buffer.readableBytesView
+            }
         case .end:
             guard let head else { return }
             self.head = nil
@@ -99,9 +103,11 @@ private final class AdminHTTPHandler: ChannelInboundHandler {
                 return
             }
             let path = String(head.uri.prefix { $0 != "?" })
+            let query = head.uri.firstIndex(of: "?").map { String(head.uri[head.uri.index(after: $0)...]) } ?? ""
             let request = AdminAPI.Request(
                 method: head.method == .HEAD ? "HEAD" : head.method.rawValue, path: path,
-                authorization: head.headers.first(name: "authorization"))
+                authorization: head.headers.first(name: "authorization"), query: query, body: body)
+            body = []
             let api = self.api
             let answer = context.eventLoop.makePromise(of: AdminAPI.Response.self)
             answer.completeWithTask { await api.handle(request) }

@@ -13,6 +13,8 @@ public final class ProcessMetrics: Sendable {
     let reloadFailures: Counter
     let lastReloadSuccessful: Gauge
     let accessLogDroppedLines: Counter
+    let cachePurges: Counter
+    let cachePurgeDuration: Prometheus.DurationHistogram
 
     public init() {
         let registry = PrometheusCollectorRegistry()
@@ -30,6 +32,12 @@ public final class ProcessMetrics: Sendable {
         accessLogDroppedLines = registry.makeCounter(
             name: "gateway_access_log_dropped_lines_total",
             help: "Access log lines dropped because the writer could not keep up with its buffer.")
+        cachePurges = registry.makeCounter(
+            name: "gateway_cache_purge_requests_total", help: "Purge targets (URLs, prefixes, tags, all) applied.")
+        cachePurgeDuration = registry.makeDurationHistogram(
+            name: "gateway_cache_purge_duration_seconds",
+            buckets: [.microseconds(100), .milliseconds(1), .milliseconds(10), .milliseconds(100), .seconds(1)],
+            help: "Time to apply one purge request to this node's store.")
         lastReloadSuccessful.set(Int64(1))
     }
 

@@ -171,13 +171,7 @@ public final class GatewayServer: Service, Sendable {
     /// process-wide metrics.
     public func metricsText() async -> String {
         guard let state = running.withLockedValue({ $0 }) else { return processMetrics.render() }
-        var sample = MetricsSample()
-        for loop in state.loops {
-            if let loopSample = try? await loop.eventLoop.submit({ loop.value.metricsSample() }).get() {
-                sample.merge(loopSample)
-            }
-        }
-        var text = DataPlaneExposition.render(sample)
+        var text = DataPlaneExposition.render(await dataPlaneSample())
         var refused = PrometheusText()
         refused.family(
             "gateway_downstream_connections_refused_total", type: "counter",
@@ -189,6 +183,23 @@ public final class GatewayServer: Service, Sendable {
         text += refused.text
         text += CacheStoreExposition.render(cache.store.stats())
         return text + processMetrics.render()
+    }
+
+    /// The event loops' counters, merged.
+    func dataPlaneSample() async -> MetricsSample {
+        var sample = MetricsSample()
+        for loop in running.withLockedValue({ $0?.loops ?? [] }) {
+            if let loopSample = try? await loop.eventLoop.submit({ loop.value.metricsSample() }).get() {
+                sample.merge(loopSample)
+            }
+        }
+        return sample
+    }
+
+    /// Counts a purge made through the admin API (process-wide: purges are rare).
+    func recordPurge(targets: Int, durationNanoseconds: Int64) {
+        processMetrics.cachePurges.increment(by: Int64(targets))
+        processMetrics.cachePurgeDuration.recordNanoseconds(durationNanoseconds)
     }
 
     /// Open upstream connections by endpoint, summed over the event loops.

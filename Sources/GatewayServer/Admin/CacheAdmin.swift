@@ -1,0 +1,188 @@
+import GatewayConfig
+import HTTPCaching
+import NIOCore
+
+/// `/admin/cache/*` on this node: purge by URL, prefix, tag or everything (hard or soft), and
+/// the store's statistics.
+struct CacheAdmin {
+    let server: GatewayServer
+
+    typealias Response = AdminAPI.Response
+
+    /// Body: any of `url`/`urls`, `prefix`/`prefixes`, `tag`/`tags`, or `"all": true`, plus
+    /// `"soft": true` to mark entries stale instead of removing them.
+    func purge(_ body: [UInt8]) -> Response {
+        let document: JSONValue
+        do {
+            document = try JSONParser.parse(body)
+        } catch {
+            return .error(400, "invalid_json", "\(error)")
+        }
+        guard case .object(let members) = document else {
+            return .error(400, "invalid_request", "The body must be a JSON object.")
+        }
+        let known: Set<String> = ["url", "urls", "prefix", "prefixes", "tag", "tags", "all", "soft"]
+        if let unknown = members.first(where: { !known.contains($0.0) }) {
+            return .error(
+                400, "invalid_request",
+                "Unknown field '\(unknown.0)'; expected \(known.sorted().joined(separator: ", ")).")
+        }
+        var soft = false
+        if let value = document["soft"] {
+            guard case .bool(let flag) = value else {
+                return .error(400, "invalid_request", "'soft' must be true or false.")
+            }
+            soft = flag
+        }
+        var targets: [(label: String, target: PurgeTarget)] = []
+        do {
+            for url in try strings(document, single: "url", plural: "urls") {
+                targets.append((url, .key(try key(forURL: url))))
+            }
+            for prefix in try strings(document, single: "prefix", plural: "prefixes") {
+                targets.append((prefix, .prefix(try Self.hostAndPath(prefix))))
+            }
+            for tag in try strings(document, single: "tag", plural: "tags") {
+                targets.append((tag, .tag(tag)))
+            }
+        } catch let problem as Problem {
+            return .error(400, "invalid_request", problem.message)
+        } catch {
+            return .error(400, "invalid_request", "\(error)")
+        }
+        if let all = document["all"] {
+            guard case .bool(true) = all else { return .error(400, "invalid_request", "'all' must be true.") }
+            targets.append(("*", .all))
+        }
+        guard !targets.isEmpty else {
+            return .error(400, "invalid_request", "Name what to purge: url(s), prefix(es), tag(s) or \"all\": true.")
+        }
+        let started = NIODeadline.now()
+        let store = server.cache.store
+        let now = server.cache.clock()
+        var results: [JSONValue] = []
+        var total = 0
+        for (label, target) in targets {
+            let count = store.purge(target, soft: soft, now: now)
+            total += count
+            results.append(.object([("target", .string(label)), ("purged", .int(count))]))
+        }
+        let micros = (NIODeadline.now() - started).nanoseconds / 1000
+        server.recordPurge(targets: targets.count, durationNanoseconds: micros * 1000)
+        return .json(
+            200,
+            .object([
+                ("purged", .int(total)), ("soft", .bool(soft)), ("targets", .array(results)),
+                ("duration_us", .int(Int(micros))),
+            ]))
+    }
+
+    func stats(query: String) async -> Response {
+        var top = 10
+        for parameter in query.split(separator: "&") where parameter.hasPrefix("top=") {
+            guard let value = Int(parameter.dropFirst(4)), (0...1000).contains(value) else {
+                return .error(400, "invalid_request", "'top' must be a whole number from 0 to 1000.")
+            }
+            top = value
+        }
+        let stats = server.cache.store.stats()
+        let sample = await server.dataPlaneSample()
+        var outcomes = [Int](repeating: 0, count: CacheOutcome.allCases.count)
+        for route in sample.routes.values {
+            for index in outcomes.indices { outcomes[index] += route.cacheOutcomes[index] }
+        }
+        func count(_ outcome: CacheOutcome) -> Int { outcomes[CacheOutcome.allCases.firstIndex(of: outcome) ?? 0] }
+        let served = count(.hit) + count(.stale)
+        let lookups = served + count(.miss) + count(.revalidated)
+        let ratio = lookups == 0 ? JSONValue.null : .string(String(format3(Double(served) / Double(lookups))))
+        return .json(
+            200,
+            .object([
+                ("entries", .int(stats.counters.entries)), ("bytes", .int(stats.bytes)),
+                ("capacity_bytes", .int(stats.capacityBytes)),
+                ("eviction", .string(server.cache.store.configuration.eviction.rawValue)),
+                (
+                    "requests",
+                    .object(CacheOutcome.allCases.map { ($0.rawValue.lowercased(), .int(count($0))) })
+                ),
+                ("hit_ratio", ratio),
+                ("stores", .int(stats.counters.stores)), ("evictions", .int(stats.counters.evictions)),
+                ("purged", .int(stats.counters.purged)), ("reclaimed", .int(stats.counters.reclaimed)),
+                (
+                    "top_keys",
+                    .array(
+                        server.cache.store.topKeys(top).map {
+                            .object([("key", .string($0.key.text)), ("hits", .int($0.hits)), ("bytes", .int($0.size))])
+                        })
+                ),
+            ]))
+    }
+
+    private struct Problem: Error {
+        let message: String
+    }
+
+    private func strings(_ document: JSONValue, single: String, plural: String) throws -> [String] {
+        var result: [String] = []
+        if let value = document[single] {
+            guard case .string(let text) = value, !text.isEmpty else {
+                throw Problem(message: "'\(single)' must be a non-empty string.")
+            }
+            result.append(text)
+        }
+        if let value = document[plural] {
+            guard case .array(let items) = value else {
+                throw Problem(message: "'\(plural)' must be a list of strings.")
+            }
+            for item in items {
+                guard case .string(let text) = item, !text.isEmpty else {
+                    throw Problem(message: "'\(plural)' must be a list of non-empty strings.")
+                }
+                result.append(text)
+            }
+        }
+        return result
+    }
+
+    /// The stored key of a URL: its route's query policy applies, as it did when it was stored.
+    private func key(forURL url: String) throws -> CacheKey {
+        let hostAndTarget = try Self.hostAndPath(url)
+        guard let slash = hostAndTarget.firstIndex(of: "/") else { throw Problem(message: "'\(url)' has no path.") }
+        let host = String(hostAndTarget[..<slash])
+        let target = String(hostAndTarget[slash...])
+        let snapshot = server.snapshot
+        let path = target.prefix { $0 != "?" }
+        var query = QueryKeyPolicy.all
+        if let match = snapshot.router.match(
+            host: Substring(host), path: path, method: "GET", headers: NoHeaders()),
+            let routeCache = snapshot.configuration.routes[match.routeIndex].cache
+        {
+            query = RouteCaching(routeCache).query
+        }
+        return CacheKey.make(host: host, target: target, query: query)
+    }
+
+    /// `https://Host/path?q` → `host/path?q`; a bare `host` or `host/path` is taken as it is.
+    static func hostAndPath(_ url: String) throws -> String {
+        var rest = Substring(url)
+        if let scheme = rest.range(of: "://") {
+            rest = rest[scheme.upperBound...]
+        }
+        let slash = rest.firstIndex(of: "/") ?? rest.endIndex
+        let host = rest[..<slash].lowercased()
+        guard !host.isEmpty else { throw Problem(message: "'\(url)' needs a host, as in https://host/path.") }
+        return host + rest[slash...]
+    }
+
+    private func format3(_ value: Double) -> String {
+        let thousandths = Int((value * 1000).rounded())
+        let fraction = thousandths % 1000
+        return "\(thousandths / 1000)." + (fraction < 10 ? "00" : fraction < 100 ? "0" : "") + "\(fraction)"
+    }
+}
+
+/// Purges route by URL alone; header conditions of routes do not apply.
+private struct NoHeaders: RouteHeaderLookup {
+    func containsHeader(_ name: String) -> Bool { false }
+    func containsHeader(_ name: String, value: String) -> Bool { false }
+}
