@@ -24,6 +24,12 @@ final class ServeDecisionTests: XCTestCase {
         XCTAssertFalse(ServeDecision.mayServeStaleOnError(entry, now: start + 360_001))
     }
 
+    func testZeroWindowsAllowNoStaleness() {
+        let entry = freshness(lifetime: 0)
+        XCTAssertEqual(ServeDecision.decide(entry, request: none, now: start), .revalidate)
+        XCTAssertFalse(ServeDecision.mayServeStaleOnError(entry, now: start))
+    }
+
     func testRequestDirectives() {
         let entry = freshness(lifetime: 60)
         XCTAssertEqual(ServeDecision.decide(entry, request: request("no-cache"), now: start + 1), .revalidate)

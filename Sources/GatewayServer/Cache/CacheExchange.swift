@@ -41,7 +41,8 @@ struct CacheExchange {
     var wantsUnframedBody: Bool { !isBypass }
 
     enum Lookup {
-        case serve(CacheExchange, CacheEntry, CacheOutcome, cacheStatus: String)
+        /// `refresh`: the entry is stale within stale-while-revalidate and is refreshed in the background.
+        case serve(CacheExchange, CacheEntry, CacheOutcome, cacheStatus: String, refresh: Bool)
         case forward(CacheExchange)
         /// `only-if-cached` and nothing usable stored.
         case notCached
@@ -69,15 +70,20 @@ struct CacheExchange {
             switch ServeDecision.decide(entry.freshness, request: directives, now: now) {
             case .fresh:
                 let ttl = entry.freshness.remainingSeconds(now: now)
-                return .serve(exchange, entry, .hit, cacheStatus: CacheStatusText.hit(identity.name, ttl: ttl))
+                return .serve(
+                    exchange, entry, .hit, cacheStatus: CacheStatusText.hit(identity.name, ttl: ttl), refresh: false)
             case .staleAcceptedByClient:
                 let ttl = entry.freshness.remainingSeconds(now: now)
                 return .serve(
                     exchange, entry, .stale,
-                    cacheStatus: CacheStatusText.hit(identity.name, ttl: ttl) + "; detail=max-stale")
-            case .staleWhileRevalidate, .revalidate:
-                // Background refresh for stale-while-revalidate is not wired yet: revalidating in
-                // the request's path is the correct (if slower) answer meanwhile.
+                    cacheStatus: CacheStatusText.hit(identity.name, ttl: ttl) + "; detail=max-stale", refresh: false)
+            case .staleWhileRevalidate:
+                let ttl = entry.freshness.remainingSeconds(now: now)
+                return .serve(
+                    exchange, entry, .stale,
+                    cacheStatus: CacheStatusText.hit(identity.name, ttl: ttl) + "; detail=stale-while-revalidate",
+                    refresh: true)
+            case .revalidate:
                 exchange.stale = entry
                 exchange.forward = directives.noCache || directives.maxAge != nil ? .request : .stale
             }
@@ -109,7 +115,12 @@ struct CacheExchange {
         guard let stale else { return nil }
         let now = cache.clock()
         if head.status == 304 {
-            let refreshed = refresh(stale, with: head, cache: cache, identity: identity, allocator: allocator)
+            let update = CacheableResponse(
+                head: head, identity: identity, requestHadAuthorization: hasAuthorization,
+                requestNoStore: directives.noStore)
+            let refreshed = Self.refresh(
+                stale, with: update, policy: caching.policy, requestTime: requestTime, cache: cache,
+                allocator: allocator)
             if let refreshed {
                 cache.store.insert(refreshed)
             }
@@ -278,13 +289,22 @@ struct CacheExchange {
             body.writeBuffer(&part)
         }
         bodyParts = []
-        let addedETag =
-            caching.addETag && response.etag == nil && response.lastModifiedText == nil
-            ? GeneratedETag.of(body) : nil
         let request = self.request
+        return Self.entry(
+            key: key, response: response, body: body, freshness: freshness, addETag: caching.addETag,
+            vary: VarySelector(vary: response.facts.vary) { request.values(named: $0) }, cache: cache,
+            allocator: allocator)
+    }
+
+    /// A stored entry from a complete response that may be stored.
+    static func entry(
+        key: CacheKey, response: CacheableResponse, body: ByteBuffer, freshness: Freshness, addETag: Bool,
+        vary: VarySelector, cache: EdgeCache, allocator: ByteBufferAllocator
+    ) -> CacheEntry {
+        let addedETag =
+            addETag && response.etag == nil && response.lastModifiedText == nil ? GeneratedETag.of(body) : nil
         return CacheEntry(
-            key: key, vary: VarySelector(vary: response.facts.vary) { request.values(named: $0) },
-            status: response.facts.status,
+            key: key, vary: vary, status: response.facts.status,
             fields: response.fieldBlock(addedETag: addedETag, now: cache.clock(), allocator: allocator), body: body,
             etag: addedETag ?? response.etag, lastModifiedText: response.lastModifiedText, freshness: freshness,
             tags: response.tags)
@@ -292,14 +312,12 @@ struct CacheExchange {
 
     /// RFC 9111 4.3.4: a 304 from the origin updates the stored fields it carries and the
     /// freshness; the body stays. Nil if the 304 itself says the result must not be stored.
-    func refresh(
-        _ entry: CacheEntry, with head: UpstreamResponseHead, cache: EdgeCache, identity: CacheIdentity,
-        allocator: ByteBufferAllocator
+    static func refresh(
+        _ entry: CacheEntry, with response: CacheableResponse, policy: CachePolicy, requestTime: Int64,
+        cache: EdgeCache, allocator: ByteBufferAllocator
     ) -> CacheEntry? {
         let now = cache.clock()
-        var update = CacheableResponse(
-            head: head, identity: identity, requestHadAuthorization: hasAuthorization,
-            requestNoStore: directives.noStore)
+        var update = response
         if update.facts.date == nil {
             // RFC 9110 6.6.1: the 304 is dated when it arrived, and that date replaces the stored
             // one, or the refreshed entry would look as old as the first response.
@@ -337,7 +355,7 @@ struct CacheExchange {
         combined.hasDate = true
         guard
             case .store(let freshness) = StorageDecision.evaluate(
-                combined.facts, policy: caching.policy, requestTime: requestTime, responseTime: now)
+                combined.facts, policy: policy, requestTime: requestTime, responseTime: now)
         else { return nil }
         return entry.refreshed(
             fields: combined.fieldBlock(addedETag: nil, now: now, allocator: allocator),

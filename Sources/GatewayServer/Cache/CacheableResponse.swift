@@ -20,23 +20,39 @@ struct CacheableResponse {
     /// Names the cache handles itself and so never stores or forwards as the origin sent them.
     static let cacheOwnedFields: Set<String> = ["age", "x-cache", "cache-status", "surrogate-key", "cache-tag"]
 
+    /// Dropped by name: hop-by-hop and framing fields (the cache frames what it sends), and the
+    /// request id, which belongs to one exchange.
+    static let perMessageFields: Set<String> = [
+        "connection", "keep-alive", "proxy-connection", "te", "trailer", "upgrade", "transfer-encoding",
+        "content-length", "x-request-id",
+    ]
+
     init(head: UpstreamResponseHead, identity: CacheIdentity, requestHadAuthorization: Bool, requestNoStore: Bool) {
-        facts = ResponseFacts(status: head.status)
+        let fields = head.fields.map { field in
+            (
+                name: head.block.getString(at: head.block.readerIndex + field.nameStart, length: field.nameLength)
+                    ?? "",
+                value: head.value(of: field)
+            )
+        }
+        self.init(
+            status: head.status, fields: fields, identity: identity, requestHadAuthorization: requestHadAuthorization,
+            requestNoStore: requestNoStore)
+    }
+
+    init(
+        status: Int, fields: [(name: String, value: String)], identity: CacheIdentity, requestHadAuthorization: Bool,
+        requestNoStore: Bool
+    ) {
+        facts = ResponseFacts(status: status)
         facts.requestHadAuthorization = requestHadAuthorization
         facts.requestNoStore = requestNoStore
         var connectionNamed: [String] = []
         var targeted: [String: [String]] = [:]
-        var fields: [(name: String, value: String, kind: UpstreamResponseHead.FieldKind)] = []
-        for field in head.fields {
-            let name =
-                head.block.getString(at: head.block.readerIndex + field.nameStart, length: field.nameLength) ?? ""
-            let value = head.value(of: field)
+        for (name, value) in fields {
             let lowercased = name.lowercased()
-            if lowercased == "connection" {
-                ConnectionOptions.namedFields(in: Substring(value), into: &connectionNamed)
-            }
-            fields.append((name, value, field.kind))
             switch lowercased {
+            case "connection": ConnectionOptions.namedFields(in: Substring(value), into: &connectionNamed)
             case "cache-control": facts.cacheControl.append(value)
             case "pragma": facts.pragma.append(value)
             case "expires": facts.expires.append(value)
@@ -68,18 +84,15 @@ struct CacheableResponse {
             }
         }
         tags = tags.filter { !$0.isEmpty }
-        for field in fields {
-            switch field.kind {
-            case .hopByHop, .transferEncoding, .contentLength, .requestID: continue
-            case .other: break
-            }
-            let lowercased = field.name.lowercased()
-            if connectionNamed.contains(lowercased) || Self.cacheOwnedFields.contains(lowercased)
-                || identity.targetedFields.contains(lowercased) || lowercased == "set-cookie"
+        for (name, value) in fields {
+            let lowercased = name.lowercased()
+            if Self.perMessageFields.contains(lowercased) || connectionNamed.contains(lowercased)
+                || Self.cacheOwnedFields.contains(lowercased) || identity.targetedFields.contains(lowercased)
+                || lowercased == "set-cookie"
             {
                 continue
             }
-            keptFields.append((field.name, field.value))
+            keptFields.append((name, value))
         }
     }
 

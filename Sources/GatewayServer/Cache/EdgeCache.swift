@@ -1,5 +1,6 @@
 import GatewayConfig
 import HTTPCaching
+import NIOConcurrencyHelpers
 
 /// The node's response cache: the store every loop shares and the clock its freshness math uses.
 /// Created once per process; a reload keeps it (and its contents).
@@ -7,6 +8,8 @@ public final class EdgeCache: Sendable {
     public let store: CacheStore
     /// Milliseconds since the epoch. Injected so tests can move time instead of sleeping.
     public let clock: @Sendable () -> Int64
+    /// Keys with a background refresh in flight, so a burst of stale hits starts one.
+    private let refreshing = NIOLockedValueBox(Set<CacheKey>())
 
     public convenience init(_ config: CacheConfig) {
         self.init(config, clock: { WallClock.nowMilliseconds() })
@@ -19,6 +22,18 @@ public final class EdgeCache: Sendable {
                 eviction: config.eviction == .lru ? .lru : .s3fifo))
         self.clock = clock
     }
+
+    /// Claims the refresh of `key`; false if one is already running.
+    func beginRefresh(_ key: CacheKey) -> Bool {
+        refreshing.withLockedValue { $0.insert(key).inserted }
+    }
+
+    func endRefresh(_ key: CacheKey) {
+        _ = refreshing.withLockedValue { $0.remove(key) }
+    }
+
+    /// Refreshes in flight (for tests and the status page).
+    var refreshesInFlight: Int { refreshing.withLockedValue { $0.count } }
 }
 
 /// A route's caching settings, compiled once per snapshot.

@@ -51,6 +51,20 @@ enum DataPlaneExposition {
             }
         }
 
+        out.family(
+            "gateway_cache_revalidations_total", type: "counter",
+            help:
+                "Revalidations of stale entries with the origin (in the request or in the background), by route and result."
+        )
+        for name in routeNames {
+            guard let route = sample.routes[name] else { continue }
+            for result in RevalidationResult.allCases where route.revalidations[result.rawValue] > 0 {
+                out.sample(
+                    "gateway_cache_revalidations_total", [("route", name), ("result", result.label)],
+                    route.revalidations[result.rawValue])
+            }
+        }
+
         let upstreamNames = sample.upstreams.keys.sorted()
         out.family(
             "gateway_upstream_responses_total", type: "counter",

@@ -12,6 +12,8 @@ final class RouteMetrics {
         var sentBytes = 0
         /// Indexed like `CacheOutcome.allCases`.
         var cacheOutcomes = [Int](repeating: 0, count: CacheOutcome.allCases.count)
+        /// Indexed like `RevalidationResult.allCases`.
+        var revalidations = [Int](repeating: 0, count: RevalidationResult.allCases.count)
 
         func cache(_ outcome: CacheOutcome) -> Int {
             cacheOutcomes[CacheOutcome.allCases.firstIndex(of: outcome) ?? 0]
@@ -30,6 +32,9 @@ final class RouteMetrics {
             sentBytes += other.sentBytes
             for index in cacheOutcomes.indices {
                 cacheOutcomes[index] += other.cacheOutcomes[index]
+            }
+            for index in revalidations.indices {
+                revalidations[index] += other.revalidations[index]
             }
         }
     }
@@ -50,5 +55,27 @@ final class RouteMetrics {
 
     func recordCache(_ outcome: CacheOutcome) {
         sample.cacheOutcomes[CacheOutcome.allCases.firstIndex(of: outcome) ?? 0] += 1
+    }
+
+    func recordRevalidation(_ result: RevalidationResult) {
+        sample.revalidations[result.rawValue] += 1
+    }
+}
+
+/// How a revalidation with the origin ended.
+enum RevalidationResult: Int, CaseIterable {
+    /// 304: the stored body is still current.
+    case notModified
+    /// A new response replaced the stored one.
+    case modified
+    /// Error status, timeout or no connection.
+    case failed
+
+    var label: String {
+        switch self {
+        case .notModified: "not_modified"
+        case .modified: "modified"
+        case .failed: "failed"
+        }
     }
 }

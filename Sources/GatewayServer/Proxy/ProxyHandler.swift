@@ -349,8 +349,13 @@ final class ProxyHandler: ChannelDuplexHandler {
         if let caching = loop.routeCaching[match.routeIndex], let cache = loop.cache {
             if head.method == .GET || head.method == .HEAD {
                 switch CacheExchange.lookUp(head, caching: caching, cache: cache, identity: loop.cacheIdentity) {
-                case .serve(let exchange, let entry, let outcome, let cacheStatus):
+                case .serve(let exchange, let entry, let outcome, let cacheStatus, let refresh):
                     cacheExchange = exchange
+                    if refresh {
+                        BackgroundRefresh.start(
+                            entry, request: head, route: route, caching: caching, loop: loop,
+                            metrics: routeMetrics)
+                    }
                     return serveFromCache(entry, outcome: outcome, cacheStatus: cacheStatus, context: context)
                 case .notCached:
                     return respondLocally(.notCached, context: context)
@@ -638,9 +643,13 @@ final class ProxyHandler: ChannelDuplexHandler {
         guard let context, phase == .proxying else { return }
         var responseOperations = route?.responseHeaders ?? HeaderOperations()
         if var exchange = cacheExchange, let cache = loop.cache {
-            if let answer = exchange.answerInstead(
+            let answer = exchange.answerInstead(
                 of: head, cache: cache, identity: loop.cacheIdentity, allocator: allocator)
-            {
+            if exchange.stale != nil {
+                routeMetrics.recordRevalidation(
+                    answer?.outcome == .revalidated ? .notModified : head.status >= 500 ? .failed : .modified)
+            }
+            if let answer {
                 // The client gets a stored entry once this response has been read to its end.
                 exchange.answerAtEnd = answer
                 cacheExchange = exchange
@@ -848,6 +857,9 @@ final class ProxyHandler: ChannelDuplexHandler {
         releaseConnection(reusable: false)
         if let pool, phase == .waitingForConnection {
             pool.cancelWait(self)
+        }
+        if error.source == .upstream, cacheExchange?.stale != nil {
+            routeMetrics.recordRevalidation(.failed)
         }
         if error.source == .upstream,
             let (entry, cacheStatus) = cacheExchange?.staleAnswerOnFailure(

@@ -25,13 +25,16 @@ public enum ServeDecision: Sendable, Equatable {
         {
             return .staleAcceptedByClient
         }
-        if staleness <= Int64(freshness.staleWhileRevalidate) * 1000 { return .staleWhileRevalidate }
+        if freshness.staleWhileRevalidate > 0, staleness <= Int64(freshness.staleWhileRevalidate) * 1000 {
+            return .staleWhileRevalidate
+        }
         return .revalidate
     }
 
     /// After a failed revalidation (error status, timeout, connect failure, open circuit): may the
     /// stale entry answer instead (RFC 5861 4)?
     public static func mayServeStaleOnError(_ freshness: Freshness, now: Int64) -> Bool {
-        !freshness.alwaysRevalidate && freshness.staleness(now: now) <= Int64(freshness.staleIfError) * 1000
+        !freshness.alwaysRevalidate && freshness.staleIfError > 0
+            && freshness.staleness(now: now) <= Int64(freshness.staleIfError) * 1000
     }
 }

@@ -18,6 +18,8 @@ final class ScriptedOrigin: Sendable {
         var body: String = ""
         /// Send the body as chunks of this many bytes with chunked framing (0: Content-Length).
         var chunkSize = 0
+        /// Send the head and this many body bytes, then hold the rest until `releaseHeld()`.
+        var holdAfter: Int?
 
         init(
             status: HTTPResponseStatus = .ok, headers: [(String, String)] = [], body: String = "", chunkSize: Int = 0
@@ -39,6 +41,29 @@ final class ScriptedOrigin: Sendable {
         var script: Script
         var requests: [Request] = []
         var stopped = false
+        var held: [@Sendable () -> Void] = []
+        var waiters: [(count: Int, promise: EventLoopPromise<Void>)] = []
+    }
+
+    /// Succeeds once `count` requests (in total) have reached the origin.
+    func requestsReceived(_ count: Int) -> EventLoopFuture<Void> {
+        let promise = group.next().makePromise(of: Void.self)
+        let reached = state.withLockedValue { state -> Bool in
+            if state.requests.count >= count { return true }
+            state.waiters.append((count, promise))
+            return false
+        }
+        if reached { promise.succeed() }
+        return bounded(promise.futureResult, "\(count) requests at the origin")
+    }
+
+    /// Sends the rest of every held response.
+    func releaseHeld() {
+        let held = state.withLockedValue { state in
+            defer { state.held = [] }
+            return state.held
+        }
+        for resume in held { resume() }
     }
 
     var port: Int { channel.localAddress?.port ?? 0 }
@@ -101,11 +126,15 @@ private final class ScriptedOriginHandler: ChannelInboundHandler {
         case .end:
             guard let head else { return }
             let request = ScriptedOrigin.Request(method: head.method, uri: head.uri, headers: head.headers)
-            let script = state.withLockedValue { state in
+            let (script, ready) = state.withLockedValue { state in
                 state.requests.append(request)
-                return state.script
+                let count = state.requests.count
+                let ready = state.waiters.filter { $0.count <= count }.map(\.promise)
+                state.waiters.removeAll { $0.count <= count }
+                return (state.script, ready)
             }
             respond(script(request), isHead: head.method == .HEAD, context: context)
+            for promise in ready { promise.succeed() }
         }
     }
 
@@ -121,6 +150,26 @@ private final class ScriptedOriginHandler: ChannelInboundHandler {
         context.write(
             wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: response.status, headers: headers))),
             promise: nil)
+        if !isHead && !noBody, let holdAfter = response.holdAfter {
+            var rest = body
+            if let first = rest.readSlice(length: min(holdAfter, rest.readableBytes)), first.readableBytes > 0 {
+                context.writeAndFlush(wrapOutboundOut(.body(.byteBuffer(first))), promise: nil)
+            }
+            let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+            let eventLoop = context.eventLoop
+            state.withLockedValue { state in
+                state.held.append {
+                    eventLoop.execute {
+                        let (handler, context) = loopBound.value
+                        if rest.readableBytes > 0 {
+                            context.write(handler.wrapOutboundOut(.body(.byteBuffer(rest))), promise: nil)
+                        }
+                        context.writeAndFlush(handler.wrapOutboundOut(.end(nil)), promise: nil)
+                    }
+                }
+            }
+            return
+        }
         if !isHead && !noBody {
             if response.chunkSize > 0 {
                 var rest = body
