@@ -1,12 +1,12 @@
 import Yams
 
 extension ConfigReader {
-    static let cacheKeys = ["memory", "max_object", "eviction", "targeted_header"]
+    static let cacheKeys = ["memory", "max_object", "eviction", "targeted_header", "coalesce_timeout"]
     static let routeCacheKeys = [
         "default_ttl", "max_ttl", "stale_while_revalidate", "stale_if_error", "key", "add_etag", "ignore_set_cookie",
     ]
 
-    /// `cache: { memory, max_object, eviction, targeted_header }`.
+    /// `cache: { memory, max_object, eviction, targeted_header, coalesce_timeout }`.
     mutating func readCache(_ entry: Entry) -> CacheConfig {
         var cache = CacheConfig()
         guard let s = section(entry, .cache, context: "in 'cache'", keys: Self.cacheKeys) else { return cache }
@@ -43,6 +43,9 @@ extension ConfigReader {
             } else {
                 error(headerEntry.line, "'targeted_header' must be a header name, got '\(header)'")
             }
+        }
+        if let timeout = s["coalesce_timeout"].flatMap({ duration($0, positive: false) }) {
+            cache.coalesceTimeout = timeout
         }
         return cache
     }

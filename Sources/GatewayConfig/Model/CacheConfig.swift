@@ -12,11 +12,15 @@ public struct CacheConfig: Sendable, Equatable {
     /// A gateway-specific targeted cache-control field (RFC 9213), consulted before
     /// `CDN-Cache-Control`; neither is forwarded to clients.
     public var targetedHeader: String?
+    /// How long a request for a key that is being fetched waits for that fetch's response head
+    /// before going to the origin itself (nginx's `proxy_cache_lock_timeout`).
+    public var coalesceTimeout: Duration
 
     public init(
         memoryBytes: Int = 256 * 1024 * 1024, maxObjectBytes: Int = 16 * 1024 * 1024, eviction: Eviction = .s3fifo,
-        targetedHeader: String? = nil
+        targetedHeader: String? = nil, coalesceTimeout: Duration = .seconds(5)
     ) {
+        self.coalesceTimeout = coalesceTimeout
         self.memoryBytes = memoryBytes
         self.maxObjectBytes = maxObjectBytes
         self.eviction = eviction

@@ -45,6 +45,7 @@ enum ConfigDocument {
                         ("memory", .int(cache.memoryBytes)), ("max_object", .int(cache.maxObjectBytes)),
                         ("eviction", .string(cache.eviction.rawValue)),
                         ("targeted_header", cache.targetedHeader.map(JSONValue.string) ?? .null),
+                        ("coalesce_timeout", .string(duration(cache.coalesceTimeout))),
                     ])
                 ))
         }

@@ -31,6 +31,22 @@ struct CacheExchange {
     /// entry, or an error the stale entry stands in for. Served once that response has ended.
     var answerAtEnd: (entry: CacheEntry, outcome: CacheOutcome, cacheStatus: String)?
     var outcome = CacheOutcome.miss
+    /// The shared origin fetch this exchange leads or follows (request coalescing).
+    var fill: CacheFill?
+    var leadsFill = false
+    // A follower's progress through the fill.
+    var followerID: Int?
+    var followerChunkIndex = 0
+    var followerHeadWritten = false
+    var followerFramesChunks = false
+
+    /// A plain miss may share an origin fetch: not a revalidation (that has its own entry), not
+    /// a request that wants its own answer (no-cache, credentials), not one with a body.
+    var mayShareFetch: Bool {
+        !isBypass && stale == nil && !directives.noCache && !hasAuthorization && request.method == .GET
+            && !request.hasBody
+    }
+
     /// Keys an unsafe method's successful response invalidates (RFC 9111 4.4).
     private var invalidates: [CacheKey] = []
 
@@ -267,6 +283,46 @@ struct CacheExchange {
         }
         return CacheStatusText.forwarded(
             identity.name, forward, status: head.status, stored: isStoring, ttl: freshness?.lifetime, detail: detail)
+    }
+
+    /// The leader tells the followers what they will answer with, or that they must fetch
+    /// themselves (the response will not be stored, so it is not theirs to share).
+    mutating func publishHeadToFollowers(
+        framing: UpstreamResponseHead.BodyFraming, cache: EdgeCache, allocator: ByteBufferAllocator
+    ) {
+        guard leadsFill, let fill else { return }
+        guard isStoring, let response, let freshness else {
+            fill.abandon()
+            cache.endFill(fill)
+            self.fill = nil
+            return
+        }
+        let contentLength: Int?
+        switch framing {
+        case .none: contentLength = 0
+        case .length(let length): contentLength = length
+        case .chunked, .untilClose: contentLength = nil
+        }
+        let request = self.request
+        fill.publishHead(
+            CacheFill.Head(
+                status: response.facts.status,
+                fields: response.fieldBlock(addedETag: nil, now: cache.clock(), allocator: allocator),
+                contentLength: contentLength,
+                vary: VarySelector(vary: response.facts.vary) { request.values(named: $0) },
+                ttl: freshness.lifetime))
+    }
+
+    mutating func publishChunkToFollowers(_ buffer: ByteBuffer, cache: EdgeCache) {
+        guard leadsFill, let fill else { return }
+        if isStoring {
+            fill.publishChunk(buffer)
+        } else {
+            // Grew past max_object: followers that already answered are cut off.
+            fill.abandon()
+            cache.endFill(fill)
+            self.fill = nil
+        }
     }
 
     mutating func collect(_ buffer: ByteBuffer, maxObjectBytes: Int) {

@@ -24,10 +24,24 @@ enum CachedResponseWriter {
     ]
 
     static func writeHead(
-        status: Int, entry: CacheEntry, contentLength: Int?, extraFields: [(String, String)] = [], options: Options,
-        into output: inout ByteBuffer
+        status: Int, entry: CacheEntry, contentLength: Int?, options: Options, into output: inout ByteBuffer
     ) {
-        output.writeHead(estimatedSize: entry.fields.readableBytes + 256) { writer in
+        writeHead(
+            status: status, fields: entry.fields, framing: contentLength.map { .contentLength($0) } ?? .noBody,
+            options: options, into: &output)
+    }
+
+    enum Framing {
+        case noBody
+        case contentLength(Int)
+        case chunked
+        case untilClose
+    }
+
+    static func writeHead(
+        status: Int, fields: ByteBuffer, framing: Framing, options: Options, into output: inout ByteBuffer
+    ) {
+        output.writeHead(estimatedSize: fields.readableBytes + 256) { writer in
             writer.append("HTTP/1.1 ")
             writer.appendDecimal(status)
             writer.append(" ")
@@ -35,18 +49,15 @@ enum CachedResponseWriter {
             writer.append("\r\n")
             let onlyNotModifiedFields = status == 304
             if options.operations.isEmpty && !onlyNotModifiedFields {
-                writer.append(entry.fields)
+                writer.append(fields)
             } else {
-                forEachLine(of: entry.fields) { name, line in
+                forEachLine(of: fields) { name, line in
                     let lowercased = name.lowercased()
                     if onlyNotModifiedFields && !notModifiedFields.contains(lowercased) { return }
                     if options.operations.remove.contains(lowercased) { return }
                     if options.operations.set.contains(where: { $0.name.lowercased() == lowercased }) { return }
                     writer.append(line)
                 }
-            }
-            for (name, value) in extraFields {
-                writer.appendField(name, value)
             }
             for field in options.operations.set {
                 writer.appendField(field.name, field.value)
@@ -65,8 +76,10 @@ enum CachedResponseWriter {
             writer.append("\r\ncache-status: ")
             writer.append(options.cacheStatus)
             writer.append("\r\n")
-            if let contentLength {
-                writer.appendFraming(contentLength: contentLength, chunked: false)
+            switch framing {
+            case .noBody, .untilClose: break
+            case .contentLength(let length): writer.appendFraming(contentLength: length, chunked: false)
+            case .chunked: writer.appendFraming(contentLength: nil, chunked: true)
             }
             writer.append("x-request-id: ")
             options.requestID.append(to: &writer)

@@ -1,6 +1,7 @@
 import GatewayConfig
 import HTTPCaching
 import NIOConcurrencyHelpers
+import NIOCore
 
 /// The node's response cache: the store every loop shares and the clock its freshness math uses.
 /// Created once per process; a reload keeps it (and its contents).
@@ -10,6 +11,12 @@ public final class EdgeCache: Sendable {
     public let clock: @Sendable () -> Int64
     /// Keys with a background refresh in flight, so a burst of stale hits starts one.
     private let refreshing = NIOLockedValueBox(Set<CacheKey>())
+    /// Origin fetches in flight that other requests for the same key may share.
+    private let fills = NIOLockedValueBox([CacheKey: CacheFill]())
+    private let followerEvents = NIOLockedValueBox(
+        (joined: 0, waiters: [(count: Int, promise: EventLoopPromise<Void>)]()))
+    /// How long a request waits for a shared fetch's response head before going to the origin itself.
+    let coalesceTimeout: TimeAmount
 
     public convenience init(_ config: CacheConfig) {
         self.init(config, clock: { WallClock.nowMilliseconds() })
@@ -21,7 +28,52 @@ public final class EdgeCache: Sendable {
                 capacityBytes: config.memoryBytes, maxObjectBytes: config.maxObjectBytes,
                 eviction: config.eviction == .lru ? .lru : .s3fifo))
         self.clock = clock
+        self.coalesceTimeout = TimeAmount(config.coalesceTimeout)
     }
+
+    /// The fill in flight for `key` (the caller follows it), or a new one the caller leads.
+    func joinOrLead(_ key: CacheKey) -> (fill: CacheFill, isLeader: Bool) {
+        let joined = fills.withLockedValue { fills -> (CacheFill, Bool) in
+            if let existing = fills[key] { return (existing, false) }
+            let fill = CacheFill(key: key)
+            fills[key] = fill
+            return (fill, true)
+        }
+        if !joined.1 {
+            let ready = followerEvents.withLockedValue { events -> [EventLoopPromise<Void>] in
+                events.joined += 1
+                let count = events.joined
+                let ready = events.waiters.filter { $0.count <= count }.map(\.promise)
+                events.waiters.removeAll { $0.count <= count }
+                return ready
+            }
+            for promise in ready { promise.succeed() }
+        }
+        return joined
+    }
+
+    /// Succeeds once `count` requests in total have joined a fill as followers (an event for
+    /// tests to wait on, instead of polling).
+    func followersJoined(_ count: Int, on eventLoop: EventLoop) -> EventLoopFuture<Void> {
+        let promise = eventLoop.makePromise(of: Void.self)
+        let reached = followerEvents.withLockedValue { events -> Bool in
+            if events.joined >= count { return true }
+            events.waiters.append((count, promise))
+            return false
+        }
+        if reached { promise.succeed() }
+        return promise.futureResult
+    }
+
+    /// Takes the leader's fill out of the registry (once stored, or abandoned).
+    func endFill(_ fill: CacheFill) {
+        fills.withLockedValue { fills in
+            if fills[fill.key] === fill { fills[fill.key] = nil }
+        }
+    }
+
+    /// Requests following a shared fetch now (for tests and the stats).
+    var followers: Int { fills.withLockedValue { $0.values.reduce(0) { $0 + $1.subscriberCount } } }
 
     /// Claims the refresh of `key`; false if one is already running.
     func beginRefresh(_ key: CacheKey) -> Bool {

@@ -52,6 +52,15 @@ enum DataPlaneExposition {
         }
 
         out.family(
+            "gateway_cache_coalesced_total", type: "counter",
+            help:
+                "Requests answered from another request's origin fetch of the same key (request coalescing), by route.")
+        for name in routeNames {
+            if let route = sample.routes[name], route.coalesced > 0 {
+                out.sample("gateway_cache_coalesced_total", [("route", name)], route.coalesced)
+            }
+        }
+        out.family(
             "gateway_cache_revalidations_total", type: "counter",
             help:
                 "Revalidations of stale entries with the origin (in the request or in the background), by route and result."

@@ -12,6 +12,8 @@ final class RouteMetrics {
         var sentBytes = 0
         /// Indexed like `CacheOutcome.allCases`.
         var cacheOutcomes = [Int](repeating: 0, count: CacheOutcome.allCases.count)
+        /// Requests that waited for another request's origin fetch of the same key.
+        var coalesced = 0
         /// Indexed like `RevalidationResult.allCases`.
         var revalidations = [Int](repeating: 0, count: RevalidationResult.allCases.count)
 
@@ -33,6 +35,7 @@ final class RouteMetrics {
             for index in cacheOutcomes.indices {
                 cacheOutcomes[index] += other.cacheOutcomes[index]
             }
+            coalesced += other.coalesced
             for index in revalidations.indices {
                 revalidations[index] += other.revalidations[index]
             }
@@ -55,6 +58,10 @@ final class RouteMetrics {
 
     func recordCache(_ outcome: CacheOutcome) {
         sample.cacheOutcomes[CacheOutcome.allCases.firstIndex(of: outcome) ?? 0] += 1
+    }
+
+    func recordCoalesced() {
+        sample.coalesced += 1
     }
 
     func recordRevalidation(_ result: RevalidationResult) {

@@ -27,6 +27,9 @@ final class ProxyHandler: ChannelDuplexHandler {
         case waitingForConnection
         /// Request (and then response) flowing through an upstream connection.
         case proxying
+        /// Waiting for, or streaming, the response of another request's origin fetch for the same
+        /// cache key (request coalescing).
+        case followingFill
         /// The gateway answered itself; the rest of the request body is discarded.
         case answeredLocally
         /// The last response is being written and the connection closes after it; input is ignored.
@@ -359,13 +362,33 @@ final class ProxyHandler: ChannelDuplexHandler {
                     return serveFromCache(entry, outcome: outcome, cacheStatus: cacheStatus, context: context)
                 case .notCached:
                     return respondLocally(.notCached, context: context)
-                case .forward(let exchange):
+                case .forward(var exchange):
+                    if exchange.mayShareFetch {
+                        let (fill, isLeader) = cache.joinOrLead(exchange.key)
+                        exchange.fill = fill
+                        exchange.leadsFill = isLeader
+                        cacheExchange = exchange
+                        if !isLeader {
+                            return followFill(fill, context: context)
+                        }
+                    }
                     cacheExchange = exchange
                 }
             } else {
                 cacheExchange = CacheExchange.bypass(head, caching: caching, cache: cache)
             }
         }
+        forwardToUpstream(
+            head, route: route, requestTimeout: loop.requestTimeouts[match.routeIndex], snapshot: snapshot,
+            context: context)
+    }
+
+    /// Chooses the endpoint and sends the request on (the proxy phase proper).
+    private func forwardToUpstream(
+        _ head: RequestHead, route: CompiledRoute, requestTimeout: TimeAmount, snapshot: Snapshot,
+        context: ChannelHandlerContext
+    ) {
+        let uri = head.target
         let upstream = loop.upstreams[route.upstreamIndex]
         upstreamMetrics = upstream.metrics
         let hashKey = upstream.hashSource.flatMap { HashKey.compute($0, head: head, client: client) }
@@ -391,7 +414,7 @@ final class ProxyHandler: ChannelDuplexHandler {
                 wrapOutboundOut(ByteBuffer(staticString: "HTTP/1.1 100 Continue\r\n\r\n")), promise: nil)
         }
         let now = eventTime
-        requestDeadline = now + loop.requestTimeouts[match.routeIndex]
+        requestDeadline = now + requestTimeout
         // The response-header deadline starts when the request is sent, so now + timeout is a
         // lower bound for it: arming for that now means sending the request will not re-arm.
         ensureTimer(firingBy: min(requestDeadline, now + responseHeaderTimeout), context: context)
@@ -435,7 +458,7 @@ final class ProxyHandler: ChannelDuplexHandler {
             if let connection { writeRequestBody(buffer, to: connection) }
         case .waitingForConnection:
             bufferedBody.append(buffer)
-        case .idle, .answeredLocally, .closing, .closed:
+        case .idle, .followingFill, .answeredLocally, .closing, .closed:
             break
         }
     }
@@ -447,7 +470,7 @@ final class ProxyHandler: ChannelDuplexHandler {
             sendRequestEnd()
         case .answeredLocally:
             finishExchange(context: context)
-        case .idle, .waitingForConnection, .closing, .closed:
+        case .idle, .waitingForConnection, .followingFill, .closing, .closed:
             break
         }
     }
@@ -499,6 +522,15 @@ final class ProxyHandler: ChannelDuplexHandler {
     private func recordExchange(status: Int) {
         guard exchangeUnrecorded else { return }
         exchangeUnrecorded = false
+        if let exchange = cacheExchange, let fill = exchange.fill {
+            if exchange.leadsFill {
+                // No-op if the fill completed; else its followers learn it will not.
+                fill.abandon()
+                loop.cache?.endFill(fill)
+            } else if let id = exchange.followerID {
+                fill.unsubscribe(id)
+            }
+        }
         let duration = eventTime - exchangeStart
         let method = MethodClass(requestMethod)
         routeMetrics.record(
@@ -660,6 +692,7 @@ final class ProxyHandler: ChannelDuplexHandler {
             }
             let cacheStatus = exchange.beginStoring(
                 head, framing: framing, requestIsHead: requestIsHead, cache: cache, identity: loop.cacheIdentity)
+            exchange.publishHeadToFollowers(framing: framing, cache: cache, allocator: allocator)
             exchange.rechunk = framing == .chunked && exchange.wantsUnframedBody && downstreamVersion.minor >= 1
             responseOperations = CacheExchange.downstreamOperations(
                 responseOperations, identity: loop.cacheIdentity, outcome: exchange.outcome, cacheStatus: cacheStatus)
@@ -955,6 +988,118 @@ final class ProxyHandler: ChannelDuplexHandler {
         resumeDownstreamReads()
     }
 
+    /// Answers this request from another request's origin fetch of the same key, as it arrives.
+    private func followFill(_ fill: CacheFill, context: ChannelHandlerContext) {
+        phase = .followingFill
+        routeMetrics.recordCoalesced()
+        let loopBound = NIOLoopBound(self, eventLoop: context.eventLoop)
+        let eventLoop = context.eventLoop
+        cacheExchange?.followerID = fill.subscribe {
+            eventLoop.execute { loopBound.value.fillProgressed() }
+        }
+        requestDeadline = eventTime + (loop.cache?.coalesceTimeout ?? .seconds(5))
+        ensureTimer(firingBy: requestDeadline, context: context)
+        // It may have progressed before the subscription.
+        fillProgressed()
+    }
+
+    private func fillProgressed() {
+        guard phase == .followingFill, let context, var exchange = cacheExchange, let fill = exchange.fill else {
+            return
+        }
+        switch fill.progress(from: exchange.followerChunkIndex) {
+        case .waiting:
+            return
+        case .abandoned:
+            if exchange.followerHeadWritten {
+                // Part of the response is with the client: closing is the only honest signal.
+                closeNow()
+            } else {
+                stopFollowingFill(context: context)
+            }
+        case .streaming(let head, let chunks, let complete):
+            if !exchange.followerHeadWritten {
+                let request = exchange.request
+                guard head.vary.matches({ request.values(named: $0) }) else {
+                    return stopFollowingFill(context: context)
+                }
+                cancelTimer()
+                exchange.followerHeadWritten = true
+                exchange.outcome = .hit
+                responseHeadSent = true
+                let framing: CachedResponseWriter.Framing
+                if requestIsHead {
+                    framing = head.contentLength.map { .contentLength($0) } ?? .noBody
+                } else if let length = head.contentLength {
+                    framing = .contentLength(length)
+                } else if downstreamVersion.minor >= 1 {
+                    framing = .chunked
+                    exchange.followerFramesChunks = true
+                } else {
+                    framing = .untilClose
+                    downstreamKeepAlive = false
+                }
+                let options = CachedResponseWriter.Options(
+                    outcome: .hit, cacheStatus: "\(loop.cacheIdentity.name); hit; ttl=\(head.ttl); detail=coalesced",
+                    age: 0,
+                    requestID: requestID, operations: route?.responseHeaders ?? HeaderOperations(),
+                    keepAlive: downstreamKeepAlive && !loop.isDraining, clientVersionMinor: downstreamVersion.minor,
+                    upstreamXCache: nil)
+                var output = allocator.buffer(capacity: head.fields.readableBytes + 256)
+                CachedResponseWriter.writeHead(
+                    status: head.status, fields: head.fields, framing: framing, options: options, into: &output)
+                responseStatus = head.status
+                responseBytes += output.readableBytes
+                context.write(wrapOutboundOut(output), promise: nil)
+            }
+            exchange.followerChunkIndex += chunks.count
+            if !requestIsHead {
+                for chunk in chunks {
+                    if exchange.followerFramesChunks {
+                        let header = UpstreamRequestWriter.chunkHeader(size: chunk.readableBytes, allocator: allocator)
+                        context.write(wrapOutboundOut(header), promise: nil)
+                        context.write(wrapOutboundOut(chunk), promise: nil)
+                        context.write(wrapOutboundOut(UpstreamRequestWriter.chunkTrailer), promise: nil)
+                        responseBytes += header.readableBytes + 2
+                    } else {
+                        context.write(wrapOutboundOut(chunk), promise: nil)
+                    }
+                    responseBytes += chunk.readableBytes
+                }
+            }
+            let framesChunks = exchange.followerFramesChunks
+            cacheExchange = exchange
+            guard complete else {
+                context.flush()
+                return
+            }
+            if framesChunks && !requestIsHead {
+                context.write(wrapOutboundOut(UpstreamRequestWriter.lastChunk), promise: nil)
+                responseBytes += UpstreamRequestWriter.lastChunk.readableBytes
+            }
+            phase = .answeredLocally
+            writeEnd(context: context)
+            resumeDownstreamReads()
+        }
+    }
+
+    /// The shared fetch will not answer this request (timed out, abandoned, another variant):
+    /// it goes to the origin itself, without coalescing again.
+    private func stopFollowingFill(context: ChannelHandlerContext) {
+        guard var exchange = cacheExchange, let route else { return }
+        if let fill = exchange.fill, let id = exchange.followerID {
+            fill.unsubscribe(id)
+        }
+        exchange.fill = nil
+        exchange.followerID = nil
+        cacheExchange = exchange
+        phase = .idle
+        eventTime = .now()
+        forwardToUpstream(
+            exchange.request, route: route, requestTimeout: TimeAmount(route.requestTimeout), snapshot: loop.snapshot,
+            context: context)
+    }
+
     /// Body bytes of an origin response on a cached route: swallowed when a stored entry answers
     /// instead, collected when the response is being stored, framed again when they arrived
     /// unframed. Returns true if it wrote (or dropped) the bytes itself.
@@ -963,6 +1108,7 @@ final class ProxyHandler: ChannelDuplexHandler {
         if exchange.answerAtEnd != nil { return true }
         if let cache = loop.cache {
             exchange.collect(buffer, maxObjectBytes: cache.store.configuration.maxObjectBytes)
+            exchange.publishChunkToFollowers(buffer, cache: cache)
         }
         let rechunk = exchange.rechunk
         cacheExchange = exchange
@@ -995,6 +1141,11 @@ final class ProxyHandler: ChannelDuplexHandler {
         }
         if let entry = exchange.finishStoring(cache: cache, allocator: allocator) {
             cache.store.insert(entry)
+        }
+        if exchange.leadsFill, let fill = exchange.fill {
+            // Stored first, so a request arriving after the fill left the registry finds the entry.
+            fill.complete()
+            cache.endFill(fill)
         }
         exchange.invalidateAfterUnsafeMethod(status: responseStatus, cache: cache)
         cacheExchange = exchange
@@ -1048,8 +1199,18 @@ final class ProxyHandler: ChannelDuplexHandler {
         eventTime = .now()
         timer = nil
         timerDeadline = nil
-        guard let context, phase == .waitingForConnection || phase == .proxying else { return }
+        guard let context, phase == .waitingForConnection || phase == .proxying || phase == .followingFill else {
+            return
+        }
         let now = NIODeadline.now()
+        if phase == .followingFill {
+            if now >= requestDeadline {
+                stopFollowingFill(context: context)
+            } else {
+                ensureTimer(firingBy: requestDeadline, context: context)
+            }
+            return
+        }
         guard now >= requestDeadline || now >= responseHeaderDeadline else {
             ensureTimer(firingBy: min(requestDeadline, responseHeaderDeadline), context: context)
             return
@@ -1087,7 +1248,9 @@ final class ProxyHandler: ChannelDuplexHandler {
             if now - waitingSince > listener.bodyReadTimeout {
                 closeNow()
             }
-        case .closed:
+        case .followingFill, .closed:
+            // A follower waits at most the coalescing timeout for a head, then as long as the
+            // fetch it follows (which has the upstream's timeouts).
             break
         }
     }

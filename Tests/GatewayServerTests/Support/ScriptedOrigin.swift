@@ -22,12 +22,14 @@ final class ScriptedOrigin: Sendable {
         var holdAfter: Int?
 
         init(
-            status: HTTPResponseStatus = .ok, headers: [(String, String)] = [], body: String = "", chunkSize: Int = 0
+            status: HTTPResponseStatus = .ok, headers: [(String, String)] = [], body: String = "", chunkSize: Int = 0,
+            holdAfter: Int? = nil
         ) {
             self.status = status
             self.headers = headers
             self.body = body
             self.chunkSize = chunkSize
+            self.holdAfter = holdAfter
         }
     }
 
