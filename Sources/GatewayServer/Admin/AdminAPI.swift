@@ -41,7 +41,7 @@ public final class AdminAPI: Sendable {
     private static let endpoints: [String: [String]] = [
         "/admin/health": ["GET", "HEAD"], "/admin/ready": ["GET", "HEAD"], "/admin/config": ["GET", "HEAD"],
         "/admin/reload": ["POST"], "/admin/upstreams": ["GET", "HEAD"], "/metrics": ["GET", "HEAD"],
-        "/admin/cache/purge": ["POST"], "/admin/cache/stats": ["GET", "HEAD"],
+        "/admin/cache/purge": ["POST"], "/admin/cache/stats": ["GET", "HEAD"], "/admin/cache/warm": ["POST"],
     ]
 
     func handle(_ request: Request) async -> Response {
@@ -78,6 +78,8 @@ public final class AdminAPI: Sendable {
             return await upstreams()
         case "/admin/cache/purge":
             return CacheAdmin(server: server).purge(request.body)
+        case "/admin/cache/warm":
+            return await CacheAdmin(server: server).warm(request.body)
         case "/admin/cache/stats":
             return await CacheAdmin(server: server).stats(query: request.query)
         default:

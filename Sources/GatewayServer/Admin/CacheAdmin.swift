@@ -77,6 +77,71 @@ struct CacheAdmin {
             ]))
     }
 
+    /// Body: `{"urls": [...], "concurrency": 4}`. Answers when every URL was fetched, with each
+    /// one's result.
+    func warm(_ body: [UInt8]) async -> Response {
+        let document: JSONValue
+        do {
+            document = try JSONParser.parse(body)
+        } catch {
+            return .error(400, "invalid_json", "\(error)")
+        }
+        guard case .object(let members) = document else {
+            return .error(400, "invalid_request", "The body must be a JSON object.")
+        }
+        if let unknown = members.first(where: { !["urls", "url", "concurrency"].contains($0.0) }) {
+            return .error(400, "invalid_request", "Unknown field '\(unknown.0)'; expected urls, concurrency.")
+        }
+        let urls: [String]
+        do {
+            urls = try strings(document, single: "url", plural: "urls")
+        } catch let problem as Problem {
+            return .error(400, "invalid_request", problem.message)
+        } catch {
+            return .error(400, "invalid_request", "\(error)")
+        }
+        guard !urls.isEmpty, urls.count <= Self.maxWarmURLs else {
+            return .error(400, "invalid_request", "Give between 1 and \(Self.maxWarmURLs) URLs in 'urls'.")
+        }
+        var concurrency = 4
+        if let value = document["concurrency"] {
+            guard case .int(let number) = value, (1...64).contains(number) else {
+                return .error(400, "invalid_request", "'concurrency' must be a whole number from 1 to 64.")
+            }
+            concurrency = number
+        }
+        let started = NIODeadline.now()
+        let results = await CacheWarmer(server: server).warm(urls, concurrency: concurrency)
+        var stored = 0
+        let items = results.map { result -> JSONValue in
+            switch result.outcome {
+            case .stored(let status, let bytes):
+                stored += 1
+                return .object([
+                    ("url", .string(result.url)), ("result", .string("stored")), ("status", .int(status)),
+                    ("bytes", .int(bytes)),
+                ])
+            case .notStored(let status, let reason):
+                return .object([
+                    ("url", .string(result.url)), ("result", .string("not_stored")), ("status", .int(status)),
+                    ("reason", .string(reason)),
+                ])
+            case .failed(let message):
+                return .object([
+                    ("url", .string(result.url)), ("result", .string("failed")), ("error", .string(message)),
+                ])
+            }
+        }
+        return .json(
+            200,
+            .object([
+                ("stored", .int(stored)), ("not_stored", .int(results.count - stored)), ("results", .array(items)),
+                ("duration_ms", .int(Int((NIODeadline.now() - started).nanoseconds / 1_000_000))),
+            ]))
+    }
+
+    static let maxWarmURLs = 1000
+
     func stats(query: String) async -> Response {
         var top = 10
         for parameter in query.split(separator: "&") where parameter.hasPrefix("top=") {
@@ -154,7 +219,7 @@ struct CacheAdmin {
         let path = target.prefix { $0 != "?" }
         var query = QueryKeyPolicy.all
         if let match = snapshot.router.match(
-            host: Substring(host), path: path, method: "GET", headers: NoHeaders()),
+            host: Substring(host), path: path, method: "GET", headers: NoRequestHeaders()),
             let routeCache = snapshot.configuration.routes[match.routeIndex].cache
         {
             query = RouteCaching(routeCache).query
@@ -179,10 +244,4 @@ struct CacheAdmin {
         let fraction = thousandths % 1000
         return "\(thousandths / 1000)." + (fraction < 10 ? "00" : fraction < 100 ? "0" : "") + "\(fraction)"
     }
-}
-
-/// Purges route by URL alone; header conditions of routes do not apply.
-private struct NoHeaders: RouteHeaderLookup {
-    func containsHeader(_ name: String) -> Bool { false }
-    func containsHeader(_ name: String, value: String) -> Bool { false }
 }

@@ -355,7 +355,7 @@ final class ProxyHandler: ChannelDuplexHandler {
                 case .serve(let exchange, let entry, let outcome, let cacheStatus, let refresh):
                     cacheExchange = exchange
                     if refresh {
-                        BackgroundRefresh.start(
+                        BackgroundFetch.refresh(
                             entry, request: head, route: route, caching: caching, loop: loop,
                             metrics: routeMetrics)
                     }

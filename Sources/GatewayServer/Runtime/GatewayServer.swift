@@ -185,6 +185,14 @@ public final class GatewayServer: Service, Sendable {
         return text + processMetrics.render()
     }
 
+    /// One of the event loops, chosen by `slot` (round robin for work spread over them).
+    func loop(_ slot: Int) -> NIOLoopBound<LoopContext>? {
+        running.withLockedValue { running in
+            guard let loops = running?.loops, !loops.isEmpty else { return nil }
+            return loops[slot % loops.count]
+        }
+    }
+
     /// The event loops' counters, merged.
     func dataPlaneSample() async -> MetricsSample {
         var sample = MetricsSample()

@@ -166,4 +166,44 @@ final class CacheAdminTests: XCTestCase {
         XCTAssertEqual(badTop.status, .badRequest)
         await fixture.stop()
     }
+
+    func testWarmFetchesIntoTheCache() async throws {
+        let fixture = try await CacheFixture.start(
+            withAdmin: true,
+            origin: { request in
+                request.uri == "/private"
+                    ? .init(headers: [("cache-control", "private")], body: "p")
+                    : .init(headers: [("cache-control", "max-age=60")], body: "warm \(request.uri)")
+            }, group: group)
+        let response = try await fixture.admin(
+            .POST, "/admin/cache/warm",
+            body: #"{"urls": ["http://test/w/1", "https://test/w/2?x=1", "test/private"], "concurrency": 2}"#)
+        XCTAssertEqual(response.status, .ok)
+        let document = try json(response)
+        XCTAssertEqual(document["stored"] as? Int, 2)
+        XCTAssertEqual(document["not_stored"] as? Int, 1)
+        let results = try XCTUnwrap(document["results"] as? [[String: Any]])
+        XCTAssertEqual(results.map { $0["result"] as? String }, ["stored", "stored", "not_stored"])
+        XCTAssertEqual(results[0]["bytes"] as? Int, "warm /w/1".utf8.count)
+        XCTAssertEqual(results[2]["reason"] as? String, "private")
+        XCTAssertEqual(fixture.origin.requestCount, 3)
+        XCTAssertEqual(fixture.origin.requests.first?.headers.first(name: "host"), "test")
+
+        let warmed = try await fixture.get("/w/2?x=1")
+        XCTAssertEqual(warmed.header("x-cache"), "HIT")
+        XCTAssertEqual(warmed.bodyText, "warm /w/2?x=1")
+        XCTAssertEqual(fixture.origin.requestCount, 3)
+
+        await fixture.origin.stop()
+        let failed = try json(try await fixture.admin(.POST, "/admin/cache/warm", body: #"{"url": "http://test/w/3"}"#))
+        let failure = try XCTUnwrap((failed["results"] as? [[String: Any]])?.first)
+        XCTAssertEqual(failure["result"] as? String, "failed")
+        XCTAssertNotNil(failure["error"] as? String)
+
+        for body in [#"{"urls": []}"#, #"{"urls": ["a"], "concurrency": 0}"#, #"{"href": "x"}"#] {
+            let bad = try await fixture.admin(.POST, "/admin/cache/warm", body: body)
+            XCTAssertEqual(bad.status, .badRequest, body)
+        }
+        await fixture.stop()
+    }
 }
