@@ -31,6 +31,11 @@ struct CacheExchange {
     /// entry, or an error the stale entry stands in for. Served once that response has ended.
     var answerAtEnd: (entry: CacheEntry, outcome: CacheOutcome, cacheStatus: String)?
     var outcome = CacheOutcome.miss
+    /// A miss with `Range`: the full response is fetched and stored, and the range answered
+    /// from the stored entry once it is complete (instead of storing nothing from a 206).
+    var serveStoredAtEnd = false
+    /// The Cache-Status of the origin's response, for an answer given from it later.
+    var forwardedCacheStatus = ""
     /// The shared origin fetch this exchange leads or follows (request coalescing).
     var fill: CacheFill?
     var leadsFill = false
@@ -199,13 +204,32 @@ struct CacheExchange {
         }
     }
 
+    /// The request asks for part of the representation.
+    var wantsRange: Bool { request.method == .GET && request.firstValue(named: "range") != nil }
+
+    /// The parts of a stored 200 this request asks for: `If-Range` must name the entry's current
+    /// version (a strong ETag match, or its exact Last-Modified), else the whole entry is the answer.
+    func requestedRanges(of entry: CacheEntry) -> ByteRanges {
+        guard entry.status == 200, request.method == .GET, let range = request.firstValue(named: "range") else {
+            return .ignore
+        }
+        if let condition = request.firstValue(named: "if-range") {
+            if let tag = EntityTag(parsing: condition) {
+                guard let current = entry.etag, tag.strongMatches(current) else { return .ignore }
+            } else {
+                guard let date = HTTPDate.parse(condition), date == entry.lastModified else { return .ignore }
+            }
+        }
+        return ByteRanges.parse(range, length: entry.body.readableBytes)
+    }
+
     /// The route's request operations plus the cache's: the client's own conditions are answered
     /// by the cache (so the origin sends a full, storable response), and the stale entry's
     /// validators go instead.
     func upstreamOperations(_ route: HeaderOperations) -> HeaderOperations {
         guard !isBypass else { return route }
         var operations = route
-        operations.remove += ["if-none-match", "if-modified-since"]
+        operations.remove += ["if-none-match", "if-modified-since", "range", "if-range"]
         if let stale {
             if let etag = stale.etag {
                 operations.set.append(HeaderField(name: "If-None-Match", value: etag.headerValue))
@@ -386,12 +410,7 @@ struct CacheExchange {
         let updatedNames = Set(update.keptFields.map { $0.name.lowercased() })
         CachedResponseWriter.forEachLine(of: entry.fields) { name, line in
             guard !updatedNames.contains(name.lowercased()) else { return }
-            // The value: after the colon and its spaces, before the CRLF.
-            var start = name.utf8.count + 1
-            while start < line.count, line[start] == UInt8(ascii: " ") { start += 1 }
-            let end = max(start, line.count - 2)
-            merged.append(
-                (String(name), String(decoding: UnsafeRawBufferPointer(rebasing: line[start..<end]), as: UTF8.self)))
+            merged.append((String(name), CachedResponseWriter.value(ofLine: line, nameLength: name.utf8.count)))
         }
         merged += update.keptFields
         var combined = update

@@ -110,4 +110,12 @@ enum CachedResponseWriter {
             }
         }
     }
+
+    /// The value of a stored line: after the colon and its spaces, before the CRLF.
+    static func value(ofLine line: UnsafeRawBufferPointer, nameLength: Int) -> String {
+        var start = nameLength + 1
+        while start < line.count, line[start] == UInt8(ascii: " ") { start += 1 }
+        let end = max(start, line.count - 2)
+        return String(decoding: UnsafeRawBufferPointer(rebasing: line[start..<end]), as: UTF8.self)
+    }
 }

@@ -693,6 +693,16 @@ final class ProxyHandler: ChannelDuplexHandler {
             let cacheStatus = exchange.beginStoring(
                 head, framing: framing, requestIsHead: requestIsHead, cache: cache, identity: loop.cacheIdentity)
             exchange.publishHeadToFollowers(framing: framing, cache: cache, allocator: allocator)
+            exchange.forwardedCacheStatus = cacheStatus
+            if exchange.wantsRange, exchange.isStoring, head.status == 200, case .length = framing {
+                // Answered from the stored entry once complete (so the range can be cut from it).
+                exchange.serveStoredAtEnd = true
+                cacheExchange = exchange
+                responseHeaderDeadline = .distantFuture
+                upstreamKeepAlive = head.keepAlive
+                responseStatus = head.status
+                return
+            }
             exchange.rechunk = framing == .chunked && exchange.wantsUnframedBody && downstreamVersion.minor >= 1
             responseOperations = CacheExchange.downstreamOperations(
                 responseOperations, identity: loop.cacheIdentity, outcome: exchange.outcome, cacheStatus: cacheStatus)
@@ -957,11 +967,29 @@ final class ProxyHandler: ChannelDuplexHandler {
         cacheExchange?.outcome = outcome
         let now = loop.cache?.clock() ?? WallClock.nowMilliseconds()
         let notModified = cacheExchange?.clientHasCurrentCopy(of: entry) ?? false
+        var operations = route?.responseHeaders ?? HeaderOperations()
+        if !notModified, let exchange = cacheExchange {
+            switch exchange.requestedRanges(of: entry) {
+            case .ignore:
+                break
+            case .unsatisfiable:
+                operations.set.append(HeaderField(name: "Content-Range", value: "bytes */\(entry.body.readableBytes)"))
+                return writeCachedPart(
+                    status: 416, entry: entry, body: nil, operations: operations, outcome: outcome,
+                    cacheStatus: cacheStatus, now: now, context: context)
+            case .satisfiable(let ranges):
+                let part = ByteRangeBody.make(ranges, of: entry, allocator: allocator)
+                operations.set += part.fields
+                return writeCachedPart(
+                    status: 206, entry: entry, body: part.body, operations: operations, outcome: outcome,
+                    cacheStatus: cacheStatus, now: now, context: context)
+            }
+        }
         let status = notModified ? 304 : entry.status
         let sendsBody = !requestIsHead && !notModified && entry.body.readableBytes > 0
         let options = CachedResponseWriter.Options(
             outcome: outcome, cacheStatus: cacheStatus, age: entry.freshness.ageSeconds(now: now), requestID: requestID,
-            operations: route?.responseHeaders ?? HeaderOperations(),
+            operations: operations,
             keepAlive: downstreamKeepAlive && !loop.isDraining,
             clientVersionMinor: downstreamVersion.minor, upstreamXCache: nil)
         let coalesceBody = sendsBody && entry.body.readableBytes <= Self.maxCoalescedBody
@@ -1100,6 +1128,30 @@ final class ProxyHandler: ChannelDuplexHandler {
             context: context)
     }
 
+    /// A 206 or 416 cut from a stored entry.
+    private func writeCachedPart(
+        status: Int, entry: CacheEntry, body: ByteBuffer?, operations: HeaderOperations, outcome: CacheOutcome,
+        cacheStatus: String, now: Int64, context: ChannelHandlerContext
+    ) {
+        let options = CachedResponseWriter.Options(
+            outcome: outcome, cacheStatus: cacheStatus, age: entry.freshness.ageSeconds(now: now), requestID: requestID,
+            operations: operations, keepAlive: downstreamKeepAlive && !loop.isDraining,
+            clientVersionMinor: downstreamVersion.minor, upstreamXCache: nil)
+        var output = allocator.buffer(capacity: entry.fields.readableBytes + 320)
+        CachedResponseWriter.writeHead(
+            status: status, fields: entry.fields, framing: .contentLength(body?.readableBytes ?? 0), options: options,
+            into: &output)
+        responseStatus = status
+        responseBytes += output.readableBytes
+        context.write(wrapOutboundOut(output), promise: nil)
+        if let body, !requestIsHead {
+            responseBytes += body.readableBytes
+            context.write(wrapOutboundOut(body), promise: nil)
+        }
+        writeEnd(context: context)
+        resumeDownstreamReads()
+    }
+
     /// Body bytes of an origin response on a cached route: swallowed when a stored entry answers
     /// instead, collected when the response is being stored, framed again when they arrived
     /// unframed. Returns true if it wrote (or dropped) the bytes itself.
@@ -1109,6 +1161,10 @@ final class ProxyHandler: ChannelDuplexHandler {
         if let cache = loop.cache {
             exchange.collect(buffer, maxObjectBytes: cache.store.configuration.maxObjectBytes)
             exchange.publishChunkToFollowers(buffer, cache: cache)
+        }
+        if exchange.serveStoredAtEnd {
+            cacheExchange = exchange
+            return true
         }
         let rechunk = exchange.rechunk
         cacheExchange = exchange
@@ -1139,8 +1195,9 @@ final class ProxyHandler: ChannelDuplexHandler {
             context.write(wrapOutboundOut(UpstreamRequestWriter.lastChunk), promise: nil)
             responseBytes += UpstreamRequestWriter.lastChunk.readableBytes
         }
-        if let entry = exchange.finishStoring(cache: cache, allocator: allocator) {
-            cache.store.insert(entry)
+        let stored = exchange.finishStoring(cache: cache, allocator: allocator)
+        if let stored {
+            cache.store.insert(stored)
         }
         if exchange.leadsFill, let fill = exchange.fill {
             // Stored first, so a request arriving after the fill left the registry finds the entry.
@@ -1149,6 +1206,14 @@ final class ProxyHandler: ChannelDuplexHandler {
         }
         exchange.invalidateAfterUnsafeMethod(status: responseStatus, cache: cache)
         cacheExchange = exchange
+        if exchange.serveStoredAtEnd {
+            if let stored {
+                serveFromCache(stored, outcome: .miss, cacheStatus: exchange.forwardedCacheStatus, context: context)
+            } else {
+                respondLocally(.upstreamInvalidResponse, context: context)
+            }
+            return true
+        }
         return false
     }
 
