@@ -36,6 +36,10 @@ let package = Package(
             ]
         ),
         .target(name: "LoadBalancing"),
+        // Linked by name rather than through pkg-config, whose flags SwiftPM warns about.
+        .systemLibrary(name: "CBrotli", path: "Sources/CBrotli"),
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
+        .target(name: "Compression", dependencies: ["CBrotli", "CZlib"]),
         .target(
             name: "HTTPCaching",
             dependencies: [
@@ -49,6 +53,7 @@ let package = Package(
                 "GatewayConfig",
                 "LoadBalancing",
                 "HTTPCaching",
+                "Compression",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -72,6 +77,10 @@ let package = Package(
             ]
         ),
         .testTarget(
+            name: "CompressionTests",
+            dependencies: ["Compression"]
+        ),
+        .testTarget(
             name: "LoadBalancingTests",
             dependencies: ["LoadBalancing"]
         ),
@@ -81,6 +90,7 @@ let package = Package(
                 "GatewayServer",
                 "GatewayConfig",
                 "HTTPCaching",
+                "Compression",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -1,7 +1,7 @@
 import Yams
 
 extension ConfigReader {
-    static let cacheKeys = ["memory", "max_object", "eviction", "targeted_header", "coalesce_timeout"]
+    static let cacheKeys = ["memory", "max_object", "eviction", "targeted_header", "coalesce_timeout", "compression"]
     static let routeCacheKeys = [
         "default_ttl", "max_ttl", "stale_while_revalidate", "stale_if_error", "key", "add_etag", "ignore_set_cookie",
     ]
@@ -47,7 +47,47 @@ extension ConfigReader {
         if let timeout = s["coalesce_timeout"].flatMap({ duration($0, positive: false) }) {
             cache.coalesceTimeout = timeout
         }
+        cache.compression = s["compression"].flatMap { readCompression($0) }
         return cache
+    }
+
+    /// `compression: { algorithms: [br, gzip], min_size: 1KiB, types: [text/*, ...] }`.
+    private mutating func readCompression(_ entry: Entry) -> CompressionConfig? {
+        guard
+            let s = section(
+                entry, .compression, context: "in 'cache.compression'", keys: ["algorithms", "min_size", "types"])
+        else { return nil }
+        var compression = CompressionConfig()
+        if let algorithmsEntry = s["algorithms"], let items = list(algorithmsEntry, nonEmpty: true) {
+            var algorithms: [String] = []
+            for item in items {
+                if let algorithm = choice(item, ["br", "gzip"]), !algorithms.contains(algorithm) {
+                    algorithms.append(algorithm)
+                }
+            }
+            compression.algorithms = algorithms
+        }
+        if let minEntry = s["min_size"], let minSize = size(minEntry) {
+            compression.minSizeBytes = minSize
+        }
+        if let typesEntry = s["types"], let items = list(typesEntry, nonEmpty: true) {
+            var types: [String] = []
+            for item in items {
+                guard let text = scalarText(item, expected: "a media type like text/* or application/json") else {
+                    continue
+                }
+                let parts = text.lowercased().split(separator: "/", omittingEmptySubsequences: false)
+                guard parts.count == 2, HTTPSyntax.isToken(String(parts[0])),
+                    parts[1] == "*" || HTTPSyntax.isToken(String(parts[1]))
+                else {
+                    error(item.position, "expected a media type like text/* or application/json, got '\(text)'")
+                    continue
+                }
+                types.append(text.lowercased())
+            }
+            compression.types = types
+        }
+        return compression
     }
 
     /// A route's `cache: { default_ttl, max_ttl, stale_while_revalidate, stale_if_error, key, add_etag,

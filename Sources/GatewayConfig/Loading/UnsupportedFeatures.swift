@@ -7,7 +7,6 @@ enum UnsupportedFeatures {
         .listener: ["tls"],
         .upstream: ["health_check", "circuit_breaker", "outlier", "retries", "limits", "tls"],
         .route: ["auth", "rate_limits", "upstream_by_region"],
-        .cache: ["compression"],
         .requestHeaderOperations: ["from_claims"],
     ]
 
@@ -28,7 +27,7 @@ enum SectionKind: Hashable {
     case upstream, endpoint, hashOn, pool, upstreamTimeouts
     case route, routeMatch, headerMatch, rewrite, headerRules
     case requestHeaderOperations, responseHeaderOperations, routeTimeouts
-    case cache, routeCache, cacheKey
+    case cache, routeCache, cacheKey, compression
 }
 
 /// Enumerated values that may name a not-yet-supported feature.

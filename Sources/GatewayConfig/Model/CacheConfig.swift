@@ -15,12 +15,15 @@ public struct CacheConfig: Sendable, Equatable {
     /// How long a request for a key that is being fetched waits for that fetch's response head
     /// before going to the origin itself (nginx's `proxy_cache_lock_timeout`).
     public var coalesceTimeout: Duration
+    /// nil: stored responses are sent as the origin sent them.
+    public var compression: CompressionConfig?
 
     public init(
         memoryBytes: Int = 256 * 1024 * 1024, maxObjectBytes: Int = 16 * 1024 * 1024, eviction: Eviction = .s3fifo,
-        targetedHeader: String? = nil, coalesceTimeout: Duration = .seconds(5)
+        targetedHeader: String? = nil, coalesceTimeout: Duration = .seconds(5), compression: CompressionConfig? = nil
     ) {
         self.coalesceTimeout = coalesceTimeout
+        self.compression = compression
         self.memoryBytes = memoryBytes
         self.maxObjectBytes = maxObjectBytes
         self.eviction = eviction
@@ -62,5 +65,25 @@ public struct RouteCacheConfig: Sendable, Equatable {
         self.query = query
         self.addETag = addETag
         self.ignoreSetCookie = ignoreSetCookie
+    }
+}
+
+/// `cache.compression`: stored responses of these types are also kept encoded, once, and each
+/// client gets the coding it prefers.
+public struct CompressionConfig: Sendable, Equatable {
+    /// `br` and/or `gzip`.
+    public var algorithms: [String]
+    public var minSizeBytes: Int
+    /// `type/subtype` or `type/*`, lowercased.
+    public var types: [String]
+
+    public static let defaultTypes = [
+        "text/*", "application/json", "application/javascript", "application/xml", "image/svg+xml",
+    ]
+
+    public init(algorithms: [String] = ["br", "gzip"], minSizeBytes: Int = 1024, types: [String] = Self.defaultTypes) {
+        self.algorithms = algorithms
+        self.minSizeBytes = minSizeBytes
+        self.types = types
     }
 }

@@ -46,6 +46,16 @@ enum ConfigDocument {
                         ("eviction", .string(cache.eviction.rawValue)),
                         ("targeted_header", cache.targetedHeader.map(JSONValue.string) ?? .null),
                         ("coalesce_timeout", .string(duration(cache.coalesceTimeout))),
+                        (
+                            "compression",
+                            cache.compression.map { compression in
+                                .object([
+                                    ("algorithms", .array(compression.algorithms.map(JSONValue.string))),
+                                    ("min_size", .int(compression.minSizeBytes)),
+                                    ("types", .array(compression.types.map(JSONValue.string))),
+                                ])
+                            } ?? .null
+                        ),
                     ])
                 ))
         }

@@ -74,7 +74,7 @@ enum BackgroundFetch {
                 let entry = CacheExchange.entry(
                     key: key, response: response, body: fetched.body, freshness: freshness, addETag: caching.addETag,
                     vary: VarySelector(vary: response.facts.vary, request: fields), cache: cache, allocator: allocator)
-                guard case .stored = cache.store.insert(entry) else {
+                guard case .stored = cache.insert(entry) else {
                     return .notStored(status: fetched.status, reason: "too-large")
                 }
                 return .stored(status: fetched.status, bytes: fetched.body.readableBytes)

@@ -257,13 +257,22 @@ struct CacheExchange {
         return operations
     }
 
+    /// The coding of the entry's encoded bodies this client prefers; nil for identity.
+    func preferredCoding(of entry: CacheEntry) -> ContentCoding? {
+        guard !entry.encodings.isEmpty else { return nil }
+        return AcceptEncoding(request.values(named: "accept-encoding")).preferred(among: entry.encodings.map(\.coding))
+    }
+
     /// Whether the client's `If-None-Match` / `If-Modified-Since` (RFC 9110 13.1.2, 13.1.3) hold
-    /// against the entry, so that the answer is 304.
+    /// against the entry, so that the answer is 304. Any representation's validator counts: the
+    /// client may hold the gzip one and now accept br as well.
     func clientHasCurrentCopy(of entry: CacheEntry) -> Bool {
         guard entry.status == 200 else { return false }
         let noneMatch = request.values(named: "if-none-match")
         if !noneMatch.isEmpty {
-            return EntityTagList.parse(noneMatch).matchesForNoneMatch(entry.etag)
+            let condition = EntityTagList.parse(noneMatch)
+            let representations: [ContentCoding?] = [nil] + entry.encodings.map(\.coding)
+            return representations.contains { condition.matchesForNoneMatch(entry.etag(for: $0)) }
         }
         if let since = request.firstValue(named: "if-modified-since").flatMap(HTTPDate.parse),
             let modified = entry.lastModified
@@ -383,6 +392,10 @@ struct CacheExchange {
     ) -> CacheEntry {
         let addedETag =
             addETag && response.etag == nil && response.lastModifiedText == nil ? GeneratedETag.of(body) : nil
+        var response = response
+        if let compressor = cache.compressor {
+            response.varyOnAcceptEncodingIfCompressed(by: compressor, bodySize: body.readableBytes)
+        }
         return CacheEntry(
             key: key, vary: vary, status: response.facts.status,
             fields: response.fieldBlock(addedETag: addedETag, now: cache.clock(), allocator: allocator), body: body,

@@ -120,4 +120,26 @@ struct CacheableResponse {
         }
         return block
     }
+
+    /// Responses the cache will also keep encoded say so to every client (and to caches after
+    /// this one), with `Vary: Accept-Encoding`, whichever representation they get.
+    mutating func varyOnAcceptEncodingIfCompressed(by compressor: Compressor, bodySize: Int) {
+        func first(_ name: String) -> String? {
+            let values = keptFields.filter { $0.name.lowercased() == name }.map(\.value)
+            return values.isEmpty ? nil : values.joined(separator: ", ")
+        }
+        guard
+            compressor.applies(
+                status: facts.status, contentType: first("content-type"), contentEncoding: first("content-encoding"),
+                cacheControl: first("cache-control"), size: bodySize)
+        else { return }
+        if let index = keptFields.firstIndex(where: { $0.name.lowercased() == "vary" }) {
+            let value = keptFields[index].value.lowercased()
+            if !value.contains("accept-encoding") && !value.contains("*") {
+                keptFields[index].value += ", Accept-Encoding"
+            }
+        } else {
+            keptFields.append(("Vary", "Accept-Encoding"))
+        }
+    }
 }

@@ -2,6 +2,7 @@ import GatewayConfig
 import HTTPCaching
 import NIOConcurrencyHelpers
 import NIOCore
+import NIOPosix
 
 /// The node's response cache: the store every loop shares and the clock its freshness math uses.
 /// Created once per process; a reload keeps it (and its contents).
@@ -13,8 +14,10 @@ public final class EdgeCache: Sendable {
     private let refreshing = NIOLockedValueBox(Set<CacheKey>())
     /// Origin fetches in flight that other requests for the same key may share.
     private let fills = NIOLockedValueBox([CacheKey: CacheFill]())
-    private let followerEvents = NIOLockedValueBox(
-        (joined: 0, waiters: [(count: Int, promise: EventLoopPromise<Void>)]()))
+    private let joinedFollowers = EventCounter()
+    private let compressions = EventCounter()
+    /// nil: no `cache.compression`.
+    let compressor: Compressor?
     /// How long a request waits for a shared fetch's response head before going to the origin itself.
     let coalesceTimeout: TimeAmount
 
@@ -29,6 +32,7 @@ public final class EdgeCache: Sendable {
                 eviction: config.eviction == .lru ? .lru : .s3fifo))
         self.clock = clock
         self.coalesceTimeout = TimeAmount(config.coalesceTimeout)
+        self.compressor = config.compression.map(Compressor.init)
     }
 
     /// The fill in flight for `key` (the caller follows it), or a new one the caller leads.
@@ -40,14 +44,7 @@ public final class EdgeCache: Sendable {
             return (fill, true)
         }
         if !joined.1 {
-            let ready = followerEvents.withLockedValue { events -> [EventLoopPromise<Void>] in
-                events.joined += 1
-                let count = events.joined
-                let ready = events.waiters.filter { $0.count <= count }.map(\.promise)
-                events.waiters.removeAll { $0.count <= count }
-                return ready
-            }
-            for promise in ready { promise.succeed() }
+            joinedFollowers.increment()
         }
         return joined
     }
@@ -55,14 +52,34 @@ public final class EdgeCache: Sendable {
     /// Succeeds once `count` requests in total have joined a fill as followers (an event for
     /// tests to wait on, instead of polling).
     func followersJoined(_ count: Int, on eventLoop: EventLoop) -> EventLoopFuture<Void> {
-        let promise = eventLoop.makePromise(of: Void.self)
-        let reached = followerEvents.withLockedValue { events -> Bool in
-            if events.joined >= count { return true }
-            events.waiters.append((count, promise))
-            return false
+        joinedFollowers.reached(count, on: eventLoop)
+    }
+
+    /// Succeeds once `count` entries in total have been compressed (or found not worth it).
+    func compressionsFinished(_ count: Int, on eventLoop: EventLoop) -> EventLoopFuture<Void> {
+        compressions.reached(count, on: eventLoop)
+    }
+
+    /// Stores `entry`, then encodes it in the background if compression applies to it.
+    @discardableResult
+    func insert(_ entry: CacheEntry) -> CacheStore.InsertResult {
+        let result = store.insert(entry)
+        guard case .stored = result, let compressor else { return result }
+        guard compressor.applies(to: entry) else {
+            compressions.increment()
+            return result
         }
-        if reached { promise.succeed() }
-        return promise.futureResult
+        let store = self.store
+        let compressions = self.compressions
+        NIOThreadPool.singleton.submit { state in
+            defer { compressions.increment() }
+            guard state == .active else { return }
+            let encodings = compressor.encode(entry.body)
+            if !encodings.isEmpty {
+                store.replace(entry, with: entry.withEncodings(encodings))
+            }
+        }
+        return result
     }
 
     /// Takes the leader's fill out of the registry (once stored, or abandoned).

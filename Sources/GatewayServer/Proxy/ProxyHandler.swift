@@ -985,33 +985,42 @@ final class ProxyHandler: ChannelDuplexHandler {
                     cacheStatus: cacheStatus, now: now, context: context)
             }
         }
+        // The representation: an encoded body the client prefers, else the identity one.
+        let coding = cacheExchange?.preferredCoding(of: entry)
+        let body = coding.flatMap { entry.encoded($0)?.body } ?? entry.body
+        if let coding, !notModified {
+            operations.set.append(HeaderField(name: "Content-Encoding", value: coding.rawValue))
+        }
+        if coding != nil || notModified, let etag = entry.etag(for: coding) {
+            operations.set.append(HeaderField(name: "ETag", value: etag.headerValue))
+        }
         let status = notModified ? 304 : entry.status
-        let sendsBody = !requestIsHead && !notModified && entry.body.readableBytes > 0
+        let sendsBody = !requestIsHead && !notModified && body.readableBytes > 0
         let options = CachedResponseWriter.Options(
             outcome: outcome, cacheStatus: cacheStatus, age: entry.freshness.ageSeconds(now: now), requestID: requestID,
             operations: operations,
             keepAlive: downstreamKeepAlive && !loop.isDraining,
             clientVersionMinor: downstreamVersion.minor, upstreamXCache: nil)
-        let coalesceBody = sendsBody && entry.body.readableBytes <= Self.maxCoalescedBody
+        let coalesceBody = sendsBody && body.readableBytes <= Self.maxCoalescedBody
         var output = recycledBuffer(
             &responseBufferStorage,
-            capacity: entry.fields.readableBytes + 256 + (coalesceBody ? entry.body.readableBytes : 0))
+            capacity: entry.fields.readableBytes + 256 + (coalesceBody ? body.readableBytes : 0))
         CachedResponseWriter.writeHead(
-            status: status, entry: entry, contentLength: notModified ? nil : entry.body.readableBytes,
-            options: options, into: &output)
+            status: status, fields: entry.fields,
+            framing: notModified ? .noBody : .contentLength(body.readableBytes), options: options, into: &output)
         responseStatus = status
         responseBytes += output.readableBytes
         if coalesceBody {
             // Small bodies go out with the head: one write instead of two.
-            output.writeImmutableBuffer(entry.body)
+            output.writeImmutableBuffer(body)
             writeRecycled(output, context: context)
         } else {
             writeRecycled(output, context: context)
             if sendsBody {
-                context.write(wrapOutboundOut(entry.body), promise: nil)
+                context.write(wrapOutboundOut(body), promise: nil)
             }
         }
-        if sendsBody { responseBytes += entry.body.readableBytes }
+        if sendsBody { responseBytes += body.readableBytes }
         writeEnd(context: context)
         resumeDownstreamReads()
     }
@@ -1197,7 +1206,7 @@ final class ProxyHandler: ChannelDuplexHandler {
         }
         let stored = exchange.finishStoring(cache: cache, allocator: allocator)
         if let stored {
-            cache.store.insert(stored)
+            cache.insert(stored)
         }
         if exchange.leadsFill, let fill = exchange.fill {
             // Stored first, so a request arriving after the fill left the registry finds the entry.

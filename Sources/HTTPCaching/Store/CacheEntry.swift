@@ -22,16 +22,23 @@ public final class CacheEntry: Sendable {
     /// Marked stale by a soft purge: served only where a stale entry may be (SWR, stale-if-error),
     /// revalidated otherwise.
     public let isSoftPurged: Bool
+    /// The body in content codings the cache produced from it (once, in the background).
+    public let encodings: [EncodedBody]
 
     /// What the entry counts against the store's memory bound: the bytes plus a fixed estimate
     /// for the objects around them.
-    public var size: Int { fields.readableBytes + body.readableBytes + key.text.utf8.count + Self.overhead }
+    public var size: Int {
+        fields.readableBytes + body.readableBytes + encodings.reduce(0) { $0 + $1.body.readableBytes }
+            + key.text.utf8.count + Self.overhead
+    }
     static let overhead = 320
 
     public init(
         key: CacheKey, vary: VarySelector, status: Int, fields: ByteBuffer, body: ByteBuffer, etag: EntityTag?,
-        lastModifiedText: String?, freshness: Freshness, tags: [String], isSoftPurged: Bool = false
+        lastModifiedText: String?, freshness: Freshness, tags: [String], isSoftPurged: Bool = false,
+        encodings: [EncodedBody] = []
     ) {
+        self.encodings = encodings
         self.key = key
         self.vary = vary
         self.status = status
@@ -55,7 +62,8 @@ public final class CacheEntry: Sendable {
         freshness.lifetime = Int(age / 1000)
         return CacheEntry(
             key: key, vary: vary, status: status, fields: fields, body: body, etag: etag,
-            lastModifiedText: lastModifiedText, freshness: freshness, tags: tags, isSoftPurged: true)
+            lastModifiedText: lastModifiedText, freshness: freshness, tags: tags, isSoftPurged: true,
+            encodings: encodings)
     }
 
     /// The entry a 304 turns this one into (RFC 9111 4.3.4): new fields and freshness, same body.
@@ -66,6 +74,61 @@ public final class CacheEntry: Sendable {
     {
         CacheEntry(
             key: key, vary: vary, status: status, fields: fields, body: body, etag: etag ?? self.etag,
-            lastModifiedText: lastModifiedText ?? self.lastModifiedText, freshness: freshness, tags: tags)
+            lastModifiedText: lastModifiedText ?? self.lastModifiedText, freshness: freshness, tags: tags,
+            encodings: encodings)
+    }
+
+    /// The same entry with its body also in these codings.
+    public func withEncodings(_ encodings: [EncodedBody]) -> CacheEntry {
+        CacheEntry(
+            key: key, vary: vary, status: status, fields: fields, body: body, etag: etag,
+            lastModifiedText: lastModifiedText, freshness: freshness, tags: tags, isSoftPurged: isSoftPurged,
+            encodings: encodings)
+    }
+
+    public func encoded(_ coding: ContentCoding) -> EncodedBody? {
+        encodings.first { $0.coding == coding }
+    }
+
+    /// The strong ETag of an encoded representation differs from the identity one (RFC 9110
+    /// 8.8.3: a strong validator is specific to the representation); a weak one may stay.
+    public func etag(for coding: ContentCoding?) -> EntityTag? {
+        guard let etag, let coding, !etag.isWeak else { return etag }
+        return EntityTag(opaque: etag.opaque + "-" + coding.rawValue, isWeak: false)
+    }
+
+    /// The stored field called `name` (lowercase), several lines joined with ", " as one list
+    /// (RFC 9110 5.3), for decisions made after storing.
+    public func field(_ name: String) -> String? {
+        var values: [String] = []
+        fields.withUnsafeReadableBytes { bytes in
+            var start = 0
+            while start < bytes.count {
+                var end = start
+                while end + 1 < bytes.count, !(bytes[end] == 13 && bytes[end + 1] == 10) { end += 1 }
+                var colon = start
+                while colon < end, bytes[colon] != UInt8(ascii: ":") { colon += 1 }
+                let lineName = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<colon]), as: UTF8.self)
+                if colon < end, lineName.lowercased() == name {
+                    values.append(
+                        String(
+                            String(decoding: UnsafeRawBufferPointer(rebasing: bytes[(colon + 1)..<end]), as: UTF8.self)
+                                .trimmingSpaces))
+                }
+                start = end + 2
+            }
+        }
+        return values.isEmpty ? nil : values.joined(separator: ", ")
+    }
+}
+
+/// A stored body in one content coding.
+public struct EncodedBody: Sendable {
+    public let coding: ContentCoding
+    public let body: ByteBuffer
+
+    public init(coding: ContentCoding, body: ByteBuffer) {
+        self.coding = coding
+        self.body = body
     }
 }

@@ -64,6 +64,15 @@ struct CacheShard {
         return evictToCapacity()
     }
 
+    private mutating func evictToCapacityCount() -> Int {
+        var evicted = 0
+        while policy.bytes > capacity, let victim = policy.evict() {
+            removeFromTable(victim)
+            evicted += 1
+        }
+        return evicted
+    }
+
     private mutating func evictToCapacity() -> Int {
         var evicted = 0
         while policy.bytes > capacity, let victim = policy.evict() {
@@ -94,6 +103,23 @@ struct CacheShard {
             // Tags of the remaining variants stay indexed: re-add in case this one shared them.
             for remaining in variants { index.add(key, tags: remaining.entry.tags) }
         }
+    }
+
+    /// Puts `new` in place of `old` if `old` is still the stored variant (a revalidation or a
+    /// newer response may have replaced it meanwhile, and must win). Returns whether it did.
+    mutating func replace(_ old: CacheEntry, with new: CacheEntry) -> Bool {
+        guard var variants = table[old.key], let position = variants.firstIndex(where: { $0.entry === old }) else {
+            return false
+        }
+        let current = variants[position]
+        let node = CacheNode(entry: new, reclaimAt: current.reclaimAt)
+        node.hits = current.hits
+        policy.replace(current, with: node)
+        variants[position] = node
+        table[old.key] = variants
+        reclaimSchedule.add(node, liveEntries: counters.entries)
+        counters.evictions += evictToCapacityCount()
+        return true
     }
 
     // MARK: - Purge

@@ -79,6 +79,12 @@ public final class CacheStore: Sendable {
         return .stored(evicted: evicted)
     }
 
+    /// Replaces `old` by `new` (same key and variant) unless something replaced `old` already.
+    @discardableResult
+    public func replace(_ old: CacheEntry, with new: CacheEntry) -> Bool {
+        shard(for: old.key).withLock { $0.replace(old, with: new) }
+    }
+
     private func reclaimTime(of entry: CacheEntry) -> Int64 {
         let useful = entry.freshness.usefulUntil
         let keep = entry.hasValidators ? Int64(configuration.keepForRevalidation) * 1000 : 0

@@ -31,11 +31,14 @@ final class CacheConfigTests: XCTestCase {
                       max_object: 16MiB
                       eviction: lru
                       targeted_header: Edge-Cache-Control
+                      compression: { algorithms: [gzip], min_size: 2KiB, types: [text/*, application/json] }
                     """))
         XCTAssertEqual(
             config.cache,
             CacheConfig(
-                memoryBytes: 512 << 20, maxObjectBytes: 16 << 20, eviction: .lru, targetedHeader: "Edge-Cache-Control"))
+                memoryBytes: 512 << 20, maxObjectBytes: 16 << 20, eviction: .lru, targetedHeader: "Edge-Cache-Control",
+                compression: CompressionConfig(
+                    algorithms: ["gzip"], minSizeBytes: 2048, types: ["text/*", "application/json"])))
         XCTAssertEqual(
             config.routes.first?.cache,
             RouteCacheConfig(
@@ -71,7 +74,7 @@ final class CacheConfigTests: XCTestCase {
                       max_object: 0
                       eviction: arc
                       targeted_header: "Bad Header"
-                      compression: { algorithms: [br] }
+                      compression: { algorithms: [br, zstd], types: [text, "image/svg+xml"] }
                     """),
             [
                 "gw.yaml:11: 'max_ttl' must not be shorter than 'default_ttl' in route 'assets'",
@@ -83,7 +86,8 @@ final class CacheConfigTests: XCTestCase {
                 "gw.yaml:18: 'max_object' must be greater than 0",
                 "gw.yaml:19: expected one of s3fifo, lru, got 'arc'",
                 "gw.yaml:20: 'targeted_header' must be a header name, got 'Bad Header'",
-                "gw.yaml:21: 'compression' is not supported by this version yet",
+                "gw.yaml:21: expected one of br, gzip, got 'zstd'",
+                "gw.yaml:21: expected a media type like text/* or application/json, got 'text'",
             ])
         XCTAssertEqual(
             problems(minimalListeners + "\ncache: { memory: 16MiB, max_object: 2MiB }\n"),

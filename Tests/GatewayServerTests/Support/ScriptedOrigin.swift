@@ -20,6 +20,8 @@ final class ScriptedOrigin: Sendable {
         var chunkSize = 0
         /// Send the head and this many body bytes, then hold the rest until `releaseHeld()`.
         var holdAfter: Int?
+        /// Bytes that are not text (a gzip body); replaces `body`.
+        var binaryBody: [UInt8]?
 
         init(
             status: HTTPResponseStatus = .ok, headers: [(String, String)] = [], body: String = "", chunkSize: Int = 0,
@@ -142,7 +144,8 @@ private final class ScriptedOriginHandler: ChannelInboundHandler {
 
     private func respond(_ response: ScriptedOrigin.Response, isHead: Bool, context: ChannelHandlerContext) {
         var headers = HTTPHeaders(response.headers)
-        let body = context.channel.allocator.buffer(string: response.body)
+        let body =
+            response.binaryBody.map { ByteBuffer(bytes: $0) } ?? context.channel.allocator.buffer(string: response.body)
         let noBody = response.status == .notModified || response.status == .noContent
         if response.chunkSize > 0 {
             headers.replaceOrAdd(name: "transfer-encoding", value: "chunked")
@@ -157,14 +160,15 @@ private final class ScriptedOriginHandler: ChannelInboundHandler {
             if let first = rest.readSlice(length: min(holdAfter, rest.readableBytes)), first.readableBytes > 0 {
                 context.writeAndFlush(wrapOutboundOut(.body(.byteBuffer(first))), promise: nil)
             }
+            let remaining = rest
             let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
             let eventLoop = context.eventLoop
             state.withLockedValue { state in
                 state.held.append {
                     eventLoop.execute {
                         let (handler, context) = loopBound.value
-                        if rest.readableBytes > 0 {
-                            context.write(handler.wrapOutboundOut(.body(.byteBuffer(rest))), promise: nil)
+                        if remaining.readableBytes > 0 {
+                            context.write(handler.wrapOutboundOut(.body(.byteBuffer(remaining))), promise: nil)
                         }
                         context.writeAndFlush(handler.wrapOutboundOut(.end(nil)), promise: nil)
                     }

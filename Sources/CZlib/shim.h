@@ -1,0 +1,2 @@
+// Debian zlib1g-dev, for gzip.
+#include <zlib.h>
