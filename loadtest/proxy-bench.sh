@@ -13,6 +13,11 @@
 #   BODY_SIZE    origin response body bytes (default: 1024)
 #   GATEWAY_WAIT seconds to wait for the gateway to answer (default: 15)
 #   KEEP_TMP=1   keep the temp dir (configs, logs) instead of deleting it
+#   CACHE=1      cache mode: the origin says max-age=3600, nginx uses proxy_cache (on tmpfs) and the
+#                gateway a cached route; without ZIPF_KEYS every request after the first is a hit
+#   ZIPF_KEYS=N  (with CACHE=1) request /k/<rank> with Zipf-distributed ranks over N keys
+#   ZIPF_S       Zipf exponent (default 0.9)
+#   CACHE_MIB    cache size of both, MiB (default 256; make it smaller than the working set)
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -31,13 +36,18 @@ BODY_SIZE=${BODY_SIZE:-1024}
 GATEWAY_WAIT=${GATEWAY_WAIT:-15}
 # 1: nginx proxy and gateway both write a JSON access log line per request to a file in the work dir.
 ACCESS_LOG=${ACCESS_LOG:-0}
+CACHE=${CACHE:-0}
+ZIPF_KEYS=${ZIPF_KEYS:-0}
+ZIPF_S=${ZIPF_S:-0.9}
+CACHE_MIB=${CACHE_MIB:-256}
+export ZIPF_KEYS ZIPF_S
 [[ $DURATION =~ ^[0-9]+$ ]] && DURATION="${DURATION}s"
 [[ $WARMUP =~ ^[0-9]+$ ]] && WARMUP="${WARMUP}s"
 
 log()  { printf '[proxy-bench] %s\n' "$*" >&2; }
 die()  { log "ERROR: $*"; exit 1; }
 
-for n in THREADS CONNECTIONS RUNS BODY_SIZE GATEWAY_WAIT; do
+for n in THREADS CONNECTIONS RUNS BODY_SIZE GATEWAY_WAIT ZIPF_KEYS CACHE_MIB; do
     [[ ${!n} =~ ^[0-9]+$ ]] || die "$n must be a non-negative integer (got '${!n}')"
 done
 (( RUNS >= 1 && THREADS >= 1 && CONNECTIONS >= THREADS )) \
@@ -179,8 +189,14 @@ start_gateway() {
     port=$(free_port)
     local access_log=""
     if [[ $ACCESS_LOG == 1 ]]; then access_log=", access_log: { path: $dir/access.log }"; fi
+    local route_cache="" cache_section=""
+    if [[ $CACHE == 1 ]]; then
+        route_cache="    cache: {}"
+        cache_section="cache: { memory: ${CACHE_MIB}MiB, max_object: 1MiB }"
+    fi
     "$PY" "$LIB" render "$HERE/templates/gateway.yaml.tmpl" "$dir/gateway.yaml" \
-        PORT="$port" ORIGIN_PORT="${PORT[origin]}" ACCESS_LOG="$access_log" || return 1
+        PORT="$port" ORIGIN_PORT="${PORT[origin]}" ACCESS_LOG="$access_log" ROUTE_CACHE="$route_cache" \
+        CACHE_SECTION="$cache_section" || return 1
     "$GATEWAY_BIN" run --config "$dir/gateway.yaml" >"$dir/stdout.log" 2>"$dir/stderr.log" </dev/null &
     pid=$!
     STARTED+=("$pid")
@@ -220,7 +236,17 @@ else
     chmod 0644 "$WORK/body.bin"
     printf '            root %s;\n            try_files /body.bin =404;\n' "$WORK" >"$WORK/body_directives"
 fi
+origin_headers="" origin_log="    access_log off;"
+if [[ $CACHE == 1 ]]; then
+    origin_headers='            add_header Cache-Control "max-age=3600";'
+fi
+if (( ZIPF_KEYS > 0 )); then
+    # Every request that reaches the origin is a miss of the target named by its path prefix.
+    mkdir -p "$WORK/origin"; chmod 0777 "$WORK/origin"
+    origin_log="    log_format path '\$uri'; access_log $WORK/origin/access.log path buffer=256k flush=1s;"
+fi
 start_nginx origin origin.nginx.conf.tmpl BODY_DIRECTIVES="@file:$WORK/body_directives" \
+    ORIGIN_HEADERS="$origin_headers" ORIGIN_LOG="$origin_log" \
     || die "origin failed to start"
 check_answer origin "${PORT[origin]}" || die "origin answers wrongly"
 
@@ -238,8 +264,15 @@ for t in $TARGETS; do
             else
                 echo "    access_log off;" >"$WORK/nginx_access_log"
             fi
+            cache_http="" cache_location=""
+            if [[ $CACHE == 1 ]]; then
+                # On tmpfs, so nginx's cache is in memory like the gateway's; the same byte budget.
+                mkdir -p "/dev/shm/proxy-bench-$$"; chmod 0777 "/dev/shm/proxy-bench-$$"
+                cache_http="    proxy_cache_path /dev/shm/proxy-bench-$$ levels=1:2 keys_zone=bench:32m max_size=${CACHE_MIB}m inactive=1h use_temp_path=off;"
+                cache_location="            proxy_cache bench; proxy_cache_lock on;"
+            fi
             start_nginx nginx proxy.nginx.conf.tmpl WORKERS="$NPROC" ORIGIN_PORT="${PORT[origin]}" \
-                ACCESS_LOG="@file:$WORK/nginx_access_log" \
+                ACCESS_LOG="@file:$WORK/nginx_access_log" CACHE_HTTP="$cache_http" CACHE_LOCATION="$cache_location" \
                 || die "nginx proxy failed to start"
             check_answer nginx "${PORT[nginx]}" || die "nginx proxy answers wrongly"
             ACTIVE+=(nginx) ;;
@@ -266,10 +299,16 @@ echo "timestamp,run,target,threads,connections,duration,body_size,rps,p50_ms,p99
 
 WRK_ARGS=(-t"$THREADS" -c"$CONNECTIONS" --latency)
 
+if (( ZIPF_KEYS > 0 )); then
+    WRK_ARGS+=(-s "$HERE/zipf.lua")
+fi
+
 # run_wrk OUTFILE DURATION URL: wrk in the background so INT/TERM traps fire promptly.
 run_wrk() {
     local out=$1 dur=$2 url=$3 pid rc=0
-    wrk "${WRK_ARGS[@]}" -d"$dur" --timeout 5s "$url" >"$out" 2>&1 &
+    # With ZIPF_KEYS, each target's requests carry its own path prefix (origin-side miss count).
+    ZIPF_PREFIX="/$TARGET_NOW" \
+        wrk "${WRK_ARGS[@]}" -d"$dur" --timeout 5s "$url" >"$out" 2>&1 &
     pid=$!
     STARTED+=("$pid")
     wait "$pid" || rc=$?
@@ -278,6 +317,7 @@ run_wrk() {
 }
 
 for t in "${ACTIVE[@]}"; do
+    TARGET_NOW=$t
     log "warm-up $t ($WARMUP)"
     run_wrk "$WORK/warmup-$t.txt" "$WARMUP" "http://127.0.0.1:${PORT[$t]}/" \
         || { log "warm-up of $t failed:"; cat "$WORK/warmup-$t.txt" >&2; FAILED=1; }
@@ -285,6 +325,7 @@ done
 
 measure() {   # measure TARGET RUN
     local t=$1 run=$2 url="http://127.0.0.1:${PORT[$1]}/" out="$WORK/run$2-$1.txt"
+    TARGET_NOW=$t
     local s0 s1 o0 o1 rc=0 load parsed
     load=$(cut -d' ' -f1 /proc/loadavg)
     s0=$("$PY" "$LIB" snap "${PID[$t]}") || { log "$t: process gone"; return 1; }
@@ -335,6 +376,24 @@ echo "proxy-bench: wrk -t$THREADS -c$CONNECTIONS -d$DURATION --latency, $RUNS ru
 echo
 "$PY" "$LIB" summary "$CSV" "${ACTIVE[*]}"
 echo
+if (( ZIPF_KEYS > 0 )); then
+    sleep 1.5   # the origin's access log buffer flushes every second
+    kill -HUP "${PID[origin]}" 2>/dev/null || true
+    sleep 0.5
+    echo "Zipf($ZIPF_S) over $ZIPF_KEYS keys, cache ${CACHE_MIB} MiB: hit ratio = 1 - origin requests / requests (warm-up and runs)"
+    for t in "${ACTIVE[@]}"; do
+        [[ $t == origin ]] && continue
+        total=0
+        for f in "$WORK"/warmup-"$t".txt "$WORK"/run*-"$t".txt; do
+            n=$("$PY" "$LIB" parse-wrk "$f" 2>/dev/null | awk '{print $4}') || n=0
+            total=$((total + ${n:-0}))
+        done
+        misses=$(grep -c "^/$t/" "$WORK/origin/access.log" 2>/dev/null || echo 0)
+        awk -v t="$t" -v r="$total" -v m="$misses" 'BEGIN { printf "  %-8s requests %9d  origin fetches %8d  hit ratio %.3f\n", t, r, m, (r > 0 ? 1 - m / r : 0) }'
+    done
+    echo
+fi
+rm -rf "/dev/shm/proxy-bench-$$"
 echo "raw per-run numbers: $CSV"
 echo "raw wrk output:      $RAW"
 if (( FAILED )); then

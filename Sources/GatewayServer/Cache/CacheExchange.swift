@@ -4,8 +4,10 @@ import NIOCore
 
 /// The cache's part of one exchange on a cached route: what the lookup found, and the copy of the
 /// origin's response being collected for the store as it streams to the client. The proxy handler
-/// drives it; the decisions live here and in `HTTPCaching`.
-struct CacheExchange {
+/// drives it; the decisions live here and in `HTTPCaching`. A class: the handler hands it around
+/// several times per request, and copying this many references each time cost more (retains
+/// and releases, measured) than one allocation. Lives on one event loop.
+final class CacheExchange {
     let caching: RouteCaching
     let key: CacheKey
     let directives: RequestCacheControl
@@ -13,11 +15,27 @@ struct CacheExchange {
     /// client's own conditions, answered by the cache.
     let request: RequestHead
     let hasAuthorization: Bool
+    /// The request fields the cache reads, found once.
+    let fields: CacheRequestFields
     /// When the request went to the origin, for the age calculation.
     var requestTime: Int64
     var forward: CacheStatusText.Forward
     /// The stored entry being revalidated; also the fallback when the origin fails.
     var stale: CacheEntry?
+
+    init(
+        caching: RouteCaching, key: CacheKey, directives: RequestCacheControl, request: RequestHead,
+        fields: CacheRequestFields, requestTime: Int64, forward: CacheStatusText.Forward
+    ) {
+        self.fields = fields
+        self.hasAuthorization = fields.hasAuthorization
+        self.caching = caching
+        self.key = key
+        self.directives = directives
+        self.request = request
+        self.requestTime = requestTime
+        self.forward = forward
+    }
 
     // The origin's response, collected for the store.
     var response: CacheableResponse?
@@ -76,12 +94,14 @@ struct CacheExchange {
     ) -> Lookup {
         let now = cache.clock()
         let key = CacheKey.make(host: head.host, target: head.target, query: caching.query)
-        let directives = RequestCacheControl(
-            cacheControl: head.values(named: "cache-control"), pragma: head.values(named: "pragma"))
-        let hasAuthorization = head.firstValue(named: "authorization") != nil
-        var exchange = CacheExchange(
-            caching: caching, key: key, directives: directives, request: head, hasAuthorization: hasAuthorization,
-            requestTime: now, forward: .uriMiss)
+        let fields = CacheRequestFields(head)
+        let directives =
+            fields.cacheControl.isEmpty && fields.pragma.isEmpty
+            ? RequestCacheControl() : RequestCacheControl(cacheControl: fields.cacheControl, pragma: fields.pragma)
+        let hasAuthorization = fields.hasAuthorization
+        let exchange = CacheExchange(
+            caching: caching, key: key, directives: directives, request: head, fields: fields, requestTime: now,
+            forward: .uriMiss)
         switch cache.store.lookup(key, request: { head.values(named: $0) }) {
         case .found(let entry):
             if hasAuthorization && !entry.freshness.servesAuthorizedRequests {
@@ -119,9 +139,9 @@ struct CacheExchange {
 
     /// A request with a method the cache does not answer (POST, PUT, DELETE, ...).
     static func bypass(_ head: RequestHead, caching: RouteCaching, cache: EdgeCache) -> CacheExchange {
-        var exchange = CacheExchange(
+        let exchange = CacheExchange(
             caching: caching, key: CacheKey.make(host: head.host, target: head.target, query: caching.query),
-            directives: RequestCacheControl(), request: head, hasAuthorization: false, requestTime: cache.clock(),
+            directives: RequestCacheControl(), request: head, fields: CacheRequestFields(), requestTime: cache.clock(),
             forward: .method)
         exchange.outcome = .bypass
         return exchange
@@ -181,7 +201,7 @@ struct CacheExchange {
     }
 
     /// Location and Content-Location of the response, as keys, when they are on the request's host.
-    mutating func noteInvalidationTargets(_ head: UpstreamResponseHead) {
+    func noteInvalidationTargets(_ head: UpstreamResponseHead) {
         let host = request.host?.lowercased()
         for field in head.fields
         where head.nameEquals(field, lowercase: "location")
@@ -205,15 +225,15 @@ struct CacheExchange {
     }
 
     /// The request asks for part of the representation.
-    var wantsRange: Bool { request.method == .GET && request.firstValue(named: "range") != nil }
+    var wantsRange: Bool { request.method == .GET && fields.range != nil }
 
     /// The parts of a stored 200 this request asks for: `If-Range` must name the entry's current
     /// version (a strong ETag match, or its exact Last-Modified), else the whole entry is the answer.
     func requestedRanges(of entry: CacheEntry) -> ByteRanges {
-        guard entry.status == 200, request.method == .GET, let range = request.firstValue(named: "range") else {
+        guard entry.status == 200, request.method == .GET, let range = fields.range else {
             return .ignore
         }
-        if let condition = request.firstValue(named: "if-range") {
+        if let condition = fields.ifRange {
             if let tag = EntityTag(parsing: condition) {
                 guard let current = entry.etag, tag.strongMatches(current) else { return .ignore }
             } else {
@@ -260,7 +280,7 @@ struct CacheExchange {
     /// The coding of the entry's encoded bodies this client prefers; nil for identity.
     func preferredCoding(of entry: CacheEntry) -> ContentCoding? {
         guard !entry.encodings.isEmpty else { return nil }
-        return AcceptEncoding(request.values(named: "accept-encoding")).preferred(among: entry.encodings.map(\.coding))
+        return AcceptEncoding(fields.acceptEncoding).preferred(among: entry.encodings.map(\.coding))
     }
 
     /// Whether the client's `If-None-Match` / `If-Modified-Since` (RFC 9110 13.1.2, 13.1.3) hold
@@ -268,13 +288,13 @@ struct CacheExchange {
     /// client may hold the gzip one and now accept br as well.
     func clientHasCurrentCopy(of entry: CacheEntry) -> Bool {
         guard entry.status == 200 else { return false }
-        let noneMatch = request.values(named: "if-none-match")
+        let noneMatch = fields.ifNoneMatch
         if !noneMatch.isEmpty {
             let condition = EntityTagList.parse(noneMatch)
             let representations: [ContentCoding?] = [nil] + entry.encodings.map(\.coding)
             return representations.contains { condition.matchesForNoneMatch(entry.etag(for: $0)) }
         }
-        if let since = request.firstValue(named: "if-modified-since").flatMap(HTTPDate.parse),
+        if let since = fields.ifModifiedSince.flatMap(HTTPDate.parse),
             let modified = entry.lastModified
         {
             return modified <= since
@@ -284,7 +304,7 @@ struct CacheExchange {
 
     /// Starts collecting the origin's response if the store may keep it. Returns the
     /// `Cache-Status` for the forwarded response.
-    mutating func beginStoring(
+    func beginStoring(
         _ head: UpstreamResponseHead, framing: UpstreamResponseHead.BodyFraming, requestIsHead: Bool,
         cache: EdgeCache, identity: CacheIdentity
     ) -> String {
@@ -320,7 +340,7 @@ struct CacheExchange {
 
     /// The leader tells the followers what they will answer with, or that they must fetch
     /// themselves (the response will not be stored, so it is not theirs to share).
-    mutating func publishHeadToFollowers(
+    func publishHeadToFollowers(
         framing: UpstreamResponseHead.BodyFraming, cache: EdgeCache, allocator: ByteBufferAllocator
     ) {
         guard leadsFill, let fill else { return }
@@ -346,7 +366,7 @@ struct CacheExchange {
                 ttl: freshness.lifetime))
     }
 
-    mutating func publishChunkToFollowers(_ buffer: ByteBuffer, cache: EdgeCache) {
+    func publishChunkToFollowers(_ buffer: ByteBuffer, cache: EdgeCache) {
         guard leadsFill, let fill else { return }
         if isStoring {
             fill.publishChunk(buffer)
@@ -358,7 +378,7 @@ struct CacheExchange {
         }
     }
 
-    mutating func collect(_ buffer: ByteBuffer, maxObjectBytes: Int) {
+    func collect(_ buffer: ByteBuffer, maxObjectBytes: Int) {
         guard isStoring else { return }
         bodyBytes += buffer.readableBytes
         if bodyBytes > maxObjectBytes {
@@ -370,7 +390,7 @@ struct CacheExchange {
     }
 
     /// The entry for the store once the whole body arrived, or nil if it is not to be stored.
-    mutating func finishStoring(cache: EdgeCache, allocator: ByteBufferAllocator) -> CacheEntry? {
+    func finishStoring(cache: EdgeCache, allocator: ByteBufferAllocator) -> CacheEntry? {
         guard isStoring, let response, let freshness else { return nil }
         isStoring = false
         var body = allocator.buffer(capacity: bodyBytes)

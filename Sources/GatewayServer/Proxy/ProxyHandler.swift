@@ -362,7 +362,7 @@ final class ProxyHandler: ChannelDuplexHandler {
                     return serveFromCache(entry, outcome: outcome, cacheStatus: cacheStatus, context: context)
                 case .notCached:
                     return respondLocally(.notCached, context: context)
-                case .forward(var exchange):
+                case .forward(let exchange):
                     if exchange.mayShareFetch {
                         let (fill, isLeader) = cache.joinOrLead(exchange.key)
                         exchange.fill = fill
@@ -674,7 +674,7 @@ final class ProxyHandler: ChannelDuplexHandler {
     func upstreamResponseHead(_ head: UpstreamResponseHead, framing: UpstreamResponseHead.BodyFraming) {
         guard let context, phase == .proxying else { return }
         var responseOperations = route?.responseHeaders ?? HeaderOperations()
-        if var exchange = cacheExchange, let cache = loop.cache {
+        if let exchange = cacheExchange, let cache = loop.cache {
             let answer = exchange.answerInstead(
                 of: head, cache: cache, identity: loop.cacheIdentity, allocator: allocator)
             if exchange.stale != nil {
@@ -1041,7 +1041,7 @@ final class ProxyHandler: ChannelDuplexHandler {
     }
 
     private func fillProgressed() {
-        guard phase == .followingFill, let context, var exchange = cacheExchange, let fill = exchange.fill else {
+        guard phase == .followingFill, let context, let exchange = cacheExchange, let fill = exchange.fill else {
             return
         }
         switch fill.progress(from: exchange.followerChunkIndex) {
@@ -1123,7 +1123,7 @@ final class ProxyHandler: ChannelDuplexHandler {
     /// The shared fetch will not answer this request (timed out, abandoned, another variant):
     /// it goes to the origin itself, without coalescing again.
     private func stopFollowingFill(context: ChannelHandlerContext) {
-        guard var exchange = cacheExchange, let route else { return }
+        guard let exchange = cacheExchange, let route else { return }
         if let fill = exchange.fill, let id = exchange.followerID {
             fill.unsubscribe(id)
         }
@@ -1165,7 +1165,7 @@ final class ProxyHandler: ChannelDuplexHandler {
     /// instead, collected when the response is being stored, framed again when they arrived
     /// unframed. Returns true if it wrote (or dropped) the bytes itself.
     private func forwardCachedRouteBody(_ buffer: ByteBuffer, context: ChannelHandlerContext) -> Bool {
-        guard var exchange = cacheExchange else { return false }
+        guard let exchange = cacheExchange else { return false }
         if exchange.answerAtEnd != nil { return true }
         if let cache = loop.cache {
             exchange.collect(buffer, maxObjectBytes: cache.store.configuration.maxObjectBytes)
@@ -1193,7 +1193,7 @@ final class ProxyHandler: ChannelDuplexHandler {
     /// with the stored entry that stands in for it, or store what was collected. Returns true if
     /// the exchange was answered here.
     private func finishCachedRouteResponse(context: ChannelHandlerContext) -> Bool {
-        guard var exchange = cacheExchange, let cache = loop.cache else { return false }
+        guard let exchange = cacheExchange, let cache = loop.cache else { return false }
         if let answer = exchange.answerAtEnd {
             exchange.answerAtEnd = nil
             cacheExchange = exchange
