@@ -66,6 +66,12 @@ public final class ConfigReloader: Service, Sendable {
             server.processMetrics.reloadFailed()
             return .rejected(problems: problems)
         case .success(let configuration):
+            if Self.storeSettings(configuration.cache) != Self.storeSettings(current.configuration.cache) {
+                // The store is built once; rebuilding it on reload would drop every cached object.
+                logger.warning(
+                    "cache memory, max_object, eviction, coalesce_timeout and compression are not applied by a reload; restart to apply them"
+                )
+            }
             if configuration.admin != current.configuration.admin {
                 logger.warning("admin listener changes are not applied by a reload; restart to apply them")
             }
@@ -82,5 +88,12 @@ public final class ConfigReloader: Service, Sendable {
             server.processMetrics.reloadSucceeded(generation: next.generation)
             return .applied(generation: next.generation)
         }
+    }
+
+    /// The parts of `cache` that belong to the store (all but targeted_header, which a reload applies).
+    private static func storeSettings(_ cache: CacheConfig?) -> CacheConfig {
+        var settings = cache ?? CacheConfig()
+        settings.targetedHeader = nil
+        return settings
     }
 }
