@@ -13,19 +13,9 @@ struct CacheAdmin {
     /// `"soft": true` to mark entries stale instead of removing them.
     func purge(_ body: [UInt8]) -> Response {
         let document: JSONValue
-        do {
-            document = try JSONParser.parse(body)
-        } catch {
-            return .error(400, "invalid_json", "\(error)")
-        }
-        guard case .object(let members) = document else {
-            return .error(400, "invalid_request", "The body must be a JSON object.")
-        }
-        let known: Set<String> = ["url", "urls", "prefix", "prefixes", "tag", "tags", "all", "soft"]
-        if let unknown = members.first(where: { !known.contains($0.0) }) {
-            return .error(
-                400, "invalid_request",
-                "Unknown field '\(unknown.0)'; expected \(known.sorted().joined(separator: ", ")).")
+        switch Self.object(body, fields: ["url", "urls", "prefix", "prefixes", "tag", "tags", "all", "soft"]) {
+        case .success(let parsed): document = parsed
+        case .failure(let problem): return problem.response
         }
         var soft = false
         if let value = document["soft"] {
@@ -81,16 +71,9 @@ struct CacheAdmin {
     /// one's result.
     func warm(_ body: [UInt8]) async -> Response {
         let document: JSONValue
-        do {
-            document = try JSONParser.parse(body)
-        } catch {
-            return .error(400, "invalid_json", "\(error)")
-        }
-        guard case .object(let members) = document else {
-            return .error(400, "invalid_request", "The body must be a JSON object.")
-        }
-        if let unknown = members.first(where: { !["urls", "url", "concurrency"].contains($0.0) }) {
-            return .error(400, "invalid_request", "Unknown field '\(unknown.0)'; expected urls, concurrency.")
+        switch Self.object(body, fields: ["url", "urls", "concurrency"]) {
+        case .success(let parsed): document = parsed
+        case .failure(let problem): return problem.response
         }
         let urls: [String]
         do {
@@ -185,6 +168,30 @@ struct CacheAdmin {
 
     private struct Problem: Error {
         let message: String
+    }
+
+    private struct BodyProblem: Error {
+        let response: Response
+    }
+
+    /// The body as a JSON object with only `fields` in it.
+    private static func object(_ body: [UInt8], fields: Set<String>) -> Result<JSONValue, BodyProblem> {
+        let document: JSONValue
+        do {
+            document = try JSONParser.parse(body)
+        } catch {
+            return .failure(BodyProblem(response: .error(400, "invalid_json", "\(error)")))
+        }
+        guard case .object(let members) = document else {
+            return .failure(BodyProblem(response: .error(400, "invalid_request", "The body must be a JSON object.")))
+        }
+        if let unknown = members.first(where: { !fields.contains($0.0) }) {
+            let expected = fields.sorted().joined(separator: ", ")
+            return .failure(
+                BodyProblem(
+                    response: .error(400, "invalid_request", "Unknown field '\(unknown.0)'; expected \(expected).")))
+        }
+        return .success(document)
     }
 
     private func strings(_ document: JSONValue, single: String, plural: String) throws -> [String] {

@@ -81,15 +81,9 @@ enum CachedResponseWriter {
             case .contentLength(let length): writer.appendFraming(contentLength: length, chunked: false)
             case .chunked: writer.appendFraming(contentLength: nil, chunked: true)
             }
-            writer.append("x-request-id: ")
-            options.requestID.append(to: &writer)
-            writer.append("\r\n")
-            if !options.keepAlive {
-                writer.append("connection: close\r\n")
-            } else if options.clientVersionMinor == 0 {
-                writer.append("connection: keep-alive\r\n")
-            }
-            writer.append("\r\n")
+            writer.appendClientTail(
+                requestID: options.requestID, keepAlive: options.keepAlive,
+                clientVersionMinor: options.clientVersionMinor)
         }
     }
 

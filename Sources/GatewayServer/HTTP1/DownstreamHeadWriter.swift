@@ -87,17 +87,9 @@ enum DownstreamHeadWriter {
             for field in options.operations.add {
                 writer.appendField(field.name, field.value)
             }
-            if !sawRequestID {
-                writer.append("x-request-id: ")
-                options.requestID.append(to: &writer)
-                writer.append("\r\n")
-            }
-            if !options.keepAlive {
-                writer.append("connection: close\r\n")
-            } else if options.clientVersionMinor == 0 {
-                writer.append("connection: keep-alive\r\n")
-            }
-            writer.append("\r\n")
+            writer.appendClientTail(
+                requestID: sawRequestID ? nil : options.requestID, keepAlive: options.keepAlive,
+                clientVersionMinor: options.clientVersionMinor)
         }
     }
 

@@ -68,6 +68,22 @@ struct HeadBytesWriter {
         append("\r\n")
     }
 
+    /// The end of every head sent to a client: the request id (unless the response has one),
+    /// the connection's fate for this client, and the empty line.
+    mutating func appendClientTail(requestID: RequestID?, keepAlive: Bool, clientVersionMinor: Int) {
+        if let requestID {
+            append("x-request-id: ")
+            requestID.append(to: &self)
+            append("\r\n")
+        }
+        if !keepAlive {
+            append("connection: close\r\n")
+        } else if clientVersionMinor == 0 {
+            append("connection: keep-alive\r\n")
+        }
+        append("\r\n")
+    }
+
     /// `content-length: N` or `transfer-encoding: chunked`, or nothing, for a body the gateway frames.
     mutating func appendFraming(contentLength: Int?, chunked: Bool) {
         if chunked {
