@@ -2,10 +2,11 @@
 # Both install what is missing on a fresh Debian 12 machine with the Swift toolchain.
 
 SWIFT ?= swift
-# C libraries the build links: brotli and zlib for the cache's compression.
-APT_PACKAGES_BUILD := libbrotli-dev zlib1g-dev
+# C libraries the build links: brotli and zlib for the cache's compression, hiredis as the RESP codec.
+APT_PACKAGES_BUILD := libbrotli-dev zlib1g-dev libhiredis-dev
 # prometheus (with promtool): a real server scrapes /metrics in the tests, promtool checks conf/prometheus.
-APT_PACKAGES_TEST := $(APT_PACKAGES_BUILD) python3 curl prometheus
+# redis-server and redis-cli: the Redis client's tests talk to real servers they start on 127.0.0.1.
+APT_PACKAGES_TEST := $(APT_PACKAGES_BUILD) python3 curl prometheus redis-server redis-tools
 APT_PACKAGES_BENCH := $(APT_PACKAGES_BUILD) nginx-light wrk curl python3
 CONFIG ?= conf/gateway.yaml
 

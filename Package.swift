@@ -39,6 +39,17 @@ let package = Package(
         // Linked by name rather than through pkg-config, whose flags SwiftPM warns about.
         .systemLibrary(name: "CBrotli", path: "Sources/CBrotli"),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
+        .systemLibrary(name: "CHiredis", path: "Sources/CHiredis"),
+        .target(
+            name: "Redis",
+            dependencies: [
+                "CHiredis",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .target(name: "Compression", dependencies: ["CBrotli", "CZlib"]),
         .target(
             name: "HTTPCaching",
@@ -74,6 +85,14 @@ let package = Package(
             dependencies: [
                 "HTTPCaching",
                 .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(
+            name: "RedisTests",
+            dependencies: [
+                "Redis",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
         .testTarget(

@@ -1,0 +1,32 @@
+/// A Redis reply (RESP2), as the reader decodes it.
+public enum RESPValue: Sendable, Equatable {
+    /// `+OK`
+    case simpleString(String)
+    /// `-ERR ...`: a reply, not a transport failure; callers decide what it means.
+    case error(String)
+    case integer(Int64)
+    /// `$n` bulk string, kept as bytes (binary safe).
+    case bulkString([UInt8])
+    /// `$-1` / `*-1`
+    case null
+    case array([RESPValue])
+
+    /// The text of a bulk or simple string.
+    public var string: String? {
+        switch self {
+        case .simpleString(let text): return text
+        case .bulkString(let bytes): return String(decoding: bytes, as: UTF8.self)
+        default: return nil
+        }
+    }
+
+    public var integer: Int64? {
+        if case .integer(let value) = self { return value }
+        return nil
+    }
+
+    public var array: [RESPValue]? {
+        if case .array(let values) = self { return values }
+        return nil
+    }
+}
