@@ -36,6 +36,7 @@ let package = Package(
             ]
         ),
         .target(name: "LoadBalancing"),
+        .target(name: "RateLimiting"),
         // Linked by name rather than through pkg-config, whose flags SwiftPM warns about.
         .systemLibrary(name: "CBrotli", path: "Sources/CBrotli"),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
@@ -94,6 +95,10 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
+        ),
+        .testTarget(
+            name: "RateLimitingTests",
+            dependencies: ["RateLimiting"]
         ),
         .testTarget(
             name: "CompressionTests",
