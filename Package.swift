@@ -92,6 +92,7 @@ let package = Package(
             name: "RedisTests",
             dependencies: [
                 "Redis",
+                "RateLimiting",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]

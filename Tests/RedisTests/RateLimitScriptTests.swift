@@ -1,0 +1,122 @@
+import NIOCore
+import NIOPosix
+import RateLimiting
+import XCTest
+
+@testable import Redis
+
+/// The Lua scripts on a real redis-server make the same decisions as the local state machines,
+/// step for step, on the same random sequences of times and costs.
+final class RateLimitScriptTests: XCTestCase {
+    let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+
+    override func tearDown() async throws {
+        try await group.shutdownGracefully()
+    }
+
+    enum Algorithm: CaseIterable {
+        case tokenBucket, gcra, fixedWindow, slidingWindow
+
+        var script: String {
+            switch self {
+            case .tokenBucket: RateLimitScripts.tokenBucket
+            case .gcra: RateLimitScripts.gcra
+            case .fixedWindow: RateLimitScripts.fixedWindow
+            case .slidingWindow: RateLimitScripts.slidingWindow
+            }
+        }
+    }
+
+    func testScriptsDecideLikeTheStateMachines() async throws {
+        let server = try RedisServerProcess()
+        try await server.start()
+        defer { server.stop() }
+        let eventLoop = group.next()
+        let address = try server.address
+        let client = try await eventLoop.submit { RedisClient(address: address, on: eventLoop) }.get()
+        try await eventLoop.flatSubmit { client.connect() }.get()
+
+        let limits = [
+            RateLimit(amount: 10, periodMilliseconds: 1000, burst: 20),
+            RateLimit(amount: 7, periodMilliseconds: 60_000, burst: 3),
+            RateLimit(amount: 1000, periodMilliseconds: 1000),
+        ]
+        var seed: UInt64 = 1
+        for algorithm in Algorithm.allCases {
+            for (index, limit) in limits.enumerated() {
+                seed += 1
+                var random = SplitMix64(seed: seed)
+                // A realistic epoch time, so the scaled values are as large as in production.
+                var now: Int64 = 1_796_083_200_000 + Int64(random.next() % 100_000)
+                var bucket = TokenBucket(limit: limit, now: now)
+                var gcra = GCRA(limit: limit)
+                var fixed = FixedWindow(limit: limit)
+                var sliding = SlidingWindow(limit: limit)
+                let key = "test:\(algorithm):\(index)"
+                for step in 0..<300 {
+                    now += Int64(random.next() % (UInt64(limit.periodMilliseconds) / 8 + 1))
+                    let cost = Int(random.next() % 3) + 1
+                    let local: RateLimitDecision
+                    switch algorithm {
+                    case .tokenBucket: local = bucket.take(cost: cost, now: now)
+                    case .gcra: local = gcra.take(cost: cost, now: now)
+                    case .fixedWindow: local = fixed.take(cost: cost, now: now)
+                    case .slidingWindow: local = sliding.take(cost: cost, now: now)
+                    }
+                    let arguments = [
+                        String(limit.amount), String(limit.periodMilliseconds), String(limit.burst), String(cost),
+                        String(now),
+                    ]
+                    let script = algorithm.script
+                    let reply = try await eventLoop.flatSubmit {
+                        client.evaluate(script, keys: [key], arguments: arguments)
+                    }.get()
+                    guard let values = reply.array?.compactMap(\.integer), values.count == 5 else {
+                        return XCTFail("\(algorithm) answered \(reply)")
+                    }
+                    let remote = RateLimitDecision(
+                        allowed: values[0] == 1, limit: Int(values[1]), remaining: Int(values[2]),
+                        resetMilliseconds: values[3], retryAfterMilliseconds: values[4])
+                    XCTAssertEqual(remote, local, "\(algorithm) limit \(index) step \(step) at \(now) cost \(cost)")
+                    if remote != local { return }
+                }
+            }
+        }
+        try await eventLoop.submit { client.close() }.get()
+    }
+
+    func testScriptsUseRedisTimeAndExpireTheirKeys() async throws {
+        let server = try RedisServerProcess()
+        try await server.start()
+        defer { server.stop() }
+        let eventLoop = group.next()
+        let address = try server.address
+        let client = try await eventLoop.submit { RedisClient(address: address, on: eventLoop) }.get()
+        try await eventLoop.flatSubmit { client.connect() }.get()
+        for (name, script) in [
+            ("tb", RateLimitScripts.tokenBucket), ("gcra", RateLimitScripts.gcra),
+            ("fixed", RateLimitScripts.fixedWindow), ("sliding", RateLimitScripts.slidingWindow),
+        ] {
+            let reply = try await eventLoop.flatSubmit {
+                client.evaluate(script, keys: ["time:\(name)"], arguments: ["5", "1000", "5", "1"])
+            }.get()
+            XCTAssertEqual(reply.array?.first, .integer(1), name)
+            let ttl = try await eventLoop.flatSubmit { client.send(["PTTL", "time:\(name)"]) }.get().integer ?? -1
+            XCTAssertGreaterThan(ttl, 0, "\(name) keys expire")
+            XCTAssertLessThanOrEqual(ttl, 3000, name)
+        }
+        try await eventLoop.submit { client.close() }.get()
+    }
+}
+
+struct SplitMix64 {
+    private var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
