@@ -3,7 +3,7 @@ import Yams
 extension ConfigReader {
     static let rootKeys = [
         "node", "runtime", "listeners", "upstreams", "routes", "trusted_proxies", "logging", "admin",
-        "cache",
+        "cache", "rate_limits",
     ]
 
     /// Nil when any problem was recorded; the walk still visits every section so all are reported.
@@ -16,7 +16,10 @@ extension ConfigReader {
         require(["listeners"], in: top)
         let listeners = top["listeners"].map { readListeners($0) } ?? []
         let upstreams = top["upstreams"].map { readUpstreams($0) } ?? UpstreamsRead(configs: [], names: [])
-        let routes = top["routes"].map { readRoutes($0, upstreamNames: upstreams.names) } ?? []
+        let rateLimits = top["rate_limits"].map { readRateLimits($0) } ?? RateLimitsRead()
+        let routes =
+            top["routes"].map { readRoutes($0, upstreamNames: upstreams.names, rateLimitNames: rateLimits.names) }
+            ?? []
         let trustedProxies = top["trusted_proxies"].map { readTrustedProxies($0) } ?? []
         let logging = top["logging"].map { readLogging($0) } ?? LoggingConfig()
         let admin = top["admin"].flatMap { readAdmin($0, listeners: listeners) }
@@ -24,6 +27,7 @@ extension ConfigReader {
         guard !hasProblems else { return nil }
         return GatewayConfiguration(
             node: node, runtime: runtime, listeners: listeners, upstreams: upstreams.configs, routes: routes,
-            trustedProxies: trustedProxies, logging: logging, admin: admin, cache: cache)
+            trustedProxies: trustedProxies, logging: logging, admin: admin, cache: cache,
+            rateLimits: rateLimits.policies)
     }
 }

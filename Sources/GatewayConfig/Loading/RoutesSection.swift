@@ -1,9 +1,11 @@
 import Yams
 
 extension ConfigReader {
-    static let routeKeys = ["name", "match", "upstream", "rewrite", "headers", "timeouts", "cache"]
+    static let routeKeys = ["name", "match", "upstream", "rewrite", "headers", "timeouts", "cache", "rate_limits"]
 
-    mutating func readRoutes(_ entry: Entry, upstreamNames: Set<String>) -> [RouteConfig] {
+    mutating func readRoutes(_ entry: Entry, upstreamNames: Set<String>, rateLimitNames: Set<String> = [])
+        -> [RouteConfig]
+    {
         guard let items = list(entry) else { return [] }
         var result: [RouteConfig] = []
         var firstNameLine: [String: Position] = [:]
@@ -40,13 +42,30 @@ extension ConfigReader {
             let headers = s["headers"].map { readHeaderRules($0, label: label) } ?? HeaderRules()
             let requestTimeout = s["timeouts"].flatMap { readRouteTimeouts($0, label: label) }
             let cache = s["cache"].flatMap { readRouteCache($0, label: label) }
+            let rateLimits = s["rate_limits"].map { readRouteRateLimits($0, label: label, known: rateLimitNames) } ?? []
             guard let name, let upstream else { continue }
             result.append(
                 RouteConfig(
                     name: name, match: match, upstream: upstream, rewrite: rewrite, headers: headers,
-                    requestTimeout: requestTimeout, cache: cache))
+                    requestTimeout: requestTimeout, cache: cache, rateLimits: rateLimits))
         }
         return result
+    }
+
+    private mutating func readRouteRateLimits(_ entry: Entry, label: String, known: Set<String>) -> [String] {
+        guard let items = list(entry) else { return [] }
+        var names: [String] = []
+        for item in items {
+            guard let name = scalarText(item, expected: "a rate limit name") else { continue }
+            guard known.contains(name) else {
+                error(
+                    item.position,
+                    "\(label) names unknown rate limit '\(name)'" + Suggestion.hint(for: name, in: known.sorted()))
+                continue
+            }
+            if !names.contains(name) { names.append(name) }
+        }
+        return names
     }
 
     /// Exactly one rewrite, checked against the route's own prefix so a rewrite that could never

@@ -3,10 +3,10 @@
 /// right but early. When a feature lands, delete its entry here and read the key in its section.
 enum UnsupportedFeatures {
     static let keys: [SectionKind: [String]] = [
-        .root: ["redis", "auth", "rate_limits", "geo", "tracing"],
+        .root: ["redis", "auth", "geo", "tracing"],
         .listener: ["tls"],
         .upstream: ["health_check", "circuit_breaker", "outlier", "retries", "limits", "tls"],
-        .route: ["auth", "rate_limits", "upstream_by_region"],
+        .route: ["auth", "upstream_by_region"],
         .requestHeaderOperations: ["from_claims"],
     ]
 
@@ -28,6 +28,7 @@ enum SectionKind: Hashable {
     case route, routeMatch, headerMatch, rewrite, headerRules
     case requestHeaderOperations, responseHeaderOperations, routeTimeouts
     case cache, routeCache, cacheKey, compression
+    case rateLimit
 }
 
 /// Enumerated values that may name a not-yet-supported feature.

@@ -15,6 +15,8 @@ public struct GatewayConfiguration: Sendable, Equatable {
     public var admin: AdminConfig?
     /// nil: defaults, used only if a route caches.
     public var cache: CacheConfig?
+    /// Named policies; routes refer to them by name.
+    public var rateLimits: [RateLimitPolicyConfig]
 
     public init(
         node: NodeConfig,
@@ -25,8 +27,10 @@ public struct GatewayConfiguration: Sendable, Equatable {
         trustedProxies: [CIDR] = [],
         logging: LoggingConfig = LoggingConfig(),
         admin: AdminConfig? = nil,
-        cache: CacheConfig? = nil
+        cache: CacheConfig? = nil,
+        rateLimits: [RateLimitPolicyConfig] = []
     ) {
+        self.rateLimits = rateLimits
         self.admin = admin
         self.cache = cache
         self.node = node

@@ -9,6 +9,8 @@ public struct RouteConfig: Sendable, Equatable {
     public var requestTimeout: Duration?
     /// nil: responses of this route are never cached.
     public var cache: RouteCacheConfig?
+    /// Names of `rate_limits` policies; every one must allow a request.
+    public var rateLimits: [String]
 
     public init(
         name: String,
@@ -17,9 +19,11 @@ public struct RouteConfig: Sendable, Equatable {
         rewrite: RewriteConfig? = nil,
         headers: HeaderRules = HeaderRules(),
         requestTimeout: Duration? = nil,
-        cache: RouteCacheConfig? = nil
+        cache: RouteCacheConfig? = nil,
+        rateLimits: [String] = []
     ) {
         self.cache = cache
+        self.rateLimits = rateLimits
         self.name = name
         self.match = match
         self.upstream = upstream

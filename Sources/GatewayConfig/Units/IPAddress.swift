@@ -79,3 +79,10 @@ enum IPAddress {
         return hex[..<best.lowerBound].joined(separator: ":") + "::" + hex[best.upperBound...].joined(separator: ":")
     }
 }
+
+extension UnitParser {
+    /// The 16-byte form of a textual IPv4 or IPv6 address (IPv4 mapped), for CIDR checks.
+    public static func parseIPAddress(_ text: Substring) -> [UInt8]? {
+        IPAddress.parse(text)?.bytes
+    }
+}

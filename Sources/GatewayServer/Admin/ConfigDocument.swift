@@ -37,6 +37,9 @@ enum ConfigDocument {
                     ])
                 ))
         }
+        if !config.rateLimits.isEmpty {
+            members.append(("rate_limits", .object(config.rateLimits.map { ($0.name, rateLimit($0)) })))
+        }
         if let cache = config.cache {
             members.append(
                 (
@@ -190,6 +193,34 @@ enum ConfigDocument {
         if let cache = route.cache {
             members.append(("cache", routeCache(cache)))
         }
+        if !route.rateLimits.isEmpty {
+            members.append(("rate_limits", .array(route.rateLimits.map(JSONValue.string))))
+        }
+        return .object(members)
+    }
+
+    private static func rateLimit(_ policy: RateLimitPolicyConfig) -> JSONValue {
+        let seconds = policy.rate.period.components.seconds
+        let unit = seconds == 1 ? "s" : seconds == 60 ? "min" : seconds == 3600 ? "h" : "d"
+        var members: [(String, JSONValue)] = [
+            ("algorithm", .string(policy.algorithm.rawValue)), ("rate", .string("\(policy.rate.count)/\(unit)")),
+        ]
+        if let burst = policy.burst { members.append(("burst", .int(burst))) }
+        members += [
+            (
+                "key",
+                .array(
+                    policy.key.map { part in
+                        switch part {
+                        case .clientIP: .string("client_ip")
+                        case .route: .string("route")
+                        case .header(let name): .string("header:\(name)")
+                        }
+                    })
+            ),
+            ("mode", .string(policy.mode.rawValue)), ("sync_every", .string(duration(policy.syncEvery))),
+            ("on_redis_error", .string(policy.onRedisError.rawValue)), ("cost", .int(policy.cost)),
+        ]
         return .object(members)
     }
 

@@ -63,6 +63,9 @@ struct GatewayError: Error, Equatable, CustomStringConvertible {
     static let upstreamOverloaded = GatewayError(
         code: "upstream_overloaded", status: .serviceUnavailable, source: .upstream,
         message: "Too many requests are waiting for an upstream connection.")
+    static let rateLimited = GatewayError(
+        code: "rate_limited", status: .tooManyRequests, source: .downstream,
+        message: "Too many requests; retry after the time in Retry-After.")
     static let notCached = GatewayError(
         code: "not_cached", status: .gatewayTimeout, source: .downstream,
         message: "The request said only-if-cached and the cache cannot answer it.")

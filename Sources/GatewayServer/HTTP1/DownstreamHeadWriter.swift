@@ -96,9 +96,9 @@ enum DownstreamHeadWriter {
     /// The head of a response the gateway makes itself (errors, refusals).
     static func localHead(
         status: HTTPResponseStatus, contentType: StaticString, contentLength: Int, date: String, requestID: String,
-        keepAlive: Bool, clientVersionMinor: Int, allocator: ByteBufferAllocator
+        keepAlive: Bool, clientVersionMinor: Int, allocator: ByteBufferAllocator, extraFields: [HeaderField] = []
     ) -> ByteBuffer {
-        var output = allocator.buffer(capacity: 192)
+        var output = allocator.buffer(capacity: 192 + extraFields.count * 48)
         output.writeStaticString("HTTP/1.1 ")
         output.writeString(String(status.code))
         output.writeStaticString(" ")
@@ -111,6 +111,12 @@ enum DownstreamHeadWriter {
         output.writeString(date)
         output.writeStaticString("\r\nx-request-id: ")
         output.writeString(requestID)
+        for field in extraFields {
+            output.writeStaticString("\r\n")
+            output.writeString(field.name)
+            output.writeStaticString(": ")
+            output.writeString(field.value)
+        }
         if !keepAlive {
             output.writeStaticString("\r\nconnection: close\r\n\r\n")
         } else if clientVersionMinor == 0 {

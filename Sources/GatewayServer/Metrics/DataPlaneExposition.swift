@@ -74,6 +74,16 @@ enum DataPlaneExposition {
             }
         }
 
+        out.family(
+            "gateway_ratelimit_decisions_total", type: "counter",
+            help: "Rate-limit decisions by policy: allowed, or limited (answered 429).")
+        for (policy, counts) in sample.rateLimits.sorted(by: { $0.key < $1.key }) {
+            out.sample(
+                "gateway_ratelimit_decisions_total", [("policy", policy), ("decision", "allowed")], counts.allowed)
+            out.sample(
+                "gateway_ratelimit_decisions_total", [("policy", policy), ("decision", "limited")], counts.limited)
+        }
+
         let upstreamNames = sample.upstreams.keys.sorted()
         out.family(
             "gateway_upstream_responses_total", type: "counter",

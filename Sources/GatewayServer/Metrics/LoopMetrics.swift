@@ -12,6 +12,7 @@ final class LoopMetrics {
     /// Aligned with `snapshot.routes`, rebuilt with every snapshot.
     private(set) var routes: [RouteMetrics] = []
     var acceptedConnections = 0
+    var rateLimits: [String: MetricsSample.RateLimitCounts] = [:]
 
     init(snapshot: Snapshot) {
         align(with: snapshot)
@@ -43,6 +44,7 @@ final class LoopMetrics {
             sample.upstreams[name] = upstream.sample
         }
         sample.acceptedConnections = acceptedConnections
+        sample.rateLimits = rateLimits
         return sample
     }
 }

@@ -7,6 +7,13 @@ struct MetricsSample: Sendable, Equatable {
     var openConnections: [String: Int] = [:]
     /// Upstream pools by endpoint (`host:port`).
     var pools: [String: PoolSample] = [:]
+    /// Rate-limit decisions by policy name.
+    var rateLimits: [String: RateLimitCounts] = [:]
+
+    struct RateLimitCounts: Sendable, Equatable {
+        var allowed = 0
+        var limited = 0
+    }
 
     struct PoolSample: Sendable, Equatable {
         var open = 0
@@ -22,6 +29,10 @@ struct MetricsSample: Sendable, Equatable {
         }
         acceptedConnections += other.acceptedConnections
         openConnections.merge(other.openConnections, uniquingKeysWith: +)
+        for (policy, counts) in other.rateLimits {
+            rateLimits[policy, default: RateLimitCounts()].allowed += counts.allowed
+            rateLimits[policy, default: RateLimitCounts()].limited += counts.limited
+        }
         for (endpoint, pool) in other.pools {
             pools[endpoint, default: PoolSample()].open += pool.open
             pools[endpoint, default: PoolSample()].active += pool.active

@@ -3,6 +3,7 @@ import HTTPCaching
 import Logging
 import NIOCore
 import NIOHTTP1
+import RateLimiting
 
 /// The downstream side of the proxy: one instance per client connection, the last handler of its
 /// pipeline. It sequences the request phases (limits → route → rewrite → choose endpoint → proxy)
@@ -112,6 +113,8 @@ final class ProxyHandler: ChannelDuplexHandler {
     private static let maxCoalescedBody = 16 * 1024
     /// The cache's part of the exchange; nil on routes that do not cache.
     private var cacheExchange: CacheExchange?
+    /// RateLimit-* fields for the response, on routes with rate limits.
+    private var rateLimitFields: [HeaderField] = []
     private var requestDeadline = NIODeadline.distantFuture
     private var responseHeaderDeadline = NIODeadline.distantFuture
     private var responseHeaderTimeout = TimeAmount.seconds(15)
@@ -349,6 +352,12 @@ final class ProxyHandler: ChannelDuplexHandler {
             return respondLocally(.noEndpoint, context: context)
         }
         requestMethod = head.method
+        if match.routeIndex < loop.routeRateLimits.count, case let policies = loop.routeRateLimits[match.routeIndex],
+            !policies.isEmpty, let limiter = loop.rateLimiter,
+            !admitThroughRateLimits(policies, limiter: limiter, head: head, route: route, context: context)
+        {
+            return
+        }
         if let caching = loop.routeCaching[match.routeIndex], let cache = loop.cache {
             if head.method == .GET || head.method == .HEAD {
                 switch CacheExchange.lookUp(head, caching: caching, cache: cache, identity: loop.cacheIdentity) {
@@ -495,6 +504,7 @@ final class ProxyHandler: ChannelDuplexHandler {
         upstreamHead = nil
         heldResponseHead = nil
         cacheExchange = nil
+        if !rateLimitFields.isEmpty { rateLimitFields.removeAll() }
         bufferedBody.removeAll(keepingCapacity: true)
         waitingSince = eventTime
         responseHeaderDeadline = .distantFuture
@@ -674,6 +684,7 @@ final class ProxyHandler: ChannelDuplexHandler {
     func upstreamResponseHead(_ head: UpstreamResponseHead, framing: UpstreamResponseHead.BodyFraming) {
         guard let context, phase == .proxying else { return }
         var responseOperations = route?.responseHeaders ?? HeaderOperations()
+        if !rateLimitFields.isEmpty { responseOperations.set += rateLimitFields }
         if let exchange = cacheExchange, let cache = loop.cache {
             let answer = exchange.answerInstead(
                 of: head, cache: cache, identity: loop.cacheIdentity, allocator: allocator)
@@ -927,7 +938,8 @@ final class ProxyHandler: ChannelDuplexHandler {
             status: error.status, contentType: "application/json", contentLength: body.readableBytes,
             date: loop.dateCache.value, requestID: requestID.description,
             keepAlive: downstreamKeepAlive && !loop.isDraining,
-            clientVersionMinor: downstreamVersion.minor, allocator: context.channel.allocator)
+            clientVersionMinor: downstreamVersion.minor, allocator: context.channel.allocator,
+            extraFields: rateLimitFields)
         context.write(wrapOutboundOut(head), promise: nil)
         responseBytes += head.readableBytes
         if !requestIsHead {
@@ -936,6 +948,39 @@ final class ProxyHandler: ChannelDuplexHandler {
         }
         writeEnd(context: context)
         resumeDownstreamReads()
+    }
+
+    // MARK: - Rate limits
+
+    /// Every policy of the route must allow the request; the tightest decision's numbers go to
+    /// the client as RateLimit-* fields. A refusal is answered 429 with Retry-After. (A policy
+    /// that allowed before another refused has still counted the request, as in Envoy and Kong.)
+    private func admitThroughRateLimits(
+        _ policies: [CompiledRateLimit], limiter: LocalRateLimiter, head: RequestHead, route: CompiledRoute,
+        context: ChannelHandlerContext
+    ) -> Bool {
+        let now = WallClock.nowMilliseconds()
+        let trusted = loop.snapshot.configuration.trustedProxies
+        var tightest: RateLimitDecision?
+        for policy in policies {
+            let key = policy.key(for: head, client: client, route: route.name, trustedProxies: trusted)
+            let decision = limiter.take(policy, key: key, now: now)
+            guard decision.allowed else {
+                loop.metrics.rateLimits[policy.name, default: .init()].limited += 1
+                rateLimitFields =
+                    RateLimitFields.make(decision) + [
+                        HeaderField(
+                            name: "Retry-After", value: String(RateLimitFields.seconds(decision.retryAfterMilliseconds))
+                        )
+                    ]
+                respondLocally(.rateLimited, context: context)
+                return false
+            }
+            loop.metrics.rateLimits[policy.name, default: .init()].allowed += 1
+            if decision.remaining < tightest?.remaining ?? .max { tightest = decision }
+        }
+        if let tightest { rateLimitFields = RateLimitFields.make(tightest) }
+        return true
     }
 
     // MARK: - Cache
@@ -968,6 +1013,7 @@ final class ProxyHandler: ChannelDuplexHandler {
         let now = loop.cache?.clock() ?? WallClock.nowMilliseconds()
         let notModified = cacheExchange?.clientHasCurrentCopy(of: entry) ?? false
         var operations = route?.responseHeaders ?? HeaderOperations()
+        if !rateLimitFields.isEmpty { operations.set += rateLimitFields }
         if !notModified, let exchange = cacheExchange {
             switch exchange.requestedRanges(of: entry) {
             case .ignore:
@@ -1079,7 +1125,12 @@ final class ProxyHandler: ChannelDuplexHandler {
                 let options = CachedResponseWriter.Options(
                     outcome: .hit, cacheStatus: "\(loop.cacheIdentity.name); hit; ttl=\(head.ttl); detail=coalesced",
                     age: 0,
-                    requestID: requestID, operations: route?.responseHeaders ?? HeaderOperations(),
+                    requestID: requestID,
+                    operations: rateLimitFields.isEmpty
+                        ? route?.responseHeaders ?? HeaderOperations()
+                        : HeaderOperations(
+                            set: (route?.responseHeaders.set ?? []) + rateLimitFields,
+                            add: route?.responseHeaders.add ?? [], remove: route?.responseHeaders.remove ?? []),
                     keepAlive: downstreamKeepAlive && !loop.isDraining, clientVersionMinor: downstreamVersion.minor,
                     upstreamXCache: nil)
                 var output = allocator.buffer(capacity: head.fields.readableBytes + 256)

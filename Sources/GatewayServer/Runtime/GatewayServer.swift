@@ -35,6 +35,8 @@ public final class GatewayServer: Service, Sendable {
     public let accessLog: AccessLogSink
     /// The response store, created once: a reload keeps its contents (and its size; see README).
     public let cache: EdgeCache
+    /// The embedded rate limiter (all event loops share it).
+    let rateLimiter = LocalRateLimiter()
 
     public init(
         snapshot: Snapshot, logger: Logger, processMetrics: ProcessMetrics = ProcessMetrics(),
@@ -245,11 +247,12 @@ public final class GatewayServer: Service, Sendable {
             let logger = self.logger
             let sink = accessLog
             let cache = self.cache
+            let rateLimiter = self.rateLimiter
             let loop = try await eventLoop.submit {
                 NIOLoopBound(
                     LoopContext(
                         eventLoop: eventLoop, snapshot: snapshot, resolvedEndpoints: resolved, logger: logger,
-                        accessLogSink: sink, cache: cache),
+                        accessLogSink: sink, cache: cache, rateLimiter: rateLimiter),
                     eventLoop: eventLoop)
             }.get()
             loops.append(loop)

@@ -32,15 +32,21 @@ final class LoopContext {
     /// Index-aligned with `snapshot.routes`: nil for routes that do not cache.
     private(set) var routeCaching: [RouteCaching?] = []
     private(set) var cacheIdentity: CacheIdentity
+    /// The process-wide embedded limiter; nil only in tests that build a loop without one.
+    let rateLimiter: LocalRateLimiter?
+    /// Index-aligned with `snapshot.routes`: the policies each route applies.
+    private(set) var routeRateLimits: [[CompiledRateLimit]] = []
 
     /// For errors only: nothing is logged per successful request (that is the access log's job).
     let logger: Logger
 
     init(
         eventLoop: EventLoop, snapshot: Snapshot, resolvedEndpoints: [HostPort: SocketAddress], logger: Logger,
-        accessLogSink: AccessLogSink? = nil, cache: EdgeCache? = nil
+        accessLogSink: AccessLogSink? = nil, cache: EdgeCache? = nil, rateLimiter: LocalRateLimiter? = nil
     ) {
         self.eventLoop = eventLoop
+        self.rateLimiter = rateLimiter
+        self.routeRateLimits = CompiledRateLimit.perRoute(snapshot.configuration)
         self.cache = cache
         self.cacheIdentity = CacheIdentity(snapshot.configuration)
         self.routeCaching = snapshot.configuration.routes.map { $0.cache.map(RouteCaching.init) }
@@ -109,6 +115,7 @@ final class LoopContext {
         requestTimeouts = newSnapshot.routes.map { TimeAmount($0.requestTimeout) }
         routeCaching = newSnapshot.configuration.routes.map { $0.cache.map(RouteCaching.init) }
         cacheIdentity = CacheIdentity(newSnapshot.configuration)
+        routeRateLimits = CompiledRateLimit.perRoute(newSnapshot.configuration)
         metrics.align(with: newSnapshot)
         routeMetrics = metrics.routes
         configureAccessLog(for: newSnapshot)
@@ -166,6 +173,7 @@ final class LoopContext {
         if let cache {
             cache.store.reclaimExpired(now: cache.clock())
         }
+        rateLimiter?.sweep(now: WallClock.nowMilliseconds())
     }
 
     private func buildUpstreams(for snapshot: Snapshot, reusing previous: [PoolKey: EndpointPool] = [:])

@@ -1,0 +1,55 @@
+import GatewayConfig
+import RateLimiting
+
+/// A policy as the data plane uses it, compiled once per snapshot.
+final class CompiledRateLimit: Sendable {
+    let name: String
+    let algorithm: RateLimitPolicyConfig.Algorithm
+    let limit: RateLimit
+    let key: [RateLimitPolicyConfig.KeyPart]
+    let cost: Int
+
+    init(_ config: RateLimitPolicyConfig) {
+        name = config.name
+        algorithm = config.algorithm
+        limit = RateLimit(
+            amount: config.rate.count, periodMilliseconds: Int64(config.rate.period.components.seconds) * 1000,
+            burst: config.burst)
+        key = config.key
+        cost = config.cost
+    }
+
+    /// The policies of each route, index-aligned with `snapshot.routes`.
+    static func perRoute(_ configuration: GatewayConfiguration) -> [[CompiledRateLimit]] {
+        var byName: [String: CompiledRateLimit] = [:]
+        for policy in configuration.rateLimits { byName[policy.name] = CompiledRateLimit(policy) }
+        return configuration.routes.map { route in route.rateLimits.compactMap { byName[$0] } }
+    }
+
+    /// The counting key: the policy's name and each key part's value for this request.
+    func key(for head: RequestHead, client: ClientAddress, route: String, trustedProxies: [CIDR]) -> String {
+        var text = name
+        for part in key {
+            text += "|"
+            switch part {
+            case .clientIP: text += Self.clientIP(head, client: client, trustedProxies: trustedProxies)
+            case .route: text += route
+            case .header(let name): text += head.values(named: name).joined(separator: ",")
+            }
+        }
+        return text
+    }
+
+    /// The peer, or behind trusted proxies, the right-most `X-Forwarded-For` entry that is not
+    /// one of them (entries further left are whatever the client claimed).
+    static func clientIP(_ head: RequestHead, client: ClientAddress, trustedProxies: [CIDR]) -> String {
+        guard client.isTrustedProxy else { return client.ip }
+        let entries = head.values(named: "x-forwarded-for").flatMap { $0.split(separator: ",") }
+        for entry in entries.reversed() {
+            let text = entry.trimmingSpaces()
+            guard let bytes = UnitParser.parseIPAddress(text) else { return client.ip }
+            if !trustedProxies.contains(where: { $0.contains(bytes) }) { return String(text) }
+        }
+        return client.ip
+    }
+}

@@ -1,0 +1,82 @@
+import XCTest
+
+@testable import GatewayConfig
+
+/// `rate_limits` policies and a route's `rate_limits`, the keys issue 5 brought in.
+final class RateLimitConfigTests: XCTestCase {
+    let upstream = """
+
+        upstreams:
+          app: { endpoints: [{ address: 127.0.0.1:9001 }] }
+        """
+
+    func testPoliciesAndRoutesAreRead() throws {
+        let config = try XCTUnwrap(
+            parseValid(
+                minimalListeners + upstream + """
+
+                    rate_limits:
+                      per-ip:
+                        algorithm: sliding_window
+                        rate: 6000/min
+                        key: [client_ip]
+                      per-tenant:
+                        algorithm: token_bucket
+                        rate: 100/s
+                        burst: 200
+                        key: [route, header:X-Tenant]
+                        mode: approximate
+                        sync_every: 50ms
+                        on_redis_error: fail_closed
+                        cost: 2
+                    routes:
+                      - name: api
+                        upstream: app
+                        rate_limits: [per-tenant, per-ip]
+                    """))
+        XCTAssertEqual(
+            config.rateLimits.first { $0.name == "per-ip" },
+            RateLimitPolicyConfig(
+                name: "per-ip", algorithm: .slidingWindow, rate: Rate(count: 6000, period: .seconds(60)),
+                key: [.clientIP]))
+        XCTAssertEqual(
+            config.rateLimits.first { $0.name == "per-tenant" },
+            RateLimitPolicyConfig(
+                name: "per-tenant", algorithm: .tokenBucket, rate: Rate(count: 100, period: .seconds(1)), burst: 200,
+                key: [.route, .header("x-tenant")], mode: .approximate, syncEvery: .milliseconds(50),
+                onRedisError: .failClosed, cost: 2))
+        XCTAssertEqual(config.routes.first?.rateLimits, ["per-tenant", "per-ip"])
+    }
+
+    func testProblems() {
+        XCTAssertEqual(
+            problems(
+                minimalListeners + upstream + """
+
+                    rate_limits:
+                      a:
+                        rate: 10/fortnight
+                      b:
+                        algorithm: fixed_window
+                        rate: 10/s
+                        burst: 5
+                        key: [user, "header:", ip]
+                      c:
+                        algorithm: leaky
+                        rate: 1/s
+                    routes:
+                      - name: api
+                        upstream: app
+                        rate_limits: [b, d]
+                    """),
+            [
+                "gw.yaml:8: expected a rate like 100/s or 6000/min, got '10/fortnight'",
+                "gw.yaml:12: 'burst' applies to token_bucket and gcra, not fixed_window in rate limit 'b'",
+                "gw.yaml:13: key 'user' needs authentication, which is not supported by this version yet",
+                "gw.yaml:13: expected client_ip, route or header:NAME in the key of rate limit 'b', got 'header:'",
+                "gw.yaml:13: expected client_ip, route or header:NAME in the key of rate limit 'b', got 'ip'",
+                "gw.yaml:15: expected one of token_bucket, gcra, sliding_window, fixed_window, got 'leaky'",
+                "gw.yaml:20: route 'api' names unknown rate limit 'd'",
+            ])
+    }
+}
