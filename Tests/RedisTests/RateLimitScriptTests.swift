@@ -1,6 +1,7 @@
 import NIOCore
 import NIOPosix
 import RateLimiting
+import TestSupport
 import XCTest
 
 @testable import Redis

@@ -3,7 +3,7 @@ import Yams
 extension ConfigReader {
     static let rootKeys = [
         "node", "runtime", "listeners", "upstreams", "routes", "trusted_proxies", "logging", "admin",
-        "cache", "rate_limits",
+        "cache", "rate_limits", "redis",
     ]
 
     /// Nil when any problem was recorded; the walk still visits every section so all are reported.
@@ -24,10 +24,11 @@ extension ConfigReader {
         let logging = top["logging"].map { readLogging($0) } ?? LoggingConfig()
         let admin = top["admin"].flatMap { readAdmin($0, listeners: listeners) }
         let cache = top["cache"].map { readCache($0) }
+        let redis = top["redis"].flatMap { readRedis($0) }
         guard !hasProblems else { return nil }
         return GatewayConfiguration(
             node: node, runtime: runtime, listeners: listeners, upstreams: upstreams.configs, routes: routes,
             trustedProxies: trustedProxies, logging: logging, admin: admin, cache: cache,
-            rateLimits: rateLimits.policies)
+            rateLimits: rateLimits.policies, redis: redis)
     }
 }

@@ -3,7 +3,7 @@
 /// right but early. When a feature lands, delete its entry here and read the key in its section.
 enum UnsupportedFeatures {
     static let keys: [SectionKind: [String]] = [
-        .root: ["redis", "auth", "geo", "tracing"],
+        .root: ["auth", "geo", "tracing"],
         .listener: ["tls"],
         .upstream: ["health_check", "circuit_breaker", "outlier", "retries", "limits", "tls"],
         .route: ["auth", "upstream_by_region"],
@@ -13,6 +13,7 @@ enum UnsupportedFeatures {
     static let values: [ValueKind: [String]] = [
         .listenerProtocol: ["h2c", "h2"],
         .upstreamProtocol: ["h2c", "h2"],
+        .redisMode: ["cluster"],
     ]
 
     static func message(_ name: String) -> String {
@@ -28,10 +29,10 @@ enum SectionKind: Hashable {
     case route, routeMatch, headerMatch, rewrite, headerRules
     case requestHeaderOperations, responseHeaderOperations, routeTimeouts
     case cache, routeCache, cacheKey, compression
-    case rateLimit
+    case rateLimit, redis, redisTimeouts
 }
 
 /// Enumerated values that may name a not-yet-supported feature.
 enum ValueKind: Hashable {
-    case listenerProtocol, upstreamProtocol
+    case listenerProtocol, upstreamProtocol, redisMode
 }

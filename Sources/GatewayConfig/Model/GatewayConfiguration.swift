@@ -17,6 +17,8 @@ public struct GatewayConfiguration: Sendable, Equatable {
     public var cache: CacheConfig?
     /// Named policies; routes refer to them by name.
     public var rateLimits: [RateLimitPolicyConfig]
+    /// nil: the embedded limiter counts in this process.
+    public var redis: RedisConfig?
 
     public init(
         node: NodeConfig,
@@ -28,8 +30,10 @@ public struct GatewayConfiguration: Sendable, Equatable {
         logging: LoggingConfig = LoggingConfig(),
         admin: AdminConfig? = nil,
         cache: CacheConfig? = nil,
-        rateLimits: [RateLimitPolicyConfig] = []
+        rateLimits: [RateLimitPolicyConfig] = [],
+        redis: RedisConfig? = nil
     ) {
+        self.redis = redis
         self.rateLimits = rateLimits
         self.admin = admin
         self.cache = cache

@@ -66,6 +66,9 @@ struct GatewayError: Error, Equatable, CustomStringConvertible {
     static let rateLimited = GatewayError(
         code: "rate_limited", status: .tooManyRequests, source: .downstream,
         message: "Too many requests; retry after the time in Retry-After.")
+    static let rateLimiterUnavailable = GatewayError(
+        code: "rate_limiter_unavailable", status: .serviceUnavailable, source: .internalFault,
+        message: "The rate limiter cannot decide right now and this limit fails closed.")
     static let notCached = GatewayError(
         code: "not_cached", status: .gatewayTimeout, source: .downstream,
         message: "The request said only-if-cached and the cache cannot answer it.")

@@ -83,6 +83,13 @@ enum DataPlaneExposition {
             out.sample(
                 "gateway_ratelimit_decisions_total", [("policy", policy), ("decision", "limited")], counts.limited)
         }
+        out.family(
+            "gateway_ratelimit_redis_errors_total", type: "counter",
+            help: "Rate-limit decisions Redis could not make (unavailable, timeout), by policy; on_redis_error applied."
+        )
+        for (policy, counts) in sample.rateLimits.sorted(by: { $0.key < $1.key }) where counts.redisErrors > 0 {
+            out.sample("gateway_ratelimit_redis_errors_total", [("policy", policy)], counts.redisErrors)
+        }
 
         let upstreamNames = sample.upstreams.keys.sorted()
         out.family(

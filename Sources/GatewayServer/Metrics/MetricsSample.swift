@@ -13,6 +13,8 @@ struct MetricsSample: Sendable, Equatable {
     struct RateLimitCounts: Sendable, Equatable {
         var allowed = 0
         var limited = 0
+        /// Decisions Redis could not make (the policy's on_redis_error applied).
+        var redisErrors = 0
     }
 
     struct PoolSample: Sendable, Equatable {
@@ -32,6 +34,7 @@ struct MetricsSample: Sendable, Equatable {
         for (policy, counts) in other.rateLimits {
             rateLimits[policy, default: RateLimitCounts()].allowed += counts.allowed
             rateLimits[policy, default: RateLimitCounts()].limited += counts.limited
+            rateLimits[policy, default: RateLimitCounts()].redisErrors += counts.redisErrors
         }
         for (endpoint, pool) in other.pools {
             pools[endpoint, default: PoolSample()].open += pool.open

@@ -4,6 +4,7 @@ import Logging
 import NIOCore
 import NIOHTTP1
 import RateLimiting
+import Redis
 
 /// The downstream side of the proxy: one instance per client connection, the last handler of its
 /// pipeline. It sequences the request phases (limits → route → rewrite → choose endpoint → proxy)
@@ -31,6 +32,8 @@ final class ProxyHandler: ChannelDuplexHandler {
         /// Waiting for, or streaming, the response of another request's origin fetch for the same
         /// cache key (request coalescing).
         case followingFill
+        /// Waiting for Redis to decide the route's rate limits.
+        case waitingForRateLimit
         /// The gateway answered itself; the rest of the request body is discarded.
         case answeredLocally
         /// The last response is being written and the connection closes after it; input is ignored.
@@ -273,7 +276,9 @@ final class ProxyHandler: ChannelDuplexHandler {
         // Backpressure: stop reading the client while its bytes have nowhere to go, or while it is
         // not reading what it already asked for (pipelined requests answered locally would
         // otherwise pile up responses without bound).
-        if phase == .waitingForConnection || !upstreamWritable || !downstreamWritable || hasTooMuchPipelinedInput {
+        if phase == .waitingForConnection || phase == .waitingForRateLimit || !upstreamWritable || !downstreamWritable
+            || hasTooMuchPipelinedInput
+        {
             downstreamReadPending = true
             return
         }
@@ -353,12 +358,25 @@ final class ProxyHandler: ChannelDuplexHandler {
         }
         requestMethod = head.method
         if match.routeIndex < loop.routeRateLimits.count, case let policies = loop.routeRateLimits[match.routeIndex],
-            !policies.isEmpty, let limiter = loop.rateLimiter,
-            !admitThroughRateLimits(policies, limiter: limiter, head: head, route: route, context: context)
+            !policies.isEmpty, let limiter = loop.rateLimiter
         {
-            return
+            if let redis = loop.redis {
+                return askRedisRateLimits(
+                    policies, redis: redis, limiter: limiter, head: head, route: route, routeIndex: match.routeIndex,
+                    snapshot: snapshot, context: context)
+            }
+            guard admitThroughRateLimits(policies, limiter: limiter, head: head, route: route, context: context) else {
+                return
+            }
         }
-        if let caching = loop.routeCaching[match.routeIndex], let cache = loop.cache {
+        continueAfterRateLimits(head, route: route, routeIndex: match.routeIndex, snapshot: snapshot, context: context)
+    }
+
+    /// The phases after rate limiting: cache lookup, then the upstream.
+    private func continueAfterRateLimits(
+        _ head: RequestHead, route: CompiledRoute, routeIndex: Int, snapshot: Snapshot, context: ChannelHandlerContext
+    ) {
+        if routeIndex < loop.routeCaching.count, let caching = loop.routeCaching[routeIndex], let cache = loop.cache {
             if head.method == .GET || head.method == .HEAD {
                 switch CacheExchange.lookUp(head, caching: caching, cache: cache, identity: loop.cacheIdentity) {
                 case .serve(let exchange, let entry, let outcome, let cacheStatus, let refresh):
@@ -387,9 +405,10 @@ final class ProxyHandler: ChannelDuplexHandler {
                 cacheExchange = CacheExchange.bypass(head, caching: caching, cache: cache)
             }
         }
-        forwardToUpstream(
-            head, route: route, requestTimeout: loop.requestTimeouts[match.routeIndex], snapshot: snapshot,
-            context: context)
+        let requestTimeout =
+            routeIndex < loop.requestTimeouts.count
+            ? loop.requestTimeouts[routeIndex] : TimeAmount(route.requestTimeout)
+        forwardToUpstream(head, route: route, requestTimeout: requestTimeout, snapshot: snapshot, context: context)
     }
 
     /// Chooses the endpoint and sends the request on (the proxy phase proper).
@@ -467,6 +486,8 @@ final class ProxyHandler: ChannelDuplexHandler {
             if let connection { writeRequestBody(buffer, to: connection) }
         case .waitingForConnection:
             bufferedBody.append(buffer)
+        case .waitingForRateLimit:
+            bufferedBody.append(buffer)
         case .idle, .followingFill, .answeredLocally, .closing, .closed:
             break
         }
@@ -479,7 +500,7 @@ final class ProxyHandler: ChannelDuplexHandler {
             sendRequestEnd()
         case .answeredLocally:
             finishExchange(context: context)
-        case .idle, .waitingForConnection, .followingFill, .closing, .closed:
+        case .idle, .waitingForConnection, .followingFill, .waitingForRateLimit, .closing, .closed:
             break
         }
     }
@@ -983,6 +1004,68 @@ final class ProxyHandler: ChannelDuplexHandler {
         return true
     }
 
+    /// Exact mode through Redis: one script call per policy, pipelined; the request waits for
+    /// all of them (bounded by the command timeout). A policy whose call fails applies its
+    /// `on_redis_error`: fail_open counts it with the embedded limiter, fail_closed answers 503.
+    private func askRedisRateLimits(
+        _ policies: [CompiledRateLimit], redis: RedisClient, limiter: LocalRateLimiter, head: RequestHead,
+        route: CompiledRoute, routeIndex: Int, snapshot: Snapshot, context: ChannelHandlerContext
+    ) {
+        phase = .waitingForRateLimit
+        let exchange = exchangeNumber &+ 1
+        exchangeNumber = exchange
+        let trusted = snapshot.configuration.trustedProxies
+        let calls = policies.map { policy -> EventLoopFuture<RESPValue> in
+            let key = policy.key(for: head, client: client, route: route.name, trustedProxies: trusted)
+            return redis.evaluate(
+                policy.script, keys: ["rl:{" + key + "}"],
+                arguments: [
+                    String(policy.limit.amount), String(policy.limit.periodMilliseconds), String(policy.limit.burst),
+                    String(policy.cost),
+                ])
+        }
+        EventLoopFuture.whenAllComplete(calls, on: context.eventLoop).assumeIsolated().whenSuccess { results in
+            guard self.phase == .waitingForRateLimit, self.exchangeNumber == exchange, let context = self.context else {
+                return
+            }
+            self.eventTime = .now()
+            var tightest: RateLimitDecision?
+            for (policy, result) in zip(policies, results) {
+                var decision: RateLimitDecision
+                if case .success(let reply) = result, let parsed = RateLimitReply.decision(reply) {
+                    decision = parsed
+                } else {
+                    self.loop.metrics.rateLimits[policy.name, default: .init()].redisErrors += 1
+                    self.loop.noteRedisFailure(result)
+                    guard policy.onRedisError == .failOpen else {
+                        self.phase = .idle
+                        return self.respondLocally(.rateLimiterUnavailable, context: context)
+                    }
+                    let key = policy.key(for: head, client: self.client, route: route.name, trustedProxies: trusted)
+                    decision = limiter.take(policy, key: key, now: WallClock.nowMilliseconds())
+                }
+                guard decision.allowed else {
+                    self.loop.metrics.rateLimits[policy.name, default: .init()].limited += 1
+                    self.rateLimitFields =
+                        RateLimitFields.make(decision) + [
+                            HeaderField(
+                                name: "Retry-After",
+                                value: String(RateLimitFields.seconds(decision.retryAfterMilliseconds)))
+                        ]
+                    self.phase = .idle
+                    return self.respondLocally(.rateLimited, context: context)
+                }
+                self.loop.metrics.rateLimits[policy.name, default: .init()].allowed += 1
+                if decision.remaining < tightest?.remaining ?? .max { tightest = decision }
+            }
+            if let tightest { self.rateLimitFields = RateLimitFields.make(tightest) }
+            self.phase = .idle
+            self.continueAfterRateLimits(
+                head, route: route, routeIndex: routeIndex, snapshot: snapshot, context: context)
+            self.resumeDownstreamReads()
+        }
+    }
+
     // MARK: - Cache
 
     /// Answers from a stored entry: 304 when the client's own copy is current, else the entry.
@@ -1373,8 +1456,8 @@ final class ProxyHandler: ChannelDuplexHandler {
             if now - waitingSince > listener.bodyReadTimeout {
                 closeNow()
             }
-        case .followingFill, .closed:
-            // A follower waits at most the coalescing timeout for a head, then as long as the
+        case .waitingForRateLimit, .followingFill, .closed:
+            // Redis calls end with their command timeout. A follower waits at most the coalescing timeout for a head, then as long as the
             // fetch it follows (which has the upstream's timeouts).
             break
         }
@@ -1406,7 +1489,8 @@ final class ProxyHandler: ChannelDuplexHandler {
     }
 
     private func resumeDownstreamReads() {
-        guard downstreamReadPending, phase != .waitingForConnection, upstreamWritable, downstreamWritable,
+        guard downstreamReadPending, phase != .waitingForConnection, phase != .waitingForRateLimit, upstreamWritable,
+            downstreamWritable,
             !hasTooMuchPipelinedInput, let context
         else { return }
         downstreamReadPending = false

@@ -8,6 +8,9 @@ final class CompiledRateLimit: Sendable {
     let limit: RateLimit
     let key: [RateLimitPolicyConfig.KeyPart]
     let cost: Int
+    let onRedisError: RateLimitPolicyConfig.OnRedisError
+    /// The Lua script of the algorithm, for exact mode through Redis.
+    let script: String
 
     init(_ config: RateLimitPolicyConfig) {
         name = config.name
@@ -17,6 +20,13 @@ final class CompiledRateLimit: Sendable {
             burst: config.burst)
         key = config.key
         cost = config.cost
+        onRedisError = config.onRedisError
+        switch config.algorithm {
+        case .tokenBucket: script = RateLimitScripts.tokenBucket
+        case .gcra: script = RateLimitScripts.gcra
+        case .fixedWindow: script = RateLimitScripts.fixedWindow
+        case .slidingWindow: script = RateLimitScripts.slidingWindow
+        }
     }
 
     /// The policies of each route, index-aligned with `snapshot.routes`.

@@ -72,6 +72,9 @@ public final class ConfigReloader: Service, Sendable {
                     "cache memory, max_object, eviction, coalesce_timeout and compression are not applied by a reload; restart to apply them"
                 )
             }
+            if configuration.redis != current.configuration.redis {
+                logger.warning("redis changes are not applied by a reload; restart to apply them")
+            }
             if configuration.admin != current.configuration.admin {
                 logger.warning("admin listener changes are not applied by a reload; restart to apply them")
             }

@@ -3,7 +3,12 @@ import Logging
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
+import Redis
 import ServiceLifecycle
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// The data plane as a lifecycle service: binds the listeners, owns the event loops and drains
 /// gracefully when the service group asks it to stop.
@@ -240,6 +245,7 @@ public final class GatewayServer: Service, Sendable {
         } catch {
             throw StartupError(description: "\(error)")
         }
+        let redis = try Self.redisEndpoint(configuration.redis)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
         var loops: [NIOLoopBound<LoopContext>] = []
         for eventLoop in group.makeIterator() {
@@ -252,10 +258,25 @@ public final class GatewayServer: Service, Sendable {
                 NIOLoopBound(
                     LoopContext(
                         eventLoop: eventLoop, snapshot: snapshot, resolvedEndpoints: resolved, logger: logger,
-                        accessLogSink: sink, cache: cache, rateLimiter: rateLimiter),
+                        accessLogSink: sink, cache: cache, rateLimiter: rateLimiter, redis: redis),
                     eventLoop: eventLoop)
             }.get()
             loops.append(loop)
+        }
+        if redis != nil {
+            // Connected before the first request, so it is decided by Redis rather than by the
+            // failure policy; if Redis is down now the gateway starts anyway and keeps trying.
+            for loop in loops {
+                do {
+                    try await loop.eventLoop.flatSubmit {
+                        loop.value.redis?.connect() ?? loop.eventLoop.makeSucceededVoidFuture()
+                    }.get()
+                } catch {
+                    logger.warning(
+                        "redis not reachable at start; on_redis_error applies", metadata: ["error": "\(error)"])
+                    break
+                }
+            }
         }
         var loopsByEventLoop: [ObjectIdentifier: NIOLoopBound<LoopContext>] = [:]
         for loop in loops {
@@ -387,6 +408,32 @@ public final class GatewayServer: Service, Sendable {
     }
 
     /// Names are resolved once at start, as nginx does for `server` lines in an upstream block.
+    /// Where the loops' Redis clients connect, and how; nil without a `redis` section.
+    private static func redisEndpoint(_ config: RedisConfig?) throws -> (
+        address: SocketAddress, options: RedisConnection.Options
+    )? {
+        guard let config, let first = config.addresses.first else { return nil }
+        let address: SocketAddress
+        do {
+            address = try SocketAddress.makeAddressResolvingHost(first.host, port: first.port)
+        } catch {
+            throw StartupError(description: "redis: cannot resolve \(first): \(error)")
+        }
+        var password: String?
+        if let variable = config.passwordEnvironmentVariable {
+            guard let value = getenv(variable).map({ String(cString: $0) }), !value.isEmpty else {
+                throw StartupError(description: "redis: environment variable \(variable) (password_env) is not set")
+            }
+            password = value
+        }
+        return (
+            address,
+            RedisConnection.Options(
+                password: password, connectTimeout: TimeAmount(config.connectTimeout),
+                commandTimeout: TimeAmount(config.commandTimeout))
+        )
+    }
+
     private static func resolveEndpoints(_ upstreams: [UpstreamConfig]) throws -> [HostPort: SocketAddress] {
         var resolved: [HostPort: SocketAddress] = [:]
         for upstream in upstreams {

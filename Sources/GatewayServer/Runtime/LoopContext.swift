@@ -1,6 +1,7 @@
 import GatewayConfig
 import Logging
 import NIOCore
+import Redis
 
 /// Everything one event loop owns: pools, balancers, the date cache, request-id generator and its
 /// downstream connections. Touched only on its loop, so nothing in it needs a lock.
@@ -34,6 +35,9 @@ final class LoopContext {
     private(set) var cacheIdentity: CacheIdentity
     /// The process-wide embedded limiter; nil only in tests that build a loop without one.
     let rateLimiter: LocalRateLimiter?
+    /// This loop's Redis client; nil without a `redis` section (the embedded limiter decides).
+    let redis: RedisClient?
+    private var lastRedisFailureLog = NIODeadline.uptimeNanoseconds(0)
     /// Index-aligned with `snapshot.routes`: the policies each route applies.
     private(set) var routeRateLimits: [[CompiledRateLimit]] = []
 
@@ -42,9 +46,11 @@ final class LoopContext {
 
     init(
         eventLoop: EventLoop, snapshot: Snapshot, resolvedEndpoints: [HostPort: SocketAddress], logger: Logger,
-        accessLogSink: AccessLogSink? = nil, cache: EdgeCache? = nil, rateLimiter: LocalRateLimiter? = nil
+        accessLogSink: AccessLogSink? = nil, cache: EdgeCache? = nil, rateLimiter: LocalRateLimiter? = nil,
+        redis: (address: SocketAddress, options: RedisConnection.Options)? = nil
     ) {
         self.eventLoop = eventLoop
+        self.redis = redis.map { RedisClient(address: $0.address, on: eventLoop, options: $0.options, logger: logger) }
         self.rateLimiter = rateLimiter
         self.routeRateLimits = CompiledRateLimit.perRoute(snapshot.configuration)
         self.cache = cache
@@ -92,7 +98,21 @@ final class LoopContext {
         }
     }
 
+    /// A Redis failure, logged at most once per 10 s per loop so an outage does not flood the log.
+    func noteRedisFailure(_ result: Result<RESPValue, Error>) {
+        let now = NIODeadline.now()
+        guard now - lastRedisFailureLog >= .seconds(10) else { return }
+        lastRedisFailureLog = now
+        let cause: String
+        switch result {
+        case .failure(let error): cause = "\(error)"
+        case .success(let reply): cause = "unexpected reply \(reply)"
+        }
+        logger.warning("rate limit decision without redis", metadata: ["error": "\(cause)"])
+    }
+
     func closeAll() {
+        redis?.close()
         for handler in connections.values {
             handler.closeNow()
         }

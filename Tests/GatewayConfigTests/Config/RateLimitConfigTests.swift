@@ -80,3 +80,38 @@ final class RateLimitConfigTests: XCTestCase {
             ])
     }
 }
+
+extension RateLimitConfigTests {
+    func testRedisSection() throws {
+        let config = try XCTUnwrap(
+            parseValid(
+                minimalListeners + """
+
+                    redis:
+                      mode: standalone
+                      addresses: [127.0.0.1:6379]
+                      password_env: REDIS_PASSWORD
+                      timeouts: { connect: 250ms, command: 20ms }
+                    """))
+        XCTAssertEqual(
+            config.redis,
+            RedisConfig(
+                addresses: [HostPort(host: "127.0.0.1", port: 6379)], passwordEnvironmentVariable: "REDIS_PASSWORD",
+                connectTimeout: .milliseconds(250), commandTimeout: .milliseconds(20)))
+        XCTAssertEqual(
+            problems(
+                minimalListeners + """
+
+                    redis:
+                      mode: cluster
+                      addresses: [127.0.0.1:7000, "nope", 127.0.0.1:7001]
+                      password_env: "not a name"
+                    """),
+            [
+                "gw.yaml:5: 'cluster' is not supported by this version yet",
+                "gw.yaml:6: several redis addresses need mode: cluster, which is not supported by this version yet",
+                "gw.yaml:6: expected host:port like 127.0.0.1:6379, got 'nope'",
+                "gw.yaml:7: 'password_env' must name an environment variable (letters, digits, _), got 'not a name'",
+            ])
+    }
+}

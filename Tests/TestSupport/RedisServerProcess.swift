@@ -5,26 +5,26 @@ import NIOPosix
 
 /// A real `redis-server` on 127.0.0.1 and a port the OS handed out, with no persistence. Ready
 /// when it says so on stdout (an event, not a poll).
-final class RedisServerProcess: @unchecked Sendable {
+public final class RedisServerProcess: @unchecked Sendable {
     // Unchecked: `process` is replaced only by start/stop, which tests call from one task.
-    let port: Int
-    let extraArguments: [String]
+    public let port: Int
+    public let extraArguments: [String]
     private var process: Process?
 
-    struct StartFailure: Error, CustomStringConvertible {
-        let description: String
+    public struct StartFailure: Error, CustomStringConvertible {
+        public let description: String
     }
 
-    init(extraArguments: [String] = []) throws {
+    public init(extraArguments: [String] = []) throws {
         self.port = try Self.freePort()
         self.extraArguments = extraArguments
     }
 
-    var address: SocketAddress {
+    public var address: SocketAddress {
         get throws { try SocketAddress(ipAddress: "127.0.0.1", port: port) }
     }
 
-    static func freePort() throws -> Int {
+    public static func freePort() throws -> Int {
         let group = MultiThreadedEventLoopGroup.singleton
         let channel = try ServerBootstrap(group: group).bind(host: "127.0.0.1", port: 0).wait()
         defer { try? channel.close().wait() }
@@ -32,7 +32,7 @@ final class RedisServerProcess: @unchecked Sendable {
         return port
     }
 
-    func start() async throws {
+    public func start() async throws {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/redis-server")
         process.arguments =
@@ -59,13 +59,13 @@ final class RedisServerProcess: @unchecked Sendable {
     }
 
     /// SIGKILL: the server vanishes as in a crash.
-    func kill() {
+    public func kill() {
         signal(SIGKILL)
     }
 
     /// Also SIGKILL: nothing is persisted, and the child may inherit a signal mask that blocks
     /// SIGTERM (the test process's), which left servers running.
-    func stop() {
+    public func stop() {
         signal(SIGKILL)
     }
 
