@@ -161,6 +161,12 @@ def cmd_summary(args):
               " ".join("%11s" % _fmt(med[t][k], d) for k, _, d in cols))
 
     g, n = med.get("gateway"), med.get("nginx")
+    rl = med.get("gateway-rl")
+    if g and rl and g.get("rps") and rl.get("rps") is not None:
+        print()
+        print("gateway-rl / gateway (one rate limit that never trips vs none):  RPS x%s   p99 %+.3f ms   CPU/req x%s" % (
+            _fmt(rl["rps"] / g["rps"], 2), (rl["p99_ms"] or 0) - (g["p99_ms"] or 0),
+            _fmt((rl["cpu_us_per_req"] or 0) / g["cpu_us_per_req"], 2) if g.get("cpu_us_per_req") else "n/a"))
     print()
     if not (g and n):
         print("gateway / nginx ratios: n/a (need both the gateway and nginx targets)")

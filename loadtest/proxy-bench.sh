@@ -18,6 +18,8 @@
 #   ZIPF_KEYS=N  (with CACHE=1) request /k/<rank> with Zipf-distributed ranks over N keys
 #   ZIPF_S       Zipf exponent (default 0.9)
 #   CACHE_MIB    cache size of both, MiB (default 256; make it smaller than the working set)
+#   target gateway-rl: a second gateway whose route has one rate limit that never trips;
+#   RATELIMIT=redis (default: a redis-server on a free port, exact mode) or RATELIMIT=local
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -40,6 +42,7 @@ CACHE=${CACHE:-0}
 ZIPF_KEYS=${ZIPF_KEYS:-0}
 ZIPF_S=${ZIPF_S:-0.9}
 CACHE_MIB=${CACHE_MIB:-256}
+RATELIMIT=${RATELIMIT:-redis}
 export ZIPF_KEYS ZIPF_S
 [[ $DURATION =~ ^[0-9]+$ ]] && DURATION="${DURATION}s"
 [[ $WARMUP =~ ^[0-9]+$ ]] && WARMUP="${WARMUP}s"
@@ -53,7 +56,7 @@ done
 (( RUNS >= 1 && THREADS >= 1 && CONNECTIONS >= THREADS )) \
     || die "need RUNS >= 1, THREADS >= 1 and CONNECTIONS >= THREADS"
 for t in $TARGETS; do
-    case $t in origin|nginx|gateway) ;; *) die "unknown target '$t' (known: origin nginx gateway)";; esac
+    case $t in origin|nginx|gateway|gateway-rl) ;; *) die "unknown target '$t' (known: origin nginx gateway gateway-rl)";; esac
 done
 for tool in nginx wrk curl "$PY" getconf; do
     command -v "$tool" >/dev/null || die "'$tool' not found (apt-get install -y nginx-light wrk curl)"
@@ -184,7 +187,7 @@ start_nginx() {
 
 # start_gateway: returns non-zero (after printing its output) if it does not come up right.
 start_gateway() {
-    local dir="$WORK/gateway" port pid rc
+    local name=${1:-gateway} extra=${2:-} route_extra=${3:-} dir="$WORK/${1:-gateway}" port pid rc
     mkdir -p "$dir"
     port=$(free_port)
     local access_log=""
@@ -194,16 +197,19 @@ start_gateway() {
         route_cache="    cache: {}"
         cache_section="cache: { memory: ${CACHE_MIB}MiB, max_object: 1MiB }"
     fi
+    if [[ -n $route_extra ]]; then route_cache="$route_cache${route_cache:+
+}$route_extra"; fi
     "$PY" "$LIB" render "$HERE/templates/gateway.yaml.tmpl" "$dir/gateway.yaml" \
         PORT="$port" ORIGIN_PORT="${PORT[origin]}" ACCESS_LOG="$access_log" ROUTE_CACHE="$route_cache" \
         CACHE_SECTION="$cache_section" || return 1
+    if [[ -n $extra ]]; then printf '%s\n' "$extra" >>"$dir/gateway.yaml"; fi
     "$GATEWAY_BIN" run --config "$dir/gateway.yaml" >"$dir/stdout.log" 2>"$dir/stderr.log" </dev/null &
     pid=$!
     STARTED+=("$pid")
     rc=0; wait_http "$port" "$pid" "$GATEWAY_WAIT" || rc=$?
-    if (( rc == 0 )) && check_answer gateway "$port"; then
-        PID[gateway]=$pid; PORT[gateway]=$port
-        log "gateway: pid $pid listening on 127.0.0.1:$port"
+    if (( rc == 0 )) && check_answer "$name" "$port"; then
+        PID[$name]=$pid; PORT[$name]=$port
+        log "$name: pid $pid listening on 127.0.0.1:$port"
         return 0
     fi
     case $rc in
@@ -280,10 +286,30 @@ for t in $TARGETS; do
             if [[ ! -x $GATEWAY_BIN ]]; then
                 log "gateway: SKIPPED — no executable at GATEWAY_BIN=$GATEWAY_BIN" \
                     "(build it with 'make release' or set GATEWAY_BIN)"
-            elif start_gateway; then
+            elif start_gateway gateway; then
                 ACTIVE+=(gateway)
             else
                 log "gateway: FAILED to start — benchmarking the other targets, exit status will be 1"
+                FAILED=1
+            fi ;;
+        gateway-rl)
+            rl_extra=""
+            if [[ $RATELIMIT == redis ]]; then
+                command -v redis-server >/dev/null || die "'redis-server' not found (apt-get install -y redis-server)"
+                redis_port=$(free_port)
+                redis-server --port "$redis_port" --bind 127.0.0.1 --save "" --appendonly no \
+                    >"$WORK/redis.log" 2>&1 &
+                STARTED+=($!)
+                for _ in $(seq 50); do grep -q "Ready to accept" "$WORK/redis.log" && break; sleep 0.1; done
+                rl_extra="redis: { addresses: [127.0.0.1:$redis_port], timeouts: { command: 50ms } }"
+            fi
+            # One limit far above what the run can reach: every request pays for the decision.
+            rl_extra="$rl_extra
+rate_limits:
+  never-trips: { algorithm: token_bucket, rate: 1000000000/s, key: [route] }"
+            if start_gateway gateway-rl "$rl_extra" "    rate_limits: [never-trips]"; then
+                ACTIVE+=(gateway-rl)
+            else
                 FAILED=1
             fi ;;
     esac
