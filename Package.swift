@@ -87,6 +87,7 @@ let package = Package(
             name: "HTTPCachingTests",
             dependencies: [
                 "HTTPCaching",
+                "TestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
@@ -112,7 +113,7 @@ let package = Package(
         ),
         .testTarget(
             name: "RateLimitingTests",
-            dependencies: ["RateLimiting"]
+            dependencies: ["RateLimiting", "TestSupport"]
         ),
         .testTarget(
             name: "CompressionTests",

@@ -1,3 +1,4 @@
+import TestSupport
 import XCTest
 
 @testable import RateLimiting
@@ -133,17 +134,5 @@ final class AlgorithmTests: XCTestCase {
         XCTAssertTrue(RateLimit(amount: 10_000, periodMilliseconds: 86_400_000).isRepresentable)
         XCTAssertFalse(RateLimit(amount: Int(1) << 40, periodMilliseconds: 86_400_000).isRepresentable)
         XCTAssertFalse(RateLimit(amount: 0, periodMilliseconds: 1000).isRepresentable)
-    }
-}
-
-struct SplitMix64 {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

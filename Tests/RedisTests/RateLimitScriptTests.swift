@@ -33,9 +33,7 @@ final class RateLimitScriptTests: XCTestCase {
         try await server.start()
         defer { server.stop() }
         let eventLoop = group.next()
-        let address = try server.address
-        let client = try await eventLoop.submit { RedisClient(address: address, on: eventLoop) }.get()
-        try await eventLoop.flatSubmit { client.connect() }.get()
+        let client = try await connectedClient(to: server, on: eventLoop)
 
         let limits = [
             RateLimit(amount: 10, periodMilliseconds: 1000, burst: 20),
@@ -91,9 +89,7 @@ final class RateLimitScriptTests: XCTestCase {
         try await server.start()
         defer { server.stop() }
         let eventLoop = group.next()
-        let address = try server.address
-        let client = try await eventLoop.submit { RedisClient(address: address, on: eventLoop) }.get()
-        try await eventLoop.flatSubmit { client.connect() }.get()
+        let client = try await connectedClient(to: server, on: eventLoop)
         for (name, script) in [
             ("tb", RateLimitScripts.tokenBucket), ("gcra", RateLimitScripts.gcra),
             ("fixed", RateLimitScripts.fixedWindow), ("sliding", RateLimitScripts.slidingWindow),
@@ -107,17 +103,5 @@ final class RateLimitScriptTests: XCTestCase {
             XCTAssertLessThanOrEqual(ttl, 3000, name)
         }
         try await eventLoop.submit { client.close() }.get()
-    }
-}
-
-struct SplitMix64 {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

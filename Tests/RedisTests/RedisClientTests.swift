@@ -108,10 +108,8 @@ final class RedisClientTests: XCTestCase {
         try await server.start()
         defer { server.stop() }
         let eventLoop = group.next()
-        let address = try server.address
-        let client = try await eventLoop.submit { RedisClient(address: address, on: eventLoop) }.get()
+        let client = try await connectedClient(to: server, on: eventLoop)
         let script = "return redis.call('INCRBY', KEYS[1], ARGV[1])"
-        try await eventLoop.flatSubmit { client.connect() }.get()
         let first = try await eventLoop.flatSubmit { client.evaluate(script, keys: ["k"], arguments: ["5"]) }.get()
         XCTAssertEqual(first, .integer(5))
         _ = try await eventLoop.flatSubmit { client.send(["SCRIPT", "FLUSH"]) }.get()
