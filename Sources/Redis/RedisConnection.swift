@@ -46,7 +46,7 @@ public final class RedisConnection: Sendable {
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(RESPHandler())
+                    try channel.pipeline.syncOperations.addHandler(RESPHandler(commandTimeout: options.commandTimeout))
                 }
             }
             .connect(to: address)
@@ -103,13 +103,8 @@ public final class RedisConnection: Sendable {
     }
 
     private func write(_ encoded: [UInt8], promise: EventLoopPromise<RESPValue>) {
-        let timeout = eventLoop.scheduleTask(in: options.commandTimeout) { [channel, handler] in
-            // Replies after this one can no longer be matched: the connection is done.
-            handler.value.failAll(.timeout)
-            channel.close(promise: nil)
-        }
-        promise.futureResult.whenComplete { _ in timeout.cancel() }
-        channel.writeAndFlush(RESPHandler.Command(encoded: encoded, promise: promise), promise: nil)
+        // Not flushed here: the handler flushes once per event-loop tick.
+        channel.write(RESPHandler.Command(encoded: encoded, promise: promise), promise: nil)
     }
 
     public func close() {
