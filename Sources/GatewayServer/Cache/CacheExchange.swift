@@ -84,7 +84,7 @@ final class CacheExchange {
         case serve(CacheExchange, CacheEntry, CacheOutcome, cacheStatus: String, refresh: Bool)
         case forward(CacheExchange)
         /// `only-if-cached` and nothing usable stored.
-        case notCached
+        case notCached(CacheExchange)
     }
 
     /// Looks the request up and decides: answer from the store, or go to the origin (with the
@@ -133,7 +133,7 @@ final class CacheExchange {
         case .miss:
             exchange.forward = .uriMiss
         }
-        if directives.onlyIfCached { return .notCached }
+        if directives.onlyIfCached { return .notCached(exchange) }
         return .forward(exchange)
     }
 

@@ -387,7 +387,8 @@ final class ProxyHandler: ChannelDuplexHandler {
                             metrics: routeMetrics)
                     }
                     return serveFromCache(entry, outcome: outcome, cacheStatus: cacheStatus, context: context)
-                case .notCached:
+                case .notCached(let exchange):
+                    cacheExchange = exchange
                     return respondLocally(.notCached, context: context)
                 case .forward(let exchange):
                     if exchange.mayShareFetch {
@@ -960,7 +961,7 @@ final class ProxyHandler: ChannelDuplexHandler {
             date: loop.dateCache.value, requestID: requestID.description,
             keepAlive: downstreamKeepAlive && !loop.isDraining,
             clientVersionMinor: downstreamVersion.minor, allocator: context.channel.allocator,
-            extraFields: rateLimitFields)
+            extraFields: rateLimitFields + cacheFields(for: error))
         context.write(wrapOutboundOut(head), promise: nil)
         responseBytes += head.readableBytes
         if !requestIsHead {
@@ -1358,6 +1359,18 @@ final class ProxyHandler: ChannelDuplexHandler {
             return true
         }
         return false
+    }
+
+    /// On a cached route, the gateway's own errors say how the cache took part too.
+    private func cacheFields(for error: GatewayError) -> [HeaderField] {
+        guard let exchange = cacheExchange else { return [] }
+        return [
+            HeaderField(
+                name: "X-Cache", value: exchange.isBypass ? CacheOutcome.bypass.rawValue : CacheOutcome.miss.rawValue),
+            HeaderField(
+                name: "Cache-Status",
+                value: CacheStatusText.forwarded(loop.cacheIdentity.name, exchange.forward, detail: error.code)),
+        ]
     }
 
     /// Like nginx, the rest of a small body is read and dropped after an early answer, so the

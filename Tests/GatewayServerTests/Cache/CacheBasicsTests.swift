@@ -199,6 +199,7 @@ final class CacheBasicsTests: XCTestCase {
             origin: { _ in .init(headers: [("cache-control", "max-age=60")], body: "r") }, group: group)
         let onlyIfCached = try await fixture.get("/r", [("cache-control", "only-if-cached")])
         XCTAssertEqual(onlyIfCached.status, .gatewayTimeout)
+        XCTAssertEqual(onlyIfCached.header("cache-status"), "edge-1; fwd=uri-miss; detail=not_cached")
         XCTAssertEqual(fixture.origin.requestCount, 0)
         _ = try await fixture.get("/r")
         let noCache = try await fixture.get("/r", [("cache-control", "no-cache")])

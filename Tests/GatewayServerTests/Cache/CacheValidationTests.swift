@@ -138,6 +138,8 @@ final class CacheValidationTests: XCTestCase {
         fixture.clock.advance(seconds: 55)
         let tooOld = try await fixture.get("/s")
         XCTAssertEqual(tooOld.status, .badGateway)
+        XCTAssertEqual(tooOld.header("x-cache"), "MISS", "the gateway's own errors on a cached route say so too")
+        XCTAssertEqual(tooOld.header("cache-status"), "edge-1; fwd=stale; detail=upstream_unavailable")
         await fixture.stop()
     }
 
