@@ -988,14 +988,7 @@ final class ProxyHandler: ChannelDuplexHandler {
             let key = policy.key(for: head, client: client, route: route.name, trustedProxies: trusted)
             let decision = limiter.take(policy, key: key, now: now)
             guard decision.allowed else {
-                loop.metrics.rateLimits[policy.name, default: .init()].limited += 1
-                rateLimitFields =
-                    RateLimitFields.make(decision) + [
-                        HeaderField(
-                            name: "Retry-After", value: String(RateLimitFields.seconds(decision.retryAfterMilliseconds))
-                        )
-                    ]
-                respondLocally(.rateLimited, context: context)
+                refuse(decision, policy: policy, context: context)
                 return false
             }
             loop.metrics.rateLimits[policy.name, default: .init()].allowed += 1
@@ -1003,6 +996,17 @@ final class ProxyHandler: ChannelDuplexHandler {
         }
         if let tightest { rateLimitFields = RateLimitFields.make(tightest) }
         return true
+    }
+
+    /// 429 with Retry-After and the refusing policy's RateLimit-* fields.
+    private func refuse(_ decision: RateLimitDecision, policy: CompiledRateLimit, context: ChannelHandlerContext) {
+        loop.metrics.rateLimits[policy.name, default: .init()].limited += 1
+        rateLimitFields =
+            RateLimitFields.make(decision) + [
+                HeaderField(
+                    name: "Retry-After", value: String(RateLimitFields.seconds(decision.retryAfterMilliseconds)))
+            ]
+        respondLocally(.rateLimited, context: context)
     }
 
     /// Exact mode through Redis: one script call per policy, pipelined; the request waits for
@@ -1016,9 +1020,9 @@ final class ProxyHandler: ChannelDuplexHandler {
         let exchange = exchangeNumber &+ 1
         exchangeNumber = exchange
         let trusted = snapshot.configuration.trustedProxies
-        let calls = policies.map { policy -> EventLoopFuture<RESPValue> in
-            let key = policy.key(for: head, client: client, route: route.name, trustedProxies: trusted)
-            return redis.evaluate(
+        let keys = policies.map { $0.key(for: head, client: client, route: route.name, trustedProxies: trusted) }
+        let calls = zip(policies, keys).map { policy, key -> EventLoopFuture<RESPValue> in
+            redis.evaluate(
                 policy.script, keys: ["rl:{" + key + "}"],
                 arguments: [
                     String(policy.limit.amount), String(policy.limit.periodMilliseconds), String(policy.limit.burst),
@@ -1031,7 +1035,7 @@ final class ProxyHandler: ChannelDuplexHandler {
             }
             self.eventTime = .now()
             var tightest: RateLimitDecision?
-            for (policy, result) in zip(policies, results) {
+            for (index, (policy, result)) in zip(policies, results).enumerated() {
                 var decision: RateLimitDecision
                 if case .success(let reply) = result, let parsed = RateLimitReply.decision(reply) {
                     decision = parsed
@@ -1042,19 +1046,11 @@ final class ProxyHandler: ChannelDuplexHandler {
                         self.phase = .idle
                         return self.respondLocally(.rateLimiterUnavailable, context: context)
                     }
-                    let key = policy.key(for: head, client: self.client, route: route.name, trustedProxies: trusted)
-                    decision = limiter.take(policy, key: key, now: WallClock.nowMilliseconds())
+                    decision = limiter.take(policy, key: keys[index], now: WallClock.nowMilliseconds())
                 }
                 guard decision.allowed else {
-                    self.loop.metrics.rateLimits[policy.name, default: .init()].limited += 1
-                    self.rateLimitFields =
-                        RateLimitFields.make(decision) + [
-                            HeaderField(
-                                name: "Retry-After",
-                                value: String(RateLimitFields.seconds(decision.retryAfterMilliseconds)))
-                        ]
                     self.phase = .idle
-                    return self.respondLocally(.rateLimited, context: context)
+                    return self.refuse(decision, policy: policy, context: context)
                 }
                 self.loop.metrics.rateLimits[policy.name, default: .init()].allowed += 1
                 if decision.remaining < tightest?.remaining ?? .max { tightest = decision }
