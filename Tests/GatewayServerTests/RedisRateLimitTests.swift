@@ -17,19 +17,20 @@ final class RedisRateLimitTests: XCTestCase {
     }
 
     private func gateway(
-        redisPort: Int, upstream: TestUpstream, onRedisError: RateLimitPolicyConfig.OnRedisError = .failOpen
+        redisPort: Int, upstream: TestUpstream, onRedisError: RateLimitPolicyConfig.OnRedisError = .failOpen,
+        extraPolicies: [RateLimitPolicyConfig] = []
     ) async throws -> TestGateway {
         let policy = RateLimitPolicyConfig(
             name: "shared", algorithm: .fixedWindow, rate: Rate(count: 10, period: .seconds(3600)), key: [.route],
             onRedisError: onRedisError)
         var route = prefixRoute("limited", "/", upstream: "u")
-        route.rateLimits = ["shared"]
+        route.rateLimits = ["shared"] + extraPolicies.map(\.name)
         return try await TestGateway.start(
             GatewayConfiguration(
                 node: NodeConfig(id: "n"), runtime: RuntimeConfig(eventLoops: 2, drainTimeout: .seconds(5)),
                 listeners: [ListenerConfig(name: "test", address: HostPort(host: "127.0.0.1", port: 0))],
                 upstreams: [UpstreamConfig(name: "u", endpoints: [endpoint(upstream)])], routes: [route],
-                rateLimits: [policy],
+                rateLimits: [policy] + extraPolicies,
                 redis: RedisConfig(
                     addresses: [HostPort(host: "127.0.0.1", port: redisPort)], commandTimeout: .milliseconds(200))))
     }
@@ -106,6 +107,31 @@ final class RedisRateLimitTests: XCTestCase {
         await closedClient.close()
         await open.stop()
         await closed.stop()
+        await upstream.stop()
+    }
+
+    func testEveryPolicyOfARouteIsAskedAndTheTightestDecides() async throws {
+        let redis = try RedisServerProcess()
+        try await redis.start()
+        defer { redis.stop() }
+        let upstream = try await TestUpstream()
+        let strict = RateLimitPolicyConfig(
+            name: "strict", algorithm: .gcra, rate: Rate(count: 3, period: .seconds(3600)), key: [.clientIP])
+        let gateway = try await gateway(redisPort: redis.port, upstream: upstream, extraPolicies: [strict])
+        let client = try await TestClient.connect(port: gateway.port, group: group)
+        for remaining in ["2", "1", "0"] {
+            let response = try await client.request(.GET, "/")
+            XCTAssertEqual(response.status, .ok)
+            XCTAssertEqual(response.header("ratelimit-limit"), "3", "the strict policy has fewer left")
+            XCTAssertEqual(response.header("ratelimit-remaining"), remaining)
+        }
+        let refused = try await client.request(.GET, "/")
+        XCTAssertEqual(refused.status, .tooManyRequests)
+        let metrics = await gateway.server.metricsText()
+        XCTAssertTrue(metrics.contains(#"gateway_ratelimit_decisions_total{policy="strict",decision="limited"} 1"#))
+        XCTAssertTrue(metrics.contains(#"gateway_ratelimit_decisions_total{policy="shared",decision="allowed"} 4"#))
+        await client.close()
+        await gateway.stop()
         await upstream.stop()
     }
 }

@@ -1029,7 +1029,7 @@ final class ProxyHandler: ChannelDuplexHandler {
                     String(policy.cost),
                 ])
         }
-        EventLoopFuture.whenAllComplete(calls, on: context.eventLoop).assumeIsolated().whenSuccess { results in
+        let decide = { (results: [Result<RESPValue, Error>]) in
             guard self.phase == .waitingForRateLimit, self.exchangeNumber == exchange, let context = self.context else {
                 return
             }
@@ -1060,6 +1060,12 @@ final class ProxyHandler: ChannelDuplexHandler {
             self.continueAfterRateLimits(
                 head, route: route, routeIndex: routeIndex, snapshot: snapshot, context: context)
             self.resumeDownstreamReads()
+        }
+        // The usual case is one policy: no combined future to build and complete.
+        if calls.count == 1 {
+            calls[0].assumeIsolated().whenComplete { decide([$0]) }
+        } else {
+            EventLoopFuture.whenAllComplete(calls, on: context.eventLoop).assumeIsolated().whenSuccess(decide)
         }
     }
 
