@@ -18,7 +18,7 @@ enum ByteRangeBody {
             )
         }
         let boundary = "gateway-" + String(UInt64.random(in: .min ... .max), radix: 16)
-        let contentType = contentType(of: entry)
+        let contentType = entry.field("content-type")
         var body = allocator.buffer(capacity: ranges.reduce(0) { $0 + $1.count + 128 })
         for range in ranges {
             body.writeString("\r\n--\(boundary)\r\n")
@@ -30,14 +30,5 @@ enum ByteRangeBody {
         }
         body.writeString("\r\n--\(boundary)--\r\n")
         return (body, [HeaderField(name: "Content-Type", value: "multipart/byteranges; boundary=\(boundary)")])
-    }
-
-    private static func contentType(of entry: CacheEntry) -> String? {
-        var found: String?
-        CachedResponseWriter.forEachLine(of: entry.fields) { name, line in
-            guard found == nil, name.lowercased() == "content-type" else { return }
-            found = CachedResponseWriter.value(ofLine: line, nameLength: name.utf8.count)
-        }
-        return found
     }
 }

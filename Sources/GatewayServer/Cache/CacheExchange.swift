@@ -441,9 +441,9 @@ final class CacheExchange {
         // The stored fields, with those the 304 sends replaced.
         var merged: [(name: String, value: String)] = []
         let updatedNames = Set(update.keptFields.map { $0.name.lowercased() })
-        CachedResponseWriter.forEachLine(of: entry.fields) { name, line in
+        StoredFields.forEachLine(of: entry.fields) { name, line in
             guard !updatedNames.contains(name.lowercased()) else { return }
-            merged.append((String(name), CachedResponseWriter.value(ofLine: line, nameLength: name.utf8.count)))
+            merged.append((String(name), StoredFields.value(ofLine: line, nameLength: name.utf8.count)))
         }
         merged += update.keptFields
         var combined = update

@@ -51,7 +51,7 @@ enum CachedResponseWriter {
             if options.operations.isEmpty && !onlyNotModifiedFields {
                 writer.append(fields)
             } else {
-                forEachLine(of: fields) { name, line in
+                StoredFields.forEachLine(of: fields) { name, line in
                     let lowercased = name.lowercased()
                     if onlyNotModifiedFields && !notModifiedFields.contains(lowercased) { return }
                     if options.operations.remove.contains(lowercased) { return }
@@ -85,31 +85,5 @@ enum CachedResponseWriter {
                 requestID: options.requestID, keepAlive: options.keepAlive,
                 clientVersionMinor: options.clientVersionMinor)
         }
-    }
-
-    /// Calls `body` with each stored line's name and whole bytes (CRLF included). The block was
-    /// written by the cache, so every line has a colon and a CRLF.
-    static func forEachLine(of block: ByteBuffer, _ body: (Substring, UnsafeRawBufferPointer) -> Void) {
-        block.withUnsafeReadableBytes { bytes in
-            var start = 0
-            while start < bytes.count {
-                var end = start
-                while end + 1 < bytes.count, !(bytes[end] == 13 && bytes[end + 1] == 10) { end += 1 }
-                let lineEnd = min(end + 2, bytes.count)
-                var colon = start
-                while colon < end, bytes[colon] != UInt8(ascii: ":") { colon += 1 }
-                let name = Substring(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<colon]), as: UTF8.self)
-                body(name, UnsafeRawBufferPointer(rebasing: bytes[start..<lineEnd]))
-                start = lineEnd
-            }
-        }
-    }
-
-    /// The value of a stored line: after the colon and its spaces, before the CRLF.
-    static func value(ofLine line: UnsafeRawBufferPointer, nameLength: Int) -> String {
-        var start = nameLength + 1
-        while start < line.count, line[start] == UInt8(ascii: " ") { start += 1 }
-        let end = max(start, line.count - 2)
-        return String(decoding: UnsafeRawBufferPointer(rebasing: line[start..<end]), as: UTF8.self)
     }
 }

@@ -101,25 +101,14 @@ public final class CacheEntry: Sendable {
     /// (RFC 9110 5.3), for decisions made after storing.
     public func field(_ name: String) -> String? {
         var values: [String] = []
-        fields.withUnsafeReadableBytes { bytes in
-            var start = 0
-            while start < bytes.count {
-                var end = start
-                while end + 1 < bytes.count, !(bytes[end] == 13 && bytes[end + 1] == 10) { end += 1 }
-                var colon = start
-                while colon < end, bytes[colon] != UInt8(ascii: ":") { colon += 1 }
-                let lineName = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<colon]), as: UTF8.self)
-                if colon < end, lineName.lowercased() == name {
-                    values.append(
-                        String(
-                            String(decoding: UnsafeRawBufferPointer(rebasing: bytes[(colon + 1)..<end]), as: UTF8.self)
-                                .trimmingSpaces))
-                }
-                start = end + 2
+        StoredFields.forEachLine(of: fields) { lineName, line in
+            if lineName.lowercased() == name {
+                values.append(StoredFields.value(ofLine: line, nameLength: lineName.utf8.count))
             }
         }
         return values.isEmpty ? nil : values.joined(separator: ", ")
     }
+
 }
 
 /// A stored body in one content coding.
