@@ -705,8 +705,7 @@ final class ProxyHandler: ChannelDuplexHandler {
 
     func upstreamResponseHead(_ head: UpstreamResponseHead, framing: UpstreamResponseHead.BodyFraming) {
         guard let context, phase == .proxying else { return }
-        var responseOperations = route?.responseHeaders ?? HeaderOperations()
-        if !rateLimitFields.isEmpty { responseOperations.set += rateLimitFields }
+        var responseOperations = clientResponseOperations
         if let exchange = cacheExchange, let cache = loop.cache {
             let answer = exchange.answerInstead(
                 of: head, cache: cache, identity: loop.cacheIdentity, allocator: allocator)
@@ -974,6 +973,14 @@ final class ProxyHandler: ChannelDuplexHandler {
 
     // MARK: - Rate limits
 
+    /// The route's response header operations plus the RateLimit-* fields, for every response
+    /// the client gets (proxied, from the cache, or from a shared fetch).
+    private var clientResponseOperations: HeaderOperations {
+        var operations = route?.responseHeaders ?? HeaderOperations()
+        if !rateLimitFields.isEmpty { operations.set += rateLimitFields }
+        return operations
+    }
+
     /// Every policy of the route must allow the request; the tightest decision's numbers go to
     /// the client as RateLimit-* fields. A refusal is answered 429 with Retry-After. (A policy
     /// that allowed before another refused has still counted the request, as in Envoy and Kong.)
@@ -1098,8 +1105,7 @@ final class ProxyHandler: ChannelDuplexHandler {
         cacheExchange?.outcome = outcome
         let now = loop.cache?.clock() ?? WallClock.nowMilliseconds()
         let notModified = cacheExchange?.clientHasCurrentCopy(of: entry) ?? false
-        var operations = route?.responseHeaders ?? HeaderOperations()
-        if !rateLimitFields.isEmpty { operations.set += rateLimitFields }
+        var operations = clientResponseOperations
         if !notModified, let exchange = cacheExchange {
             switch exchange.requestedRanges(of: entry) {
             case .ignore:
@@ -1212,11 +1218,7 @@ final class ProxyHandler: ChannelDuplexHandler {
                     outcome: .hit, cacheStatus: "\(loop.cacheIdentity.name); hit; ttl=\(head.ttl); detail=coalesced",
                     age: 0,
                     requestID: requestID,
-                    operations: rateLimitFields.isEmpty
-                        ? route?.responseHeaders ?? HeaderOperations()
-                        : HeaderOperations(
-                            set: (route?.responseHeaders.set ?? []) + rateLimitFields,
-                            add: route?.responseHeaders.add ?? [], remove: route?.responseHeaders.remove ?? []),
+                    operations: clientResponseOperations,
                     keepAlive: downstreamKeepAlive && !loop.isDraining, clientVersionMinor: downstreamVersion.minor,
                     upstreamXCache: nil)
                 var output = allocator.buffer(capacity: head.fields.readableBytes + 256)
