@@ -5,7 +5,7 @@ import NIOCore
 /// exponential backoff (with jitter) when it fails. While it is down, commands fail at once with
 /// `RedisError.unavailable`, so callers apply their failure policy instead of waiting.
 /// Used only on its event loop.
-public final class RedisClient {
+public final class RedisClient: RedisScriptRunner {
     public struct Backoff: Sendable, Equatable {
         public var initial: TimeAmount
         public var maximum: TimeAmount
@@ -27,8 +27,8 @@ public final class RedisClient {
     private var currentDelay: TimeAmount
     private var lastError = "not connected yet"
     private var closed = false
-    /// Script source → SHA1 as Redis reported it (SCRIPT LOAD), per connection.
-    private var scriptHashes: [String: String] = [:]
+    /// SHA1 of each script as Redis reported it (SCRIPT LOAD); forgotten on reconnect.
+    private var scriptHashes: [ObjectIdentifier: [UInt8]] = [:]
 
     public init(
         address: SocketAddress, on eventLoop: EventLoop, options: RedisConnection.Options = .init(),
@@ -70,30 +70,51 @@ public final class RedisClient {
 
     /// EVALSHA of `script`, loading it first (and again after a NOSCRIPT, e.g. when Redis
     /// restarted or SCRIPT FLUSH ran).
-    public func evaluate(_ script: String, keys: [String], arguments: [String]) -> EventLoopFuture<RESPValue> {
+    public func evaluate(_ script: RedisScript, keys: [[UInt8]], arguments: [[UInt8]]) -> EventLoopFuture<RESPValue> {
         eventLoop.preconditionInEventLoop()
-        let tail = [String(keys.count)] + keys + arguments
-        guard let hash = scriptHashes[script] else {
-            return load(script).assumeIsolated().flatMap { hash in self.send(["EVALSHA", hash] + tail) }.nonisolated()
+        guard let hash = scriptHashes[ObjectIdentifier(script)] else {
+            return load(script).assumeIsolated().flatMap { hash in
+                self.send(Self.evalsha(hash, keys: keys, arguments: arguments))
+            }.nonisolated()
         }
-        return send(["EVALSHA", hash] + tail).assumeIsolated().flatMap { reply in
+        return send(Self.evalsha(hash, keys: keys, arguments: arguments)).assumeIsolated().flatMap { reply in
             guard case .error(let message) = reply, message.hasPrefix("NOSCRIPT") else {
                 return self.eventLoop.makeSucceededFuture(reply)
             }
-            self.scriptHashes[script] = nil
-            return self.load(script).assumeIsolated().flatMap { hash in self.send(["EVALSHA", hash] + tail) }
-                .nonisolated()
+            self.scriptHashes[ObjectIdentifier(script)] = nil
+            return self.load(script).assumeIsolated().flatMap { hash in
+                self.send(Self.evalsha(hash, keys: keys, arguments: arguments))
+            }.nonisolated()
         }.nonisolated()
     }
 
-    private func load(_ script: String) -> EventLoopFuture<String> {
-        send(["SCRIPT", "LOAD", script]).assumeIsolated().flatMapThrowing { reply in
+    /// The text form, for tests and tools.
+    public func evaluate(_ script: RedisScript, keys: [String], arguments: [String]) -> EventLoopFuture<RESPValue> {
+        evaluate(script, keys: keys.map { Array($0.utf8) }, arguments: arguments.map { Array($0.utf8) })
+    }
+
+    private static let evalshaName = Array("EVALSHA".utf8)
+
+    static func evalsha(_ hash: [UInt8], keys: [[UInt8]], arguments: [[UInt8]]) -> [[UInt8]] {
+        var command: [[UInt8]] = []
+        command.reserveCapacity(3 + keys.count + arguments.count)
+        command.append(evalshaName)
+        command.append(hash)
+        command.append(Array(String(keys.count).utf8))
+        command.append(contentsOf: keys)
+        command.append(contentsOf: arguments)
+        return command
+    }
+
+    private func load(_ script: RedisScript) -> EventLoopFuture<[UInt8]> {
+        send(["SCRIPT", "LOAD", script.source]).assumeIsolated().flatMapThrowing { reply in
             guard let hash = reply.string, reply.array == nil else {
                 if case .error(let message) = reply { throw RedisError.protocolError("SCRIPT LOAD: \(message)") }
                 throw RedisError.protocolError("SCRIPT LOAD answered \(reply)")
             }
-            self.scriptHashes[script] = hash
-            return hash
+            let bytes = Array(hash.utf8)
+            self.scriptHashes[ObjectIdentifier(script)] = bytes
+            return bytes
         }.nonisolated()
     }
 

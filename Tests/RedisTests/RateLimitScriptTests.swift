@@ -18,14 +18,13 @@ final class RateLimitScriptTests: XCTestCase {
     enum Algorithm: CaseIterable {
         case tokenBucket, gcra, fixedWindow, slidingWindow
 
-        var script: String {
-            switch self {
-            case .tokenBucket: RateLimitScripts.tokenBucket
-            case .gcra: RateLimitScripts.gcra
-            case .fixedWindow: RateLimitScripts.fixedWindow
-            case .slidingWindow: RateLimitScripts.slidingWindow
-            }
-        }
+        static let scripts: [Algorithm: RedisScript] = [
+            .tokenBucket: RedisScript(RateLimitScripts.tokenBucket), .gcra: RedisScript(RateLimitScripts.gcra),
+            .fixedWindow: RedisScript(RateLimitScripts.fixedWindow),
+            .slidingWindow: RedisScript(RateLimitScripts.slidingWindow),
+        ]
+
+        var script: RedisScript { Self.scripts[self] ?? RedisScript("") }
     }
 
     func testScriptsDecideLikeTheStateMachines() async throws {
@@ -95,7 +94,7 @@ final class RateLimitScriptTests: XCTestCase {
             ("fixed", RateLimitScripts.fixedWindow), ("sliding", RateLimitScripts.slidingWindow),
         ] {
             let reply = try await eventLoop.flatSubmit {
-                client.evaluate(script, keys: ["time:\(name)"], arguments: ["5", "1000", "5", "1"])
+                client.evaluate(RedisScript(script), keys: ["time:\(name)"], arguments: ["5", "1000", "5", "1"])
             }.get()
             XCTAssertEqual(reply.array?.first, .integer(1), name)
             let ttl = try await eventLoop.flatSubmit { client.send(["PTTL", "time:\(name)"]) }.get().integer ?? -1

@@ -109,7 +109,7 @@ final class RedisClientTests: XCTestCase {
         defer { server.stop() }
         let eventLoop = group.next()
         let client = try await connectedClient(to: server, on: eventLoop)
-        let script = "return redis.call('INCRBY', KEYS[1], ARGV[1])"
+        let script = RedisScript("return redis.call('INCRBY', KEYS[1], ARGV[1])")
         let first = try await eventLoop.flatSubmit { client.evaluate(script, keys: ["k"], arguments: ["5"]) }.get()
         XCTAssertEqual(first, .integer(5))
         _ = try await eventLoop.flatSubmit { client.send(["SCRIPT", "FLUSH"]) }.get()

@@ -1020,7 +1020,7 @@ final class ProxyHandler: ChannelDuplexHandler {
     /// all of them (bounded by the command timeout). A policy whose call fails applies its
     /// `on_redis_error`: fail_open counts it with the embedded limiter, fail_closed answers 503.
     private func askRedisRateLimits(
-        _ policies: [CompiledRateLimit], redis: RedisClient, limiter: LocalRateLimiter, head: RequestHead,
+        _ policies: [CompiledRateLimit], redis: any RedisScriptRunner, limiter: LocalRateLimiter, head: RequestHead,
         route: CompiledRoute, routeIndex: Int, snapshot: Snapshot, context: ChannelHandlerContext
     ) {
         phase = .waitingForRateLimit
@@ -1029,12 +1029,7 @@ final class ProxyHandler: ChannelDuplexHandler {
         let trusted = snapshot.configuration.trustedProxies
         let keys = policies.map { $0.key(for: head, client: client, route: route.name, trustedProxies: trusted) }
         let calls = zip(policies, keys).map { policy, key -> EventLoopFuture<RESPValue> in
-            redis.evaluate(
-                policy.script, keys: ["rl:{" + key + "}"],
-                arguments: [
-                    String(policy.limit.amount), String(policy.limit.periodMilliseconds), String(policy.limit.burst),
-                    String(policy.cost),
-                ])
+            redis.evaluate(policy.script, keys: [CompiledRateLimit.redisKey(key)], arguments: policy.scriptArguments)
         }
         let decide = { (results: [Result<RESPValue, Error>]) in
             guard self.phase == .waitingForRateLimit, self.exchangeNumber == exchange, let context = self.context else {

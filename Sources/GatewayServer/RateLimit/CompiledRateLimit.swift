@@ -1,5 +1,6 @@
 import GatewayConfig
 import RateLimiting
+import Redis
 
 /// A policy as the data plane uses it, compiled once per snapshot.
 final class CompiledRateLimit: Sendable {
@@ -10,7 +11,9 @@ final class CompiledRateLimit: Sendable {
     let cost: Int
     let onRedisError: RateLimitPolicyConfig.OnRedisError
     /// The Lua script of the algorithm, for exact mode through Redis.
-    let script: String
+    let script: RedisScript
+    /// amount, period ms, burst, cost: the script's arguments, encoded once.
+    let scriptArguments: [[UInt8]]
 
     init(_ config: RateLimitPolicyConfig) {
         name = config.name
@@ -21,12 +24,10 @@ final class CompiledRateLimit: Sendable {
         key = config.key
         cost = config.cost
         onRedisError = config.onRedisError
-        switch config.algorithm {
-        case .tokenBucket: script = RateLimitScripts.tokenBucket
-        case .gcra: script = RateLimitScripts.gcra
-        case .fixedWindow: script = RateLimitScripts.fixedWindow
-        case .slidingWindow: script = RateLimitScripts.slidingWindow
-        }
+        script = AlgorithmScripts.script(for: config.algorithm)
+        scriptArguments = [
+            String(limit.amount), String(limit.periodMilliseconds), String(limit.burst), String(config.cost),
+        ].map { Array($0.utf8) }
     }
 
     /// The policies of each route, index-aligned with `snapshot.routes`.
@@ -61,5 +62,16 @@ final class CompiledRateLimit: Sendable {
             if !trustedProxies.contains(where: { $0.contains(bytes) }) { return String(text) }
         }
         return client.ip
+    }
+
+    /// The Redis key of a counting key: a hash tag around all of it, so in a Cluster each
+    /// key's state lives in one slot.
+    static func redisKey(_ key: String) -> [UInt8] {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(key.utf8.count + 5)
+        bytes.append(contentsOf: "rl:{".utf8)
+        bytes.append(contentsOf: key.utf8)
+        bytes.append(UInt8(ascii: "}"))
+        return bytes
     }
 }

@@ -36,7 +36,7 @@ final class LoopContext {
     /// The process-wide embedded limiter; nil only in tests that build a loop without one.
     let rateLimiter: LocalRateLimiter?
     /// This loop's Redis client; nil without a `redis` section (the embedded limiter decides).
-    let redis: RedisClient?
+    let redis: (any RedisScriptRunner)?
     private var lastRedisFailureLog = NIODeadline.uptimeNanoseconds(0)
     /// Index-aligned with `snapshot.routes`: the policies each route applies.
     private(set) var routeRateLimits: [[CompiledRateLimit]] = []
