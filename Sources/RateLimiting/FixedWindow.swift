@@ -10,6 +10,13 @@ public struct FixedWindow: Sendable, Equatable {
         self.limit = limit
     }
 
+    /// A window already counted elsewhere (approximate mode rebuilds it from Redis's totals).
+    public init(limit: RateLimit, windowStart: Int64, count: Int) {
+        self.limit = limit
+        self.windowStart = windowStart
+        self.count = count
+    }
+
     public mutating func take(cost: Int = 1, now: Int64) -> RateLimitDecision {
         let period = limit.periodMilliseconds
         let start = now - ((now % period) + period) % period

@@ -130,4 +130,28 @@ public enum RateLimitScripts {
             redis.call('PEXPIRE', KEYS[1], 2 * period + 1000)
             return {allowed, amount, remaining, 2 * period - elapsed, retry}
             """
+
+    /// Approximate mode's sync: adds a node's counts to the fleet's per-window totals and answers
+    /// Redis's clock and the totals of its current and previous window, `{now, current, previous}`.
+    /// KEYS[1] is a hash of window start → count. ARGV: period ms, now (ms, or empty for Redis
+    /// `TIME`), then pairs of window start and count to add.
+    public static let windowCounterSync = """
+        local period = tonumber(ARGV[1])
+        local now = tonumber(ARGV[2])
+        if not now then
+          local time = redis.call('TIME')
+          now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+        end
+        for i = 3, #ARGV - 1, 2 do
+          redis.call('HINCRBY', KEYS[1], ARGV[i], ARGV[i + 1])
+        end
+        local start = now - (now % period)
+        for _, field in ipairs(redis.call('HKEYS', KEYS[1])) do
+          local fieldStart = tonumber(field)
+          if not fieldStart or fieldStart < start - period then redis.call('HDEL', KEYS[1], field) end
+        end
+        local counts = redis.call('HMGET', KEYS[1], string.format('%.0f', start), string.format('%.0f', start - period))
+        redis.call('PEXPIRE', KEYS[1], 2 * period + 1000)
+        return {now, tonumber(counts[1]) or 0, tonumber(counts[2]) or 0}
+        """
 }

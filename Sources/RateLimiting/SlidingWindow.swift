@@ -12,6 +12,14 @@ public struct SlidingWindow: Sendable, Equatable {
         self.limit = limit
     }
 
+    /// Windows already counted elsewhere (approximate mode rebuilds them from Redis's totals).
+    public init(limit: RateLimit, windowStart: Int64, current: Int, previous: Int) {
+        self.limit = limit
+        self.windowStart = windowStart
+        self.current = current
+        self.previous = previous
+    }
+
     public mutating func take(cost: Int = 1, now: Int64) -> RateLimitDecision {
         let period = limit.periodMilliseconds
         let start = now - ((now % period) + period) % period

@@ -3,6 +3,7 @@ import GatewayConfig
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import Redis
 import TestSupport
 import XCTest
 
@@ -18,11 +19,12 @@ final class RedisRateLimitTests: XCTestCase {
 
     private func gateway(
         redisPort: Int, upstream: TestUpstream, onRedisError: RateLimitPolicyConfig.OnRedisError = .failOpen,
-        extraPolicies: [RateLimitPolicyConfig] = []
+        extraPolicies: [RateLimitPolicyConfig] = [], mode: RateLimitPolicyConfig.Mode = .exact, count: Int = 10,
+        expectedNodes: Int = 1
     ) async throws -> TestGateway {
         let policy = RateLimitPolicyConfig(
-            name: "shared", algorithm: .fixedWindow, rate: Rate(count: 10, period: .seconds(3600)), key: [.route],
-            onRedisError: onRedisError)
+            name: "shared", algorithm: .fixedWindow, rate: Rate(count: count, period: .seconds(3600)), key: [.route],
+            mode: mode, syncEvery: .milliseconds(20), onRedisError: onRedisError)
         var route = prefixRoute("limited", "/", upstream: "u")
         route.rateLimits = ["shared"] + extraPolicies.map(\.name)
         return try await TestGateway.start(
@@ -32,7 +34,8 @@ final class RedisRateLimitTests: XCTestCase {
                 upstreams: [UpstreamConfig(name: "u", endpoints: [endpoint(upstream)])], routes: [route],
                 rateLimits: [policy] + extraPolicies,
                 redis: RedisConfig(
-                    addresses: [HostPort(host: "127.0.0.1", port: redisPort)], commandTimeout: .milliseconds(200))))
+                    addresses: [HostPort(host: "127.0.0.1", port: redisPort)], commandTimeout: .milliseconds(200),
+                    expectedNodes: expectedNodes)))
     }
 
     func testTwoGatewaysShareOneLimit() async throws {
@@ -132,6 +135,84 @@ final class RedisRateLimitTests: XCTestCase {
         XCTAssertTrue(metrics.contains(#"gateway_ratelimit_decisions_total{policy="shared",decision="allowed"} 4"#))
         await client.close()
         await gateway.stop()
+        await upstream.stop()
+    }
+
+    func testFailOpenHoldsEachNodeToItsShareWhileRedisIsAway() async throws {
+        let redis = try RedisServerProcess()
+        try await redis.start()
+        let upstream = try await TestUpstream()
+        let gateway = try await gateway(redisPort: redis.port, upstream: upstream, expectedNodes: 3)
+        let client = try await TestClient.connect(port: gateway.port, group: group)
+        let first = try await client.request(.GET, "/")
+        XCTAssertEqual(first.header("ratelimit-remaining"), "9")
+        redis.kill()
+        // 10 per hour shared by 3 expected nodes: this node admits 3 on its own.
+        var statuses: [HTTPResponseStatus] = []
+        for _ in 0..<5 { statuses.append(try await client.request(.GET, "/").status) }
+        XCTAssertEqual(statuses, [.ok, .ok, .ok, .tooManyRequests, .tooManyRequests])
+        await client.close()
+        await gateway.stop()
+        await upstream.stop()
+    }
+
+    /// Approximate mode: each gateway decides at once from its counters and syncs them through
+    /// Redis every 20 ms, so a gateway that has synced knows what the other one admitted.
+    func testApproximateModeSharesCountsThroughRedis() async throws {
+        let redis = try RedisServerProcess()
+        try await redis.start()
+        defer { redis.stop() }
+        let upstream = try await TestUpstream()
+        let first = try await gateway(redisPort: redis.port, upstream: upstream, mode: .approximate, count: 20)
+        let second = try await gateway(redisPort: redis.port, upstream: upstream, mode: .approximate, count: 20)
+        let firstClient = try await TestClient.connect(port: first.port, group: group)
+        let secondClient = try await TestClient.connect(port: second.port, group: group)
+        let probe = try await RedisConnection.connect(to: try redis.address, on: group.next()).get()
+        func fleetCount() async throws -> Int {
+            let values = try await probe.send(["HVALS", "rla:{shared|limited}"]).get().array ?? []
+            return values.compactMap { $0.string.flatMap { Int($0) } }.reduce(0, +)
+        }
+        /// Redis has no event for "a sync arrived"; ask it until the count shows (bounded).
+        func awaitFleetCount(_ expected: Int) async throws {
+            let deadline = ContinuousClock.now + .seconds(5)
+            while try await fleetCount() < expected {
+                guard ContinuousClock.now < deadline else { return XCTFail("redis never counted \(expected)") }
+                try await Task.sleep(for: .milliseconds(5))
+            }
+        }
+
+        for _ in 0..<10 {
+            let response = try await firstClient.request(.GET, "/")
+            XCTAssertEqual(response.status, .ok)
+            XCTAssertEqual(response.header("ratelimit-limit"), "20")
+        }
+        try await awaitFleetCount(10)
+        // The second gateway's first request is decided before it has heard of the key...
+        let unaware = try await secondClient.request(.GET, "/")
+        XCTAssertEqual(unaware.status, .ok)
+        try await awaitFleetCount(11)
+        // ...then its syncs bring it the first gateway's 10: 9 more fit in the 20.
+        var remainingSeen: [String] = []
+        try await Task.sleep(for: .milliseconds(60))  // two sync intervals: the totals came back
+        for _ in 0..<9 {
+            let response = try await secondClient.request(.GET, "/")
+            XCTAssertEqual(response.status, .ok)
+            remainingSeen.append(response.header("ratelimit-remaining") ?? "-")
+        }
+        XCTAssertEqual(remainingSeen.last, "0")
+        let refused = try await secondClient.request(.GET, "/")
+        XCTAssertEqual(refused.status, .tooManyRequests)
+        XCTAssertNotNil(refused.header("retry-after"))
+        try await awaitFleetCount(20)
+        let finalCount = try await fleetCount()
+        XCTAssertEqual(finalCount, 20, "refused requests are not counted")
+        let metrics = await second.server.metricsText()
+        XCTAssertTrue(metrics.contains("gateway_redis_command_duration_seconds_count"), metrics)
+        probe.close()
+        await firstClient.close()
+        await secondClient.close()
+        await first.stop()
+        await second.stop()
         await upstream.stop()
     }
 }

@@ -103,4 +103,36 @@ final class RateLimitScriptTests: XCTestCase {
         }
         try await eventLoop.submit { client.close() }.get()
     }
+
+    /// Approximate mode's sync script: nodes' counts add up per window, the reply carries the
+    /// current and previous window, older windows are dropped, and the key expires.
+    func testWindowCounterSyncAddsUpTheNodesCounts() async throws {
+        let server = try RedisServerProcess()
+        try await server.start()
+        defer { server.stop() }
+        let eventLoop = group.next()
+        let client = try await connectedClient(to: server, on: eventLoop)
+        let script = RedisScript(RateLimitScripts.windowCounterSync)
+        func sync(now: Int64?, _ counts: [(Int64, Int)]) async throws -> [Int64] {
+            let arguments = ["1000", now.map { String($0) } ?? ""] + counts.flatMap { [String($0.0), String($0.1)] }
+            let reply = try await eventLoop.flatSubmit {
+                client.evaluate(script, keys: ["rla:{k}"], arguments: arguments)
+            }.get()
+            return reply.array?.compactMap(\.integer) ?? []
+        }
+        let first = try await sync(now: 5_100, [(5_000, 3)])
+        XCTAssertEqual(first, [5_100, 3, 0])
+        let second = try await sync(now: 5_200, [(5_000, 4), (4_000, 2)])
+        XCTAssertEqual(second, [5_200, 7, 2], "a node's late count for the previous window is kept")
+        let nothing = try await sync(now: 6_300, [])
+        XCTAssertEqual(nothing, [6_300, 0, 7], "a sync with nothing to add still reads the totals")
+        let fields = try await eventLoop.flatSubmit { client.send(["HKEYS", "rla:{k}"]) }.get()
+        XCTAssertEqual(fields.array?.compactMap(\.string), ["5000"], "windows older than the previous one are dropped")
+        let ttl = try await eventLoop.flatSubmit { client.send(["PTTL", "rla:{k}"]) }.get().integer ?? -1
+        XCTAssertGreaterThan(ttl, 2_000)
+        XCTAssertLessThanOrEqual(ttl, 3_000)
+        let clock = try await sync(now: nil, [])
+        XCTAssertGreaterThan(clock.first ?? 0, 1_700_000_000_000, "without a time the script uses Redis TIME")
+        try await eventLoop.submit { client.close() }.get()
+    }
 }

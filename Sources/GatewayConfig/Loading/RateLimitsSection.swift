@@ -56,6 +56,19 @@ extension ConfigReader {
             s["mode"].flatMap { choice($0.value, ["exact", "approximate"]) }
             .flatMap(RateLimitPolicyConfig.Mode.init(rawValue:)) ?? .exact
         let syncEvery = s["sync_every"].flatMap { duration($0) } ?? .milliseconds(100)
+        if let modeEntry = s["mode"], mode == .approximate, algorithm == .tokenBucket || algorithm == .gcra {
+            // Approximate mode adds up per-window counters from every node; a bucket's state is a
+            // level that changes with time, which partial sums from several nodes cannot rebuild.
+            error(
+                modeEntry.line,
+                "mode: approximate counts windows: use fixed_window or sliding_window in \(label) (\(algorithm.rawValue) needs mode: exact)"
+            )
+        }
+        if let syncEntry = s["sync_every"], let rate, mode == .approximate,
+            syncEvery < .milliseconds(10) || syncEvery >= rate.period
+        {
+            error(syncEntry.line, "'sync_every' must be at least 10ms and shorter than the rate's period in \(label)")
+        }
         let onRedisError =
             s["on_redis_error"].flatMap { choice($0.value, ["fail_open", "fail_closed"]) }
             .flatMap(RateLimitPolicyConfig.OnRedisError.init(rawValue:)) ?? .failOpen

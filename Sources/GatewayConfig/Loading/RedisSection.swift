@@ -1,16 +1,18 @@
 import Yams
 
 extension ConfigReader {
-    /// `redis: { mode: standalone, addresses: [host:port], password_env, timeouts: { connect, command } }`.
+    /// `redis: { mode: standalone | cluster, addresses: [host:port], username, password_env, database,
+    /// timeouts: { connect, command }, expected_nodes }`.
     mutating func readRedis(_ entry: Entry) -> RedisConfig? {
         guard
             let s = section(
-                entry, .redis, context: "in 'redis'", keys: ["mode", "addresses", "password_env", "timeouts"])
+                entry, .redis, context: "in 'redis'",
+                keys: ["mode", "addresses", "username", "password_env", "database", "timeouts", "expected_nodes"])
         else { return nil }
         require(["addresses"], in: s)
-        if let mode = s["mode"] {
-            _ = choice(mode.value, ["standalone", "cluster"], unsupported: .redisMode)
-        }
+        let mode =
+            s["mode"].flatMap { choice($0.value, ["standalone", "cluster"]) }.flatMap(RedisConfig.Mode.init(rawValue:))
+            ?? .standalone
         var addresses: [HostPort] = []
         if let addressesEntry = s["addresses"], let items = list(addressesEntry, nonEmpty: true) {
             for item in items {
@@ -21,14 +23,26 @@ extension ConfigReader {
                 }
                 addresses.append(address)
             }
-            if addresses.count > 1 {
-                // Several addresses mean a cluster's seed nodes, which come with cluster mode.
-                error(
-                    addressesEntry.line,
-                    "several redis addresses need mode: cluster, which is not supported by this version yet")
+            if addresses.count > 1, mode == .standalone {
+                // Several addresses are a cluster's seed nodes; a standalone client would use one.
+                error(addressesEntry.line, "several redis addresses need mode: cluster (they are its seed nodes)")
             }
         }
-        var config = RedisConfig(addresses: addresses)
+        var config = RedisConfig(mode: mode, addresses: addresses)
+        if let usernameEntry = s["username"], let username = string(usernameEntry) {
+            config.username = username
+        }
+        if let databaseEntry = s["database"], let database = int(databaseEntry, in: 0...1_000_000) {
+            if mode == .cluster, database != 0 {
+                error(
+                    databaseEntry.line, "a redis cluster has database 0 only; remove 'database' or use mode: standalone"
+                )
+            }
+            config.database = database
+        }
+        if let nodesEntry = s["expected_nodes"], let nodes = int(nodesEntry, in: 1...10_000) {
+            config.expectedNodes = nodes
+        }
         if let passwordEntry = s["password_env"], let variable = name(passwordEntry) {
             if variable.utf8.allSatisfy({
                 UnitParser.isASCIIDigit($0) || UnitParser.isASCIILetter($0) || $0 == UInt8(ascii: "_")

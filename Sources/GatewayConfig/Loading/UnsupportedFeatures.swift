@@ -13,7 +13,6 @@ enum UnsupportedFeatures {
     static let values: [ValueKind: [String]] = [
         .listenerProtocol: ["h2c", "h2"],
         .upstreamProtocol: ["h2c", "h2"],
-        .redisMode: ["cluster"],
     ]
 
     static func message(_ name: String) -> String {
@@ -34,5 +33,5 @@ enum SectionKind: Hashable {
 
 /// Enumerated values that may name a not-yet-supported feature.
 enum ValueKind: Hashable {
-    case listenerProtocol, upstreamProtocol, redisMode
+    case listenerProtocol, upstreamProtocol
 }

@@ -90,6 +90,12 @@ enum DataPlaneExposition {
         for (policy, counts) in sample.rateLimits.sorted(by: { $0.key < $1.key }) where counts.redisErrors > 0 {
             out.sample("gateway_ratelimit_redis_errors_total", [("policy", policy)], counts.redisErrors)
         }
+        out.family(
+            "gateway_redis_command_duration_seconds", type: "histogram",
+            help: "Round trips of rate-limit calls to Redis (exact decisions and approximate-mode syncs).")
+        if sample.redisLatency.count > 0 {
+            out.histogram("gateway_redis_command_duration_seconds", [], sample.redisLatency)
+        }
 
         let upstreamNames = sample.upstreams.keys.sorted()
         out.family(

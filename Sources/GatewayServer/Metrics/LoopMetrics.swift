@@ -12,7 +12,9 @@ final class LoopMetrics {
     /// Aligned with `snapshot.routes`, rebuilt with every snapshot.
     private(set) var routes: [RouteMetrics] = []
     var acceptedConnections = 0
-    var rateLimits: [String: MetricsSample.RateLimitCounts] = [:]
+    private var rateLimitsByName: [String: RateLimitCounters] = [:]
+    /// Round trips of this loop's rate-limit calls to Redis (exact decisions and approximate syncs).
+    var redisLatency = DurationHistogram()
 
     init(snapshot: Snapshot) {
         align(with: snapshot)
@@ -34,6 +36,13 @@ final class LoopMetrics {
         return created
     }
 
+    func rateLimitCounters(named name: String) -> RateLimitCounters {
+        if let existing = rateLimitsByName[name] { return existing }
+        let created = RateLimitCounters()
+        rateLimitsByName[name] = created
+        return created
+    }
+
     func sample() -> MetricsSample {
         var sample = MetricsSample()
         sample.routes[""] = unrouted.sample
@@ -44,7 +53,10 @@ final class LoopMetrics {
             sample.upstreams[name] = upstream.sample
         }
         sample.acceptedConnections = acceptedConnections
-        sample.rateLimits = rateLimits
+        for (name, counters) in rateLimitsByName {
+            sample.rateLimits[name] = counters.counts
+        }
+        sample.redisLatency = redisLatency
         return sample
     }
 }

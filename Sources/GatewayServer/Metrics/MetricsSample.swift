@@ -9,12 +9,19 @@ struct MetricsSample: Sendable, Equatable {
     var pools: [String: PoolSample] = [:]
     /// Rate-limit decisions by policy name.
     var rateLimits: [String: RateLimitCounts] = [:]
+    var redisLatency = DurationHistogram()
 
     struct RateLimitCounts: Sendable, Equatable {
         var allowed = 0
         var limited = 0
         /// Decisions Redis could not make (the policy's on_redis_error applied).
         var redisErrors = 0
+
+        mutating func merge(_ other: RateLimitCounts) {
+            allowed += other.allowed
+            limited += other.limited
+            redisErrors += other.redisErrors
+        }
     }
 
     struct PoolSample: Sendable, Equatable {
@@ -31,10 +38,9 @@ struct MetricsSample: Sendable, Equatable {
         }
         acceptedConnections += other.acceptedConnections
         openConnections.merge(other.openConnections, uniquingKeysWith: +)
+        redisLatency.merge(other.redisLatency)
         for (policy, counts) in other.rateLimits {
-            rateLimits[policy, default: RateLimitCounts()].allowed += counts.allowed
-            rateLimits[policy, default: RateLimitCounts()].limited += counts.limited
-            rateLimits[policy, default: RateLimitCounts()].redisErrors += counts.redisErrors
+            rateLimits[policy, default: RateLimitCounts()].merge(counts)
         }
         for (endpoint, pool) in other.pools {
             pools[endpoint, default: PoolSample()].open += pool.open

@@ -985,88 +985,128 @@ final class ProxyHandler: ChannelDuplexHandler {
     /// the client as RateLimit-* fields. A refusal is answered 429 with Retry-After. (A policy
     /// that allowed before another refused has still counted the request, as in Envoy and Kong.)
     private func admitThroughRateLimits(
-        _ policies: [CompiledRateLimit], limiter: LocalRateLimiter, head: RequestHead, route: CompiledRoute,
+        _ policies: [LoopRateLimit], limiter: LocalRateLimiter, head: RequestHead, route: CompiledRoute,
         context: ChannelHandlerContext
     ) -> Bool {
         let now = WallClock.nowMilliseconds()
         let trusted = loop.snapshot.configuration.trustedProxies
         var tightest: RateLimitDecision?
-        for policy in policies {
+        for applied in policies {
+            let policy = applied.policy
             let key = policy.key(for: head, client: client, route: route.name, trustedProxies: trusted)
             let decision = limiter.take(policy, key: key, now: now)
-            guard decision.allowed else {
-                refuse(decision, policy: policy, context: context)
-                return false
-            }
-            loop.metrics.rateLimits[policy.name, default: .init()].allowed += 1
-            if decision.remaining < tightest?.remaining ?? .max { tightest = decision }
+            guard admit(decision, applied, tightest: &tightest, context: context) else { return false }
         }
         if let tightest { rateLimitFields = RateLimitFields.make(tightest) }
         return true
     }
 
-    /// 429 with Retry-After and the refusing policy's RateLimit-* fields.
-    private func refuse(_ decision: RateLimitDecision, policy: CompiledRateLimit, context: ChannelHandlerContext) {
-        loop.metrics.rateLimits[policy.name, default: .init()].limited += 1
-        rateLimitFields =
-            RateLimitFields.make(decision) + [
-                HeaderField(
-                    name: "Retry-After", value: String(RateLimitFields.seconds(decision.retryAfterMilliseconds)))
-            ]
-        respondLocally(.rateLimited, context: context)
+    /// Counts a decision; a refusal is answered here (429) and returns false.
+    private func admit(
+        _ decision: RateLimitDecision, _ applied: LoopRateLimit, tightest: inout RateLimitDecision?,
+        context: ChannelHandlerContext
+    ) -> Bool {
+        guard decision.allowed else {
+            applied.counters.counts.limited += 1
+            rateLimitFields =
+                RateLimitFields.make(decision) + [
+                    HeaderField(
+                        name: "Retry-After", value: String(RateLimitFields.seconds(decision.retryAfterMilliseconds)))
+                ]
+            respondLocally(.rateLimited, context: context)
+            return false
+        }
+        applied.counters.counts.allowed += 1
+        if decision.remaining < tightest?.remaining ?? .max { tightest = decision }
+        return true
     }
 
-    /// Exact mode through Redis: one script call per policy, pipelined; the request waits for
-    /// all of them (bounded by the command timeout). A policy whose call fails applies its
-    /// `on_redis_error`: fail_open counts it with the embedded limiter, fail_closed answers 503.
+    /// A decision Redis could not make: fail_open counts it with the embedded limiter against
+    /// this node's share of the limit; fail_closed gives nil (the caller answers 503).
+    private func decideWithoutRedis(
+        _ applied: LoopRateLimit, key: String, limiter: LocalRateLimiter, failure: Result<RESPValue, Error>?
+    ) -> RateLimitDecision? {
+        applied.counters.counts.redisErrors += 1
+        loop.noteRedisFailure(failure)
+        guard applied.policy.onRedisError == .failOpen else { return nil }
+        return limiter.take(
+            applied.policy, key: key, now: WallClock.nowMilliseconds(), limit: applied.policy.fallbackLimit)
+    }
+
+    /// With Redis: approximate-mode policies decide at once from the synced counters; exact-mode
+    /// ones make one script call each, pipelined, and the request waits for all of them (bounded
+    /// by the command timeout). Redis unreachable or failing applies each policy's `on_redis_error`.
     private func askRedisRateLimits(
-        _ policies: [CompiledRateLimit], redis: any RedisScriptRunner, limiter: LocalRateLimiter, head: RequestHead,
+        _ policies: [LoopRateLimit], redis: any RedisScriptRunner, limiter: LocalRateLimiter, head: RequestHead,
         route: CompiledRoute, routeIndex: Int, snapshot: Snapshot, context: ChannelHandlerContext
     ) {
+        let trusted = snapshot.configuration.trustedProxies
+        var tightest: RateLimitDecision?
+        var exact: [(applied: LoopRateLimit, key: String)] = []
+        for applied in policies {
+            let key = applied.policy.key(for: head, client: client, route: route.name, trustedProxies: trusted)
+            if applied.policy.mode == .exact && redis.isConnected {
+                exact.append((applied, key))
+                continue
+            }
+            let decision: RateLimitDecision
+            if redis.isConnected, let approximate = loop.approximateLimiter {
+                decision = approximate.take(applied.policy, key: key, now: WallClock.nowMilliseconds())
+            } else if let fallback = decideWithoutRedis(applied, key: key, limiter: limiter, failure: nil) {
+                decision = fallback
+            } else {
+                return respondLocally(.rateLimiterUnavailable, context: context)
+            }
+            guard admit(decision, applied, tightest: &tightest, context: context) else { return }
+        }
+        guard !exact.isEmpty else {
+            if let tightest { rateLimitFields = RateLimitFields.make(tightest) }
+            return continueAfterRateLimits(
+                head, route: route, routeIndex: routeIndex, snapshot: snapshot, context: context)
+        }
         phase = .waitingForRateLimit
         let exchange = exchangeNumber &+ 1
         exchangeNumber = exchange
-        let trusted = snapshot.configuration.trustedProxies
-        let keys = policies.map { $0.key(for: head, client: client, route: route.name, trustedProxies: trusted) }
-        let calls = zip(policies, keys).map { policy, key -> EventLoopFuture<RESPValue> in
-            redis.evaluate(policy.script, keys: [CompiledRateLimit.redisKey(key)], arguments: policy.scriptArguments)
-        }
+        let sent = NIODeadline.now()
         let decide = { (results: [Result<RESPValue, Error>]) in
             guard self.phase == .waitingForRateLimit, self.exchangeNumber == exchange, let context = self.context else {
                 return
             }
             self.eventTime = .now()
-            var tightest: RateLimitDecision?
-            for (index, (policy, result)) in zip(policies, results).enumerated() {
-                var decision: RateLimitDecision
+            self.loop.metrics.redisLatency.record(nanoseconds: (self.eventTime - sent).nanoseconds)
+            self.phase = .idle
+            for ((applied, key), result) in zip(exact, results) {
+                let decision: RateLimitDecision
                 if case .success(let reply) = result, let parsed = RateLimitReply.decision(reply) {
                     decision = parsed
+                    self.loop.noteRedisRecovered()
+                } else if let fallback = self.decideWithoutRedis(
+                    applied, key: key, limiter: limiter, failure: result)
+                {
+                    decision = fallback
                 } else {
-                    self.loop.metrics.rateLimits[policy.name, default: .init()].redisErrors += 1
-                    self.loop.noteRedisFailure(result)
-                    guard policy.onRedisError == .failOpen else {
-                        self.phase = .idle
-                        return self.respondLocally(.rateLimiterUnavailable, context: context)
-                    }
-                    decision = limiter.take(policy, key: keys[index], now: WallClock.nowMilliseconds())
+                    return self.respondLocally(.rateLimiterUnavailable, context: context)
                 }
-                guard decision.allowed else {
-                    self.phase = .idle
-                    return self.refuse(decision, policy: policy, context: context)
-                }
-                self.loop.metrics.rateLimits[policy.name, default: .init()].allowed += 1
-                if decision.remaining < tightest?.remaining ?? .max { tightest = decision }
+                guard self.admit(decision, applied, tightest: &tightest, context: context) else { return }
             }
             if let tightest { self.rateLimitFields = RateLimitFields.make(tightest) }
-            self.phase = .idle
             self.continueAfterRateLimits(
                 head, route: route, routeIndex: routeIndex, snapshot: snapshot, context: context)
             self.resumeDownstreamReads()
         }
         // The usual case is one policy: no combined future to build and complete.
-        if calls.count == 1 {
-            calls[0].assumeIsolated().whenComplete { decide([$0]) }
+        if exact.count == 1 {
+            let (applied, key) = exact[0]
+            redis.evaluate(
+                applied.policy.script, keys: [CompiledRateLimit.redisKey(key)],
+                arguments: applied.policy.scriptArguments
+            ).assumeIsolated().whenComplete { decide([$0]) }
         } else {
+            let calls = exact.map { applied, key in
+                redis.evaluate(
+                    applied.policy.script, keys: [CompiledRateLimit.redisKey(key)],
+                    arguments: applied.policy.scriptArguments)
+            }
             EventLoopFuture.whenAllComplete(calls, on: context.eventLoop).assumeIsolated().whenSuccess(decide)
         }
     }

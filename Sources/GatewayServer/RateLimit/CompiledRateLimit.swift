@@ -10,12 +10,17 @@ final class CompiledRateLimit: Sendable {
     let key: [RateLimitPolicyConfig.KeyPart]
     let cost: Int
     let onRedisError: RateLimitPolicyConfig.OnRedisError
+    let mode: RateLimitPolicyConfig.Mode
+    let syncEveryMilliseconds: Int64
+    /// While Redis is unreachable, a fail_open policy holds each node to this share of the limit
+    /// (`redis.expected_nodes`), so the fleet stays near the limit.
+    let fallbackLimit: RateLimit
     /// The Lua script of the algorithm, for exact mode through Redis.
     let script: RedisScript
     /// amount, period ms, burst, cost: the script's arguments, encoded once.
     let scriptArguments: [[UInt8]]
 
-    init(_ config: RateLimitPolicyConfig) {
+    init(_ config: RateLimitPolicyConfig, expectedNodes: Int = 1) {
         name = config.name
         algorithm = config.algorithm
         limit = RateLimit(
@@ -24,6 +29,14 @@ final class CompiledRateLimit: Sendable {
         key = config.key
         cost = config.cost
         onRedisError = config.onRedisError
+        mode = config.mode
+        syncEveryMilliseconds =
+            Int64(config.syncEvery.components.seconds) * 1000
+            + config.syncEvery.components.attoseconds / 1_000_000_000_000_000
+        let nodes = max(1, expectedNodes)
+        fallbackLimit = RateLimit(
+            amount: max(1, limit.amount / nodes), periodMilliseconds: limit.periodMilliseconds,
+            burst: max(1, limit.burst / nodes))
         script = AlgorithmScripts.script(for: config.algorithm)
         scriptArguments = [
             String(limit.amount), String(limit.periodMilliseconds), String(limit.burst), String(config.cost),
@@ -33,7 +46,10 @@ final class CompiledRateLimit: Sendable {
     /// The policies of each route, index-aligned with `snapshot.routes`.
     static func perRoute(_ configuration: GatewayConfiguration) -> [[CompiledRateLimit]] {
         var byName: [String: CompiledRateLimit] = [:]
-        for policy in configuration.rateLimits { byName[policy.name] = CompiledRateLimit(policy) }
+        let nodes = configuration.redis?.expectedNodes ?? 1
+        for policy in configuration.rateLimits {
+            byName[policy.name] = CompiledRateLimit(policy, expectedNodes: nodes)
+        }
         return configuration.routes.map { route in route.rateLimits.compactMap { byName[$0] } }
     }
 
@@ -66,10 +82,10 @@ final class CompiledRateLimit: Sendable {
 
     /// The Redis key of a counting key: a hash tag around all of it, so in a Cluster each
     /// key's state lives in one slot.
-    static func redisKey(_ key: String) -> [UInt8] {
+    static func redisKey(_ key: String, prefix: StaticString = "rl:{") -> [UInt8] {
         var bytes: [UInt8] = []
-        bytes.reserveCapacity(key.utf8.count + 5)
-        bytes.append(contentsOf: "rl:{".utf8)
+        bytes.reserveCapacity(key.utf8.count + prefix.utf8CodeUnitCount + 1)
+        prefix.withUTF8Buffer { bytes.append(contentsOf: $0) }
         bytes.append(contentsOf: key.utf8)
         bytes.append(UInt8(ascii: "}"))
         return bytes

@@ -29,14 +29,19 @@ final class LocalRateLimiter: Sendable {
 
     private let shards: [Shard] = (0..<16).map { _ in Shard() }
 
-    func take(_ policy: CompiledRateLimit, key: String, now: Int64) -> RateLimitDecision {
+    /// Counts a request against `limit` (the policy's own unless a share of it is given, as
+    /// fail_open does while Redis is away).
+    func take(_ policy: CompiledRateLimit, key: String, now: Int64, limit: RateLimit? = nil, cost: Int? = nil)
+        -> RateLimitDecision
+    {
+        let limit = limit ?? policy.limit
         let shard = shards[Int(UInt(bitPattern: key.hashValue) % UInt(shards.count))]
         return shard.lock.withLock {
             var current =
-                shard.entries[key].flatMap { $0.limit == policy.limit ? $0 : nil }
-                ?? Entry(state: Self.fresh(policy, now: now), limit: policy.limit, idleAfter: now)
-            let decision = current.state.take(cost: policy.cost, now: now)
-            current.idleAfter = now + max(decision.resetMilliseconds, policy.limit.periodMilliseconds * 2)
+                shard.entries[key].flatMap { $0.limit == limit ? $0 : nil }
+                ?? Entry(state: Self.fresh(policy.algorithm, limit: limit, now: now), limit: limit, idleAfter: now)
+            let decision = current.state.take(cost: cost ?? policy.cost, now: now)
+            current.idleAfter = now + max(decision.resetMilliseconds, limit.periodMilliseconds * 2)
             shard.entries[key] = current
             return decision
         }
@@ -55,12 +60,12 @@ final class LocalRateLimiter: Sendable {
         return remaining
     }
 
-    private static func fresh(_ policy: CompiledRateLimit, now: Int64) -> State {
-        switch policy.algorithm {
-        case .tokenBucket: return .tokenBucket(TokenBucket(limit: policy.limit, now: now))
-        case .gcra: return .gcra(GCRA(limit: policy.limit))
-        case .fixedWindow: return .fixedWindow(FixedWindow(limit: policy.limit))
-        case .slidingWindow: return .slidingWindow(SlidingWindow(limit: policy.limit))
+    private static func fresh(_ algorithm: RateLimitPolicyConfig.Algorithm, limit: RateLimit, now: Int64) -> State {
+        switch algorithm {
+        case .tokenBucket: return .tokenBucket(TokenBucket(limit: limit, now: now))
+        case .gcra: return .gcra(GCRA(limit: limit))
+        case .fixedWindow: return .fixedWindow(FixedWindow(limit: limit))
+        case .slidingWindow: return .slidingWindow(SlidingWindow(limit: limit))
         }
     }
 }

@@ -42,6 +42,7 @@ public final class GatewayServer: Service, Sendable {
     public let cache: EdgeCache
     /// The embedded rate limiter (all event loops share it).
     let rateLimiter = LocalRateLimiter()
+    let approximateLimiter = ApproximateRateLimiter()
 
     public init(
         snapshot: Snapshot, logger: Logger, processMetrics: ProcessMetrics = ProcessMetrics(),
@@ -245,7 +246,7 @@ public final class GatewayServer: Service, Sendable {
         } catch {
             throw StartupError(description: "\(error)")
         }
-        let redis = try Self.redisEndpoint(configuration.redis)
+        let redis = try RedisEndpoint.resolve(configuration.redis)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
         var loops: [NIOLoopBound<LoopContext>] = []
         for eventLoop in group.makeIterator() {
@@ -254,11 +255,14 @@ public final class GatewayServer: Service, Sendable {
             let sink = accessLog
             let cache = self.cache
             let rateLimiter = self.rateLimiter
+            let approximateLimiter = self.approximateLimiter
+            let syncs = loops.isEmpty
             let loop = try await eventLoop.submit {
                 NIOLoopBound(
                     LoopContext(
                         eventLoop: eventLoop, snapshot: snapshot, resolvedEndpoints: resolved, logger: logger,
-                        accessLogSink: sink, cache: cache, rateLimiter: rateLimiter, redis: redis),
+                        accessLogSink: sink, cache: cache, rateLimiter: rateLimiter, redis: redis,
+                        approximateLimiter: approximateLimiter, syncsApproximateCounts: syncs),
                     eventLoop: eventLoop)
             }.get()
             loops.append(loop)
@@ -408,32 +412,6 @@ public final class GatewayServer: Service, Sendable {
     }
 
     /// Names are resolved once at start, as nginx does for `server` lines in an upstream block.
-    /// Where the loops' Redis clients connect, and how; nil without a `redis` section.
-    private static func redisEndpoint(_ config: RedisConfig?) throws -> (
-        address: SocketAddress, options: RedisConnection.Options
-    )? {
-        guard let config, let first = config.addresses.first else { return nil }
-        let address: SocketAddress
-        do {
-            address = try SocketAddress.makeAddressResolvingHost(first.host, port: first.port)
-        } catch {
-            throw StartupError(description: "redis: cannot resolve \(first): \(error)")
-        }
-        var password: String?
-        if let variable = config.passwordEnvironmentVariable {
-            guard let value = getenv(variable).map({ String(cString: $0) }), !value.isEmpty else {
-                throw StartupError(description: "redis: environment variable \(variable) (password_env) is not set")
-            }
-            password = value
-        }
-        return (
-            address,
-            RedisConnection.Options(
-                password: password, connectTimeout: TimeAmount(config.connectTimeout),
-                commandTimeout: TimeAmount(config.commandTimeout))
-        )
-    }
-
     private static func resolveEndpoints(_ upstreams: [UpstreamConfig]) throws -> [HostPort: SocketAddress] {
         var resolved: [HostPort: SocketAddress] = [:]
         for upstream in upstreams {

@@ -37,9 +37,14 @@ final class LoopContext {
     let rateLimiter: LocalRateLimiter?
     /// This loop's Redis client; nil without a `redis` section (the embedded limiter decides).
     let redis: (any RedisScriptRunner)?
+    /// The process-wide approximate-mode counters; nil without Redis.
+    let approximateLimiter: ApproximateRateLimiter?
+    /// On the one loop that exchanges approximate counts with Redis.
+    private var approximateSync: ApproximateSync?
     private var lastRedisFailureLog = NIODeadline.uptimeNanoseconds(0)
+    private var redisFailing = false
     /// Index-aligned with `snapshot.routes`: the policies each route applies.
-    private(set) var routeRateLimits: [[CompiledRateLimit]] = []
+    private(set) var routeRateLimits: [[LoopRateLimit]] = []
 
     /// For errors only: nothing is logged per successful request (that is the access log's job).
     let logger: Logger
@@ -47,12 +52,14 @@ final class LoopContext {
     init(
         eventLoop: EventLoop, snapshot: Snapshot, resolvedEndpoints: [HostPort: SocketAddress], logger: Logger,
         accessLogSink: AccessLogSink? = nil, cache: EdgeCache? = nil, rateLimiter: LocalRateLimiter? = nil,
-        redis: (address: SocketAddress, options: RedisConnection.Options)? = nil
+        redis: RedisEndpoint? = nil, approximateLimiter: ApproximateRateLimiter? = nil,
+        syncsApproximateCounts: Bool = false
     ) {
         self.eventLoop = eventLoop
-        self.redis = redis.map { RedisClient(address: $0.address, on: eventLoop, options: $0.options, logger: logger) }
+        let redisClient = redis.map { $0.makeClient(on: eventLoop, logger: logger) }
+        self.redis = redisClient
         self.rateLimiter = rateLimiter
-        self.routeRateLimits = CompiledRateLimit.perRoute(snapshot.configuration)
+        self.approximateLimiter = redisClient == nil ? nil : approximateLimiter
         self.cache = cache
         self.cacheIdentity = CacheIdentity(snapshot.configuration)
         self.routeCaching = snapshot.configuration.routes.map { $0.cache.map(RouteCaching.init) }
@@ -66,6 +73,16 @@ final class LoopContext {
         self.requestTimeouts = snapshot.routes.map { TimeAmount($0.requestTimeout) }
         self.routeMetrics = metrics.routes
         configureAccessLog(for: snapshot)
+        let policies = CompiledRateLimit.perRoute(snapshot.configuration)
+        self.routeRateLimits = alignRateLimits(policies)
+        if syncsApproximateCounts, let redisClient, let approximateLimiter {
+            let metrics = self.metrics
+            approximateSync = ApproximateSync(
+                limiter: approximateLimiter, redis: redisClient,
+                interval: ApproximateSync.interval(for: policies.flatMap { $0 }),
+                recordLatency: { metrics.redisLatency.record(nanoseconds: $0) })
+            approximateSync?.start()
+        }
         let loopBound = NIOLoopBound(self, eventLoop: eventLoop)
         self.sweepTask = eventLoop.scheduleRepeatedTask(initialDelay: .seconds(1), delay: .seconds(1)) { _ in
             loopBound.value.sweep()
@@ -99,7 +116,8 @@ final class LoopContext {
     }
 
     /// A Redis failure, logged at most once per 10 s per loop so an outage does not flood the log.
-    func noteRedisFailure(_ result: Result<RESPValue, Error>) {
+    func noteRedisFailure(_ result: Result<RESPValue, Error>?) {
+        redisFailing = true
         let now = NIODeadline.now()
         guard now - lastRedisFailureLog >= .seconds(10) else { return }
         lastRedisFailureLog = now
@@ -107,11 +125,27 @@ final class LoopContext {
         switch result {
         case .failure(let error): cause = "\(error)"
         case .success(let reply): cause = "unexpected reply \(reply)"
+        case nil: cause = "not connected"
         }
-        logger.warning("rate limit decision without redis", metadata: ["error": "\(cause)"])
+        logger.warning("rate limit decision without redis; on_redis_error applies", metadata: ["error": "\(cause)"])
+    }
+
+    /// Redis decided again after failures: said once, so the log shows when the outage ended.
+    func noteRedisRecovered() {
+        guard redisFailing else { return }
+        redisFailing = false
+        logger.notice("rate limits decided by redis again")
+    }
+
+    /// This loop's counters for each route's policies.
+    private func alignRateLimits(_ policies: [[CompiledRateLimit]]) -> [[LoopRateLimit]] {
+        policies.map { route in
+            route.map { LoopRateLimit(policy: $0, counters: metrics.rateLimitCounters(named: $0.name)) }
+        }
     }
 
     func closeAll() {
+        approximateSync?.stop()
         redis?.close()
         for handler in connections.values {
             handler.closeNow()
@@ -135,7 +169,9 @@ final class LoopContext {
         requestTimeouts = newSnapshot.routes.map { TimeAmount($0.requestTimeout) }
         routeCaching = newSnapshot.configuration.routes.map { $0.cache.map(RouteCaching.init) }
         cacheIdentity = CacheIdentity(newSnapshot.configuration)
-        routeRateLimits = CompiledRateLimit.perRoute(newSnapshot.configuration)
+        let policies = CompiledRateLimit.perRoute(newSnapshot.configuration)
+        routeRateLimits = alignRateLimits(policies)
+        approximateSync?.setInterval(ApproximateSync.interval(for: policies.flatMap { $0 }))
         metrics.align(with: newSnapshot)
         routeMetrics = metrics.routes
         configureAccessLog(for: newSnapshot)
@@ -194,6 +230,7 @@ final class LoopContext {
             cache.store.reclaimExpired(now: cache.clock())
         }
         rateLimiter?.sweep(now: WallClock.nowMilliseconds())
+        approximateLimiter?.sweep(now: WallClock.nowMilliseconds())
     }
 
     private func buildUpstreams(for snapshot: Snapshot, reusing previous: [PoolKey: EndpointPool] = [:])

@@ -21,9 +21,8 @@ final class RateLimitConfigTests: XCTestCase {
                         rate: 6000/min
                         key: [client_ip]
                       per-tenant:
-                        algorithm: token_bucket
+                        algorithm: fixed_window
                         rate: 100/s
-                        burst: 200
                         key: [route, header:X-Tenant]
                         mode: approximate
                         sync_every: 50ms
@@ -42,7 +41,7 @@ final class RateLimitConfigTests: XCTestCase {
         XCTAssertEqual(
             config.rateLimits.first { $0.name == "per-tenant" },
             RateLimitPolicyConfig(
-                name: "per-tenant", algorithm: .tokenBucket, rate: Rate(count: 100, period: .seconds(1)), burst: 200,
+                name: "per-tenant", algorithm: .fixedWindow, rate: Rate(count: 100, period: .seconds(1)),
                 key: [.route, .header("x-tenant")], mode: .approximate, syncEvery: .milliseconds(50),
                 onRedisError: .failClosed, cost: 2))
         XCTAssertEqual(config.routes.first?.rateLimits, ["per-tenant", "per-ip"])
@@ -64,6 +63,15 @@ final class RateLimitConfigTests: XCTestCase {
                       c:
                         algorithm: leaky
                         rate: 1/s
+                      e:
+                        algorithm: gcra
+                        rate: 10/s
+                        mode: approximate
+                      f:
+                        algorithm: sliding_window
+                        rate: 10/s
+                        mode: approximate
+                        sync_every: 1s
                     routes:
                       - name: api
                         upstream: app
@@ -76,7 +84,9 @@ final class RateLimitConfigTests: XCTestCase {
                 "gw.yaml:13: expected client_ip, route or header:NAME in the key of rate limit 'b', got 'header:'",
                 "gw.yaml:13: expected client_ip, route or header:NAME in the key of rate limit 'b', got 'ip'",
                 "gw.yaml:15: expected one of token_bucket, gcra, sliding_window, fixed_window, got 'leaky'",
-                "gw.yaml:20: route 'api' names unknown rate limit 'd'",
+                "gw.yaml:20: mode: approximate counts windows: use fixed_window or sliding_window in rate limit 'e' (gcra needs mode: exact)",
+                "gw.yaml:25: 'sync_every' must be at least 10ms and shorter than the rate's period in rate limit 'f'",
+                "gw.yaml:29: route 'api' names unknown rate limit 'd'",
             ])
     }
 }
@@ -106,12 +116,38 @@ extension RateLimitConfigTests {
                       mode: cluster
                       addresses: [127.0.0.1:7000, "nope", 127.0.0.1:7001]
                       password_env: "not a name"
+                      database: 2
+                      expected_nodes: 0
                     """),
             [
-                "gw.yaml:5: 'cluster' is not supported by this version yet",
-                "gw.yaml:6: several redis addresses need mode: cluster, which is not supported by this version yet",
                 "gw.yaml:6: expected host:port like 127.0.0.1:6379, got 'nope'",
                 "gw.yaml:7: 'password_env' must name an environment variable (letters, digits, _), got 'not a name'",
+                "gw.yaml:8: a redis cluster has database 0 only; remove 'database' or use mode: standalone",
+                "gw.yaml:9: 'expected_nodes' must be between 1 and 10000, got 0",
             ])
+        XCTAssertEqual(
+            problems(
+                minimalListeners + """
+
+                    redis:
+                      addresses: [127.0.0.1:7000, 127.0.0.1:7001]
+                    """),
+            ["gw.yaml:5: several redis addresses need mode: cluster (they are its seed nodes)"])
+        let cluster = try XCTUnwrap(
+            parseValid(
+                minimalListeners + """
+
+                    redis:
+                      mode: cluster
+                      addresses: [127.0.0.1:7000, 127.0.0.1:7001]
+                      username: gateway
+                      expected_nodes: 3
+                    """))
+        XCTAssertEqual(
+            cluster.redis,
+            RedisConfig(
+                mode: .cluster,
+                addresses: [HostPort(host: "127.0.0.1", port: 7000), HostPort(host: "127.0.0.1", port: 7001)],
+                username: "gateway", expectedNodes: 3))
     }
 }
