@@ -117,4 +117,49 @@ final class RateLimitIntegrationTests: XCTestCase {
         await gateway.stop()
         await upstream.stop()
     }
+
+    func testTheAdminAPIShowsPoliciesAndAKeysCountWithoutCountingIt() async throws {
+        let (gateway, upstream) = try await start([
+            RateLimitPolicyConfig(
+                name: "per-ip", algorithm: .fixedWindow, rate: Rate(count: 5, period: .seconds(3600)))
+        ])
+        let client = try await TestClient.connect(port: gateway.port, group: group)
+        for _ in 0..<6 { _ = try await client.request(.GET, "/a") }
+        let api = AdminAPI(server: gateway.server, reloader: nil, token: nil)
+        func get(_ query: String) async throws -> (Int, [String: Any]) {
+            let response = await api.handle(
+                .init(method: "GET", path: "/admin/ratelimits", authorization: nil, query: query))
+            let object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(response.body.utf8)) as? [String: Any])
+            return (response.status, object)
+        }
+        let (status, overview) = try await get("")
+        XCTAssertEqual(status, 200)
+        XCTAssertEqual((overview["backend"] as? [String: Any])?["kind"] as? String, "local")
+        let policy = try XCTUnwrap((overview["policies"] as? [[String: Any]])?.first)
+        XCTAssertEqual(policy["name"] as? String, "per-ip")
+        XCTAssertEqual(policy["algorithm"] as? String, "fixed_window")
+        XCTAssertEqual(policy["routes"] as? [String], ["limited"])
+        let decisions = try XCTUnwrap(policy["decisions"] as? [String: Any])
+        XCTAssertEqual(decisions["allowed"] as? Int, 5)
+        XCTAssertEqual(decisions["limited"] as? Int, 1)
+
+        for _ in 0..<2 {
+            let (keyStatus, state) = try await get("policy=per-ip&key=127.0.0.1")
+            XCTAssertEqual(keyStatus, 200)
+            XCTAssertEqual(state["source"] as? String, "local")
+            XCTAssertEqual(state["used"] as? Int, 5, "asking does not count")
+            XCTAssertEqual(state["remaining"] as? Int, 0)
+        }
+        let (_, unseen) = try await get("policy=per-ip&key=192.0.2.1")
+        XCTAssertEqual(unseen["seen"] as? Bool, false)
+        let (unknownStatus, _) = try await get("policy=nope&key=1")
+        XCTAssertEqual(unknownStatus, 404)
+        let (missingPolicy, _) = try await get("key=1")
+        XCTAssertEqual(missingPolicy, 400)
+        let (badEncoding, _) = try await get("policy=per-ip&key=%zz")
+        XCTAssertEqual(badEncoding, 400)
+        await client.close()
+        await gateway.stop()
+        await upstream.stop()
+    }
 }

@@ -130,6 +130,14 @@ final class RedisRateLimitTests: XCTestCase {
         }
         let refused = try await client.request(.GET, "/")
         XCTAssertEqual(refused.status, .tooManyRequests)
+        // The admin API asks Redis (a call of no cost): the strict key is used up.
+        let api = AdminAPI(server: gateway.server, reloader: nil, token: nil)
+        for _ in 0..<2 {
+            let state = try await adminJSON(api, "policy=strict&key=127.0.0.1")
+            XCTAssertEqual(state["source"] as? String, "redis")
+            XCTAssertEqual(state["remaining"] as? Int, 0)
+            XCTAssertEqual(state["used"] as? Int, 3)
+        }
         let metrics = await gateway.server.metricsText()
         XCTAssertTrue(metrics.contains(#"gateway_ratelimit_decisions_total{policy="strict",decision="limited"} 1"#))
         XCTAssertTrue(metrics.contains(#"gateway_ratelimit_decisions_total{policy="shared",decision="allowed"} 4"#))
@@ -191,9 +199,17 @@ final class RedisRateLimitTests: XCTestCase {
         let unaware = try await secondClient.request(.GET, "/")
         XCTAssertEqual(unaware.status, .ok)
         try await awaitFleetCount(11)
-        // ...then its syncs bring it the first gateway's 10: 9 more fit in the 20.
+        // ...then its syncs bring it the first gateway's 10 (the admin API shows its view): 9
+        // more fit in the 20.
+        let api = AdminAPI(server: second.server, reloader: nil, token: nil)
+        let deadline = ContinuousClock.now + .seconds(5)
+        while true {
+            let view = try await adminJSON(api, "policy=shared&key=limited")
+            if view["used"] as? Int == 11 { break }
+            guard ContinuousClock.now < deadline else { return XCTFail("never synced: \(view)") }
+            try await Task.sleep(for: .milliseconds(5))
+        }
         var remainingSeen: [String] = []
-        try await Task.sleep(for: .milliseconds(60))  // two sync intervals: the totals came back
         for _ in 0..<9 {
             let response = try await secondClient.request(.GET, "/")
             XCTAssertEqual(response.status, .ok)
@@ -204,6 +220,8 @@ final class RedisRateLimitTests: XCTestCase {
         XCTAssertEqual(refused.status, .tooManyRequests)
         XCTAssertNotNil(refused.header("retry-after"))
         try await awaitFleetCount(20)
+        let overview = try await adminJSON(AdminAPI(server: first.server, reloader: nil, token: nil), "")
+        XCTAssertEqual((overview["backend"] as? [String: Any])?["connected"] as? Bool, true, "\(overview)")
         let finalCount = try await fleetCount()
         XCTAssertEqual(finalCount, 20, "refused requests are not counted")
         let metrics = await second.server.metricsText()
@@ -215,4 +233,10 @@ final class RedisRateLimitTests: XCTestCase {
         await second.stop()
         await upstream.stop()
     }
+}
+
+/// An admin API answer as JSON.
+func adminJSON(_ api: AdminAPI, _ query: String) async throws -> [String: Any] {
+    let response = await api.handle(.init(method: "GET", path: "/admin/ratelimits", authorization: nil, query: query))
+    return try XCTUnwrap(JSONSerialization.jsonObject(with: Data(response.body.utf8)) as? [String: Any])
 }

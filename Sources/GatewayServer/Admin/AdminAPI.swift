@@ -42,6 +42,7 @@ public final class AdminAPI: Sendable {
         "/admin/health": ["GET", "HEAD"], "/admin/ready": ["GET", "HEAD"], "/admin/config": ["GET", "HEAD"],
         "/admin/reload": ["POST"], "/admin/upstreams": ["GET", "HEAD"], "/metrics": ["GET", "HEAD"],
         "/admin/cache/purge": ["POST"], "/admin/cache/stats": ["GET", "HEAD"], "/admin/cache/warm": ["POST"],
+        "/admin/ratelimits": ["GET", "HEAD"],
     ]
 
     func handle(_ request: Request) async -> Response {
@@ -82,6 +83,8 @@ public final class AdminAPI: Sendable {
             return await CacheAdmin(server: server).warm(request.body)
         case "/admin/cache/stats":
             return await CacheAdmin(server: server).stats(query: request.query)
+        case "/admin/ratelimits":
+            return await RateLimitAdmin(server: server).handle(query: request.query)
         default:
             return Response(
                 status: 200, contentType: "text/plain; version=0.0.4; charset=utf-8", body: await server.metricsText())

@@ -40,6 +40,9 @@ enum ConfigDocument {
         if !config.rateLimits.isEmpty {
             members.append(("rate_limits", .object(config.rateLimits.map { ($0.name, rateLimit($0)) })))
         }
+        if let redis = config.redis {
+            members.append(("redis", Self.redis(redis)))
+        }
         if let cache = config.cache {
             members.append(
                 (
@@ -199,7 +202,26 @@ enum ConfigDocument {
         return .object(members)
     }
 
-    private static func rateLimit(_ policy: RateLimitPolicyConfig) -> JSONValue {
+    private static func redis(_ redis: RedisConfig) -> JSONValue {
+        .object([
+            ("mode", .string(redis.mode.rawValue)),
+            ("addresses", .array(redis.addresses.map { .string($0.description) })),
+            ("username", redis.username.map(JSONValue.string) ?? .null),
+            // The name of the variable, not the password.
+            ("password_env", redis.passwordEnvironmentVariable.map(JSONValue.string) ?? .null),
+            ("database", .int(redis.database)),
+            (
+                "timeouts",
+                .object([
+                    ("connect", .string(duration(redis.connectTimeout))),
+                    ("command", .string(duration(redis.commandTimeout))),
+                ])
+            ),
+            ("expected_nodes", .int(redis.expectedNodes)),
+        ])
+    }
+
+    static func rateLimit(_ policy: RateLimitPolicyConfig) -> JSONValue {
         let seconds = policy.rate.period.components.seconds
         let unit = seconds == 1 ? "s" : seconds == 60 ? "min" : seconds == 3600 ? "h" : "d"
         var members: [(String, JSONValue)] = [

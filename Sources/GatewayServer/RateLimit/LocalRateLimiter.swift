@@ -47,6 +47,15 @@ final class LocalRateLimiter: Sendable {
         }
     }
 
+    /// What a request of no cost would be told now (the admin API); nil for a key never counted.
+    func peek(_ policy: CompiledRateLimit, key: String, now: Int64) -> RateLimitDecision? {
+        let shard = shards[Int(UInt(bitPattern: key.hashValue) % UInt(shards.count))]
+        return shard.lock.withLock {
+            guard var entry = shard.entries[key], entry.limit == policy.limit else { return nil }
+            return entry.state.take(cost: 0, now: now)
+        }
+    }
+
     /// Drops keys whose state is fresh again; returns how many remain.
     @discardableResult
     func sweep(now: Int64) -> Int {

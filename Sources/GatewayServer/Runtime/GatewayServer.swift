@@ -201,6 +201,11 @@ public final class GatewayServer: Service, Sendable {
         }
     }
 
+    /// The first event loop's context, for admin work that needs a loop's Redis client.
+    func firstLoop() -> NIOLoopBound<LoopContext>? {
+        running.withLockedValue { $0?.loops.first }
+    }
+
     /// The event loops' counters, merged.
     func dataPlaneSample() async -> MetricsSample {
         var sample = MetricsSample()
