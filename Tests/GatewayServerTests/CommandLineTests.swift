@@ -5,26 +5,16 @@ import XCTest
 
 /// The `gateway` binary as users run it: validate, run, refuse bad config, drain on SIGTERM.
 final class CommandLineTests: XCTestCase {
-    private var binary: String {
-        if let path = ProcessInfo.processInfo.environment["GATEWAY_BIN"] { return path }
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent()
-        return root.appendingPathComponent(".build/debug/gateway").path
-    }
+    private var binary: String { GatewayProcess.binary }
 
-    private var repositoryRoot: URL {
-        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent()
-    }
+    private var repositoryRoot: URL { GatewayProcess.repositoryRoot }
 
     override func setUpWithError() throws {
-        try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: binary), "build the gateway first: \(binary)")
+        try XCTSkipUnless(GatewayProcess.isBuilt, "build the gateway first: \(binary)")
     }
 
     private func writeTemporary(_ text: String) throws -> String {
-        let path = NSTemporaryDirectory() + "gateway-test-\(UUID().uuidString).yaml"
-        try text.write(toFile: path, atomically: true, encoding: .utf8)
-        return path
+        try GatewayProcess.writeTemporary(text)
     }
 
     private func runToCompletion(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
@@ -99,23 +89,8 @@ final class CommandLineTests: XCTestCase {
         XCTAssertTrue(result.stdout.hasPrefix("gateway "))
     }
 
-    /// `gateway run` on a config with a port-0 listener, its stderr collected; returns once it
-    /// logged the port it listens on.
     private func startGateway(_ yaml: String, environment: [String: String] = [:]) async throws -> RunningGateway {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
-        let configPath = try writeTemporary(yaml)
-        process.arguments = ["run", "--config", configPath]
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
-        let err = Pipe()
-        process.standardError = err
-        let log = LogLines()
-        try process.run()
-        log.collect(from: err.fileHandleForReading)
-        let listening = try await log.firstLine(containing: "\"message\":\"listening\"")
-        let port = try XCTUnwrap(
-            listening.range(of: "127.0.0.1:").map { Int(listening[$0.upperBound...].prefix { $0.isNumber }) } ?? nil)
-        return RunningGateway(process: process, stderr: err, log: log, port: port, configPath: configPath)
+        try await GatewayProcess.start(yaml, environment: environment)
     }
 
     private func config(upstreamPort: Int) -> String {
@@ -281,6 +256,14 @@ struct RunningGateway {
 
     func waitForExit() {
         process.waitUntilExit()
+    }
+
+    /// SIGKILL and reap with waitpid (`waitUntilExit` needs a run loop async tests do not run).
+    func kill() {
+        let pid = process.processIdentifier
+        Foundation.kill(pid, SIGKILL)
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
     }
 }
 
