@@ -14,14 +14,15 @@ final class FleetRateLimitTests: XCTestCase {
         try XCTSkipUnless(GatewayProcess.isBuilt, "build the gateway first: \(GatewayProcess.binary)")
     }
 
-    private func config(upstreamPort: Int, redisPort: Int, mode: String) -> String {
+    private func config(upstreamPort: Int, redisPorts: [Int], mode: String) -> String {
         // A sliding window of a day: no window boundary can fall inside the test and double it.
         """
         listeners:
           - name: public
             address: 127.0.0.1:0
         redis:
-          addresses: [127.0.0.1:\(redisPort)]
+          mode: \(redisPorts.count > 1 ? "cluster" : "standalone")
+          addresses: [\(redisPorts.map { "127.0.0.1:\($0)" }.joined(separator: ", "))]
           timeouts: { connect: 500ms, command: 500ms }
         rate_limits:
           fleet:
@@ -76,15 +77,26 @@ final class FleetRateLimitTests: XCTestCase {
         return (allowed, Double(total) / max(seconds, 0.001))
     }
 
-    private func runFleet(mode: String) async throws -> (allowed: Int, perSecond: Double) {
-        let redis = try RedisServerProcess()
-        try await redis.start()
-        defer { redis.stop() }
+    private func runFleet(mode: String, cluster: Bool = false) async throws -> (allowed: Int, perSecond: Double) {
+        let redisPorts: [Int]
+        let stopRedis: () -> Void
+        if cluster {
+            let redis = RedisClusterProcess()
+            try await redis.start()
+            redisPorts = redis.ports
+            stopRedis = { redis.stop() }
+        } else {
+            let redis = try RedisServerProcess()
+            try await redis.start()
+            redisPorts = [redis.port]
+            stopRedis = { redis.stop() }
+        }
+        defer { stopRedis() }
         let upstream = try await TestUpstream()
         var gateways: [RunningGateway] = []
         for _ in 0..<3 {
             gateways.append(
-                try await GatewayProcess.start(config(upstreamPort: upstream.port, redisPort: redis.port, mode: mode)))
+                try await GatewayProcess.start(config(upstreamPort: upstream.port, redisPorts: redisPorts, mode: mode)))
         }
         defer {
             for gateway in gateways { gateway.kill() }
@@ -99,6 +111,19 @@ final class FleetRateLimitTests: XCTestCase {
         let (allowed, _) = try await runFleet(mode: "exact")
         // The issue allows ±2 %; one script call per request in Redis makes it exact.
         XCTAssertEqual(allowed, Self.limit)
+    }
+
+    /// The same through a 3-master Redis Cluster: the key's hash tag puts it on one master, which
+    /// every gateway finds through the slot map.
+    func testExactModeAdmitsTheLimitThroughAThreeMasterCluster() async throws {
+        let (allowed, _) = try await runFleet(mode: "exact", cluster: true)
+        XCTAssertEqual(allowed, Self.limit)
+    }
+
+    func testApproximateModeThroughAThreeMasterCluster() async throws {
+        let (allowed, perSecond) = try await runFleet(mode: "approximate", cluster: true)
+        XCTAssertGreaterThanOrEqual(allowed, Self.limit)
+        XCTAssertLessThanOrEqual(allowed, Self.limit + Int((perSecond * 2 / 3 * 0.050 * 2).rounded(.up)) + 3)
     }
 
     /// Approximate mode's documented bound: the fleet admits the limit, plus at most what the

@@ -1045,7 +1045,8 @@ final class ProxyHandler: ChannelDuplexHandler {
         var exact: [(applied: LoopRateLimit, key: String)] = []
         for applied in policies {
             let key = applied.policy.key(for: head, client: client, route: route.name, trustedProxies: trusted)
-            if applied.policy.mode == .exact && redis.isConnected {
+            if applied.policy.mode == .exact {
+                // Not connected: the call fails at once and the failure policy applies.
                 exact.append((applied, key))
                 continue
             }

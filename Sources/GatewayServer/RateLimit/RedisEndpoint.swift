@@ -18,8 +18,7 @@ struct RedisEndpoint: Sendable {
         case .standalone:
             return RedisClient(address: addresses[0], on: eventLoop, options: options, logger: logger)
         case .cluster:
-            // INTERIM: resolve() refuses cluster mode until the cluster client lands.
-            return RedisClient(address: addresses[0], on: eventLoop, options: options, logger: logger)
+            return RedisClusterClient(seeds: addresses, on: eventLoop, options: options, logger: logger)
         }
     }
 
@@ -27,9 +26,6 @@ struct RedisEndpoint: Sendable {
     /// a password variable that is not set.
     static func resolve(_ config: RedisConfig?) throws -> RedisEndpoint? {
         guard let config, !config.addresses.isEmpty else { return nil }
-        if config.mode == .cluster {
-            throw GatewayServer.StartupError(description: "redis: mode cluster is not available in this build yet")
-        }
         var addresses: [SocketAddress] = []
         for hostPort in config.addresses {
             do {
