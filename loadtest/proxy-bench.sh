@@ -19,7 +19,9 @@
 #   ZIPF_S       Zipf exponent (default 0.9)
 #   CACHE_MIB    cache size of both, MiB (default 256; make it smaller than the working set)
 #   target gateway-rl: a second gateway whose route has one rate limit that never trips;
-#   RATELIMIT=redis (default: a redis-server on a free port, exact mode) or RATELIMIT=local
+#   RATELIMIT=redis (default: a redis-server on a free port, exact mode), RATELIMIT=approximate
+#   (the same redis-server, a window policy in approximate mode, sync_every 100ms) or
+#   RATELIMIT=local (the embedded limiter); with redis, its CPU per request is logged too
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -294,19 +296,25 @@ for t in $TARGETS; do
             fi ;;
         gateway-rl)
             rl_extra=""
-            if [[ $RATELIMIT == redis ]]; then
+            if [[ $RATELIMIT == redis || $RATELIMIT == approximate ]]; then
                 command -v redis-server >/dev/null || die "'redis-server' not found (apt-get install -y redis-server)"
                 redis_port=$(free_port)
                 redis-server --port "$redis_port" --bind 127.0.0.1 --save "" --appendonly no \
                     >"$WORK/redis.log" 2>&1 &
                 STARTED+=($!)
+                PID[redis]=$!
                 for _ in $(seq 50); do grep -q "Ready to accept" "$WORK/redis.log" && break; sleep 0.1; done
                 rl_extra="redis: { addresses: [127.0.0.1:$redis_port], timeouts: { command: 50ms } }"
             fi
             # One limit far above what the run can reach: every request pays for the decision.
+            if [[ $RATELIMIT == approximate ]]; then
+                rl_policy="{ algorithm: fixed_window, rate: 1000000000/s, key: [route], mode: approximate, sync_every: 100ms }"
+            else
+                rl_policy="{ algorithm: token_bucket, rate: 1000000000/s, key: [route] }"
+            fi
             rl_extra="$rl_extra
 rate_limits:
-  never-trips: { algorithm: token_bucket, rate: 1000000000/s, key: [route] }"
+  never-trips: $rl_policy"
             if start_gateway gateway-rl "$rl_extra" "    rate_limits: [never-trips]"; then
                 ACTIVE+=(gateway-rl)
             else
@@ -355,10 +363,17 @@ measure() {   # measure TARGET RUN
     local s0 s1 o0 o1 rc=0 load parsed
     load=$(cut -d' ' -f1 /proc/loadavg)
     s0=$("$PY" "$LIB" snap "${PID[$t]}") || { log "$t: process gone"; return 1; }
+    REDIS_T0=""
+    if [[ $t == gateway-rl && -n ${PID[redis]:-} ]]; then read -r REDIS_T0 _ _ _ <<<"$("$PY" "$LIB" snap "${PID[redis]}")"; fi
     o0=$("$PY" "$LIB" snap "${PID[origin]}") || { log "origin: process gone"; return 1; }
     run_wrk "$out" "$DURATION" "$url" || rc=$?
     s1=$("$PY" "$LIB" snap "${PID[$t]}") || { log "$t: process gone after the run"; return 1; }
     o1=$("$PY" "$LIB" snap "${PID[origin]}") || { log "origin: process gone"; return 1; }
+    local redis_ticks=""
+    if [[ $t == gateway-rl && -n ${REDIS_T0:-} ]]; then
+        local r1; read -r r1 _ _ _ <<<"$("$PY" "$LIB" snap "${PID[redis]}")"
+        redis_ticks=$((r1 - REDIS_T0))
+    fi
     { echo "=== run $run target $t ($url) wrk rc=$rc"; cat "$out"; } >>"$RAW"
     if (( rc != 0 )); then log "$t run $run: wrk exited $rc:"; cat "$out" >&2; return 1; fi
     parsed=$("$PY" "$LIB" parse-wrk "$out") || { cat "$out" >&2; return 1; }
@@ -384,6 +399,9 @@ measure() {   # measure TARGET RUN
     IFS=, read -r _ _ _ _ _ _ _ rps p50 p99 reqs _ _ _ rss _ _ _ cpu ocpu _ <<<"$row"
     log "$(printf 'run %d %-8s %9.0f req/s  p50 %7.3f ms  p99 %7.3f ms  RSS %6.1f MiB  CPU %6.2f us/req (origin %5.2f)' \
         "$run" "$t" "$rps" "$p50" "$p99" "$rss" "$cpu" "$ocpu")"
+    if [[ -n $redis_ticks ]] && (( reqs > 0 )); then
+        log "$(awk -v dt="$redis_ticks" -v hz="$CLK_TCK" -v n="$reqs" 'BEGIN { printf "run %s redis-server CPU %6.2f us/req", "'"$run"'", dt * 1e6 / hz / n }')"
+    fi
     if (( sockerr > 0 || non2xx > 0 )); then
         log "WARNING: $t run $run: $sockerr socket errors, $non2xx non-2xx/3xx responses"
     fi

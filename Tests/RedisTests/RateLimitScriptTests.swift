@@ -67,7 +67,7 @@ final class RateLimitScriptTests: XCTestCase {
                     ]
                     let script = algorithm.script
                     let reply = try await eventLoop.flatSubmit {
-                        client.evaluate(script, keys: [key], arguments: arguments)
+                        client.value.evaluate(script, keys: [key], arguments: arguments)
                     }.get()
                     guard let values = reply.array?.compactMap(\.integer), values.count == 5 else {
                         return XCTFail("\(algorithm) answered \(reply)")
@@ -80,7 +80,7 @@ final class RateLimitScriptTests: XCTestCase {
                 }
             }
         }
-        try await eventLoop.submit { client.close() }.get()
+        try await eventLoop.submit { client.value.close() }.get()
     }
 
     func testScriptsUseRedisTimeAndExpireTheirKeys() async throws {
@@ -94,14 +94,15 @@ final class RateLimitScriptTests: XCTestCase {
             ("fixed", RateLimitScripts.fixedWindow), ("sliding", RateLimitScripts.slidingWindow),
         ] {
             let reply = try await eventLoop.flatSubmit {
-                client.evaluate(RedisScript(script), keys: ["time:\(name)"], arguments: ["5", "1000", "5", "1"])
+                client.value.evaluate(RedisScript(script), keys: ["time:\(name)"], arguments: ["5", "1000", "5", "1"])
             }.get()
             XCTAssertEqual(reply.array?.first, .integer(1), name)
-            let ttl = try await eventLoop.flatSubmit { client.send(["PTTL", "time:\(name)"]) }.get().integer ?? -1
+            let ttl =
+                try await eventLoop.flatSubmit { client.value.send(["PTTL", "time:\(name)"]) }.get().integer ?? -1
             XCTAssertGreaterThan(ttl, 0, "\(name) keys expire")
             XCTAssertLessThanOrEqual(ttl, 3000, name)
         }
-        try await eventLoop.submit { client.close() }.get()
+        try await eventLoop.submit { client.value.close() }.get()
     }
 
     /// Approximate mode's sync script: nodes' counts add up per window, the reply carries the
@@ -116,7 +117,7 @@ final class RateLimitScriptTests: XCTestCase {
         func sync(now: Int64?, _ counts: [(Int64, Int)]) async throws -> [Int64] {
             let arguments = ["1000", now.map { String($0) } ?? ""] + counts.flatMap { [String($0.0), String($0.1)] }
             let reply = try await eventLoop.flatSubmit {
-                client.evaluate(script, keys: ["rla:{k}"], arguments: arguments)
+                client.value.evaluate(script, keys: ["rla:{k}"], arguments: arguments)
             }.get()
             return reply.array?.compactMap(\.integer) ?? []
         }
@@ -126,13 +127,13 @@ final class RateLimitScriptTests: XCTestCase {
         XCTAssertEqual(second, [5_200, 7, 2], "a node's late count for the previous window is kept")
         let nothing = try await sync(now: 6_300, [])
         XCTAssertEqual(nothing, [6_300, 0, 7], "a sync with nothing to add still reads the totals")
-        let fields = try await eventLoop.flatSubmit { client.send(["HKEYS", "rla:{k}"]) }.get()
+        let fields = try await eventLoop.flatSubmit { client.value.send(["HKEYS", "rla:{k}"]) }.get()
         XCTAssertEqual(fields.array?.compactMap(\.string), ["5000"], "windows older than the previous one are dropped")
-        let ttl = try await eventLoop.flatSubmit { client.send(["PTTL", "rla:{k}"]) }.get().integer ?? -1
+        let ttl = try await eventLoop.flatSubmit { client.value.send(["PTTL", "rla:{k}"]) }.get().integer ?? -1
         XCTAssertGreaterThan(ttl, 2_000)
         XCTAssertLessThanOrEqual(ttl, 3_000)
         let clock = try await sync(now: nil, [])
         XCTAssertGreaterThan(clock.first ?? 0, 1_700_000_000_000, "without a time the script uses Redis TIME")
-        try await eventLoop.submit { client.close() }.get()
+        try await eventLoop.submit { client.value.close() }.get()
     }
 }

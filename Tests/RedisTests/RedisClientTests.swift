@@ -110,12 +110,14 @@ final class RedisClientTests: XCTestCase {
         let eventLoop = group.next()
         let client = try await connectedClient(to: server, on: eventLoop)
         let script = RedisScript("return redis.call('INCRBY', KEYS[1], ARGV[1])")
-        let first = try await eventLoop.flatSubmit { client.evaluate(script, keys: ["k"], arguments: ["5"]) }.get()
+        let first = try await eventLoop.flatSubmit { client.value.evaluate(script, keys: ["k"], arguments: ["5"]) }
+            .get()
         XCTAssertEqual(first, .integer(5))
-        _ = try await eventLoop.flatSubmit { client.send(["SCRIPT", "FLUSH"]) }.get()
-        let second = try await eventLoop.flatSubmit { client.evaluate(script, keys: ["k"], arguments: ["2"]) }.get()
+        _ = try await eventLoop.flatSubmit { client.value.send(["SCRIPT", "FLUSH"]) }.get()
+        let second = try await eventLoop.flatSubmit { client.value.evaluate(script, keys: ["k"], arguments: ["2"]) }
+            .get()
         XCTAssertEqual(second, .integer(7), "NOSCRIPT is answered by loading the script again")
-        try await eventLoop.submit { client.close() }.get()
+        try await eventLoop.submit { client.value.close() }.get()
     }
 
     func testRedisGoingAwayFailsFastAndTheClientReconnects() async throws {
@@ -124,12 +126,14 @@ final class RedisClientTests: XCTestCase {
         let eventLoop = group.next()
         let address = try server.address
         let client = try await eventLoop.submit {
-            RedisClient(
-                address: address, on: eventLoop, options: .init(connectTimeout: .milliseconds(200)),
-                backoff: .init(initial: .milliseconds(20), maximum: .milliseconds(200)))
+            NIOLoopBound(
+                RedisClient(
+                    address: address, on: eventLoop, options: .init(connectTimeout: .milliseconds(200)),
+                    backoff: .init(initial: .milliseconds(20), maximum: .milliseconds(200))),
+                eventLoop: eventLoop)
         }.get()
-        try await eventLoop.flatSubmit { client.connect() }.get()
-        let reply7 = try await eventLoop.flatSubmit { client.send(["PING"]) }.get()
+        try await eventLoop.flatSubmit { client.value.connect() }.get()
+        let reply7 = try await eventLoop.flatSubmit { client.value.send(["PING"]) }.get()
 
         XCTAssertEqual(reply7, .simpleString("PONG"))
 
@@ -137,7 +141,7 @@ final class RedisClientTests: XCTestCase {
         // Whatever is sent now fails promptly (connection closed, or unavailable): nothing hangs.
         for _ in 0..<3 {
             do {
-                _ = try await eventLoop.flatSubmit { client.send(["PING"]) }.get()
+                _ = try await eventLoop.flatSubmit { client.value.send(["PING"]) }.get()
                 XCTFail("redis is gone")
             } catch let error as RedisError {
                 switch error {
@@ -149,10 +153,10 @@ final class RedisClientTests: XCTestCase {
 
         try await server.start()
         // The server is up again (it said so): connecting now works, and so do commands.
-        try await eventLoop.flatSubmit { client.connect() }.get()
-        let afterRestart = try await eventLoop.flatSubmit { client.send(["PING"]) }.get()
+        try await eventLoop.flatSubmit { client.value.connect() }.get()
+        let afterRestart = try await eventLoop.flatSubmit { client.value.send(["PING"]) }.get()
         XCTAssertEqual(afterRestart, .simpleString("PONG"))
-        try await eventLoop.submit { client.close() }.get()
+        try await eventLoop.submit { client.value.close() }.get()
         server.stop()
     }
 }
