@@ -77,13 +77,14 @@ struct RateLimitAdmin {
     }
 
     private func redisConnected() async -> Bool? {
-        guard let loop = server.firstLoop() else { return nil }
+        guard let loop = server.loopContexts().first else { return nil }
         return try? await loop.eventLoop.submit { loop.value.redis?.isConnected ?? false }.get()
     }
 
     private func state(of policy: CompiledRateLimit, key value: String) async -> Response {
         let countingKey = policy.name + "|" + value
-        guard let loop = server.firstLoop() else {
+        let loops = server.loopContexts()
+        guard let loop = loops.first else {
             return .error(503, "not_running", "The data plane is not running.")
         }
         let now = WallClock.nowMilliseconds()
@@ -92,10 +93,16 @@ struct RateLimitAdmin {
         if server.snapshot.configuration.redis != nil {
             switch policy.mode {
             case .approximate:
+                // Each event loop counts on its own; the one that has counted the most speaks.
                 source = "approximate: fleet totals as last synced plus this node's unsent counts"
-                decision = try? await loop.eventLoop.submit {
-                    loop.value.approximateLimiter?.peek(policy, key: countingKey, now: now)
-                }.get()
+                var views: [RateLimitDecision] = []
+                for loop in loops {
+                    let view = try? await loop.eventLoop.submit {
+                        loop.value.approximateLimiter?.peek(policy, key: countingKey, now: now)
+                    }.get()
+                    if let view = view ?? nil { views.append(view) }
+                }
+                decision = views.min { $0.remaining < $1.remaining }
             case .exact:
                 source = "redis"
                 let reply = await Self.askRedis(policy, key: countingKey, loop: loop)

@@ -42,7 +42,6 @@ public final class GatewayServer: Service, Sendable {
     public let cache: EdgeCache
     /// The embedded rate limiter (all event loops share it).
     let rateLimiter = LocalRateLimiter()
-    let approximateLimiter = ApproximateRateLimiter()
 
     public init(
         snapshot: Snapshot, logger: Logger, processMetrics: ProcessMetrics = ProcessMetrics(),
@@ -201,9 +200,9 @@ public final class GatewayServer: Service, Sendable {
         }
     }
 
-    /// The first event loop's context, for admin work that needs a loop's Redis client.
-    func firstLoop() -> NIOLoopBound<LoopContext>? {
-        running.withLockedValue { $0?.loops.first }
+    /// The event loops' contexts, for admin work that needs a loop's Redis client or counters.
+    func loopContexts() -> [NIOLoopBound<LoopContext>] {
+        running.withLockedValue { $0?.loops ?? [] }
     }
 
     /// The event loops' counters, merged.
@@ -260,14 +259,11 @@ public final class GatewayServer: Service, Sendable {
             let sink = accessLog
             let cache = self.cache
             let rateLimiter = self.rateLimiter
-            let approximateLimiter = self.approximateLimiter
-            let syncs = loops.isEmpty
             let loop = try await eventLoop.submit {
                 NIOLoopBound(
                     LoopContext(
                         eventLoop: eventLoop, snapshot: snapshot, resolvedEndpoints: resolved, logger: logger,
-                        accessLogSink: sink, cache: cache, rateLimiter: rateLimiter, redis: redis,
-                        approximateLimiter: approximateLimiter, syncsApproximateCounts: syncs),
+                        accessLogSink: sink, cache: cache, rateLimiter: rateLimiter, redis: redis),
                     eventLoop: eventLoop)
             }.get()
             loops.append(loop)

@@ -37,9 +37,9 @@ final class LoopContext {
     let rateLimiter: LocalRateLimiter?
     /// This loop's Redis client; nil without a `redis` section (the embedded limiter decides).
     let redis: (any RedisScriptRunner)?
-    /// The process-wide approximate-mode counters; nil without Redis.
+    /// This loop's approximate-mode counters; nil without Redis.
     let approximateLimiter: ApproximateRateLimiter?
-    /// On the one loop that exchanges approximate counts with Redis.
+    /// Exchanges this loop's approximate counts with Redis.
     private var approximateSync: ApproximateSync?
     private var lastRedisFailureLog = NIODeadline.uptimeNanoseconds(0)
     private var redisFailing = false
@@ -52,14 +52,14 @@ final class LoopContext {
     init(
         eventLoop: EventLoop, snapshot: Snapshot, resolvedEndpoints: [HostPort: SocketAddress], logger: Logger,
         accessLogSink: AccessLogSink? = nil, cache: EdgeCache? = nil, rateLimiter: LocalRateLimiter? = nil,
-        redis: RedisEndpoint? = nil, approximateLimiter: ApproximateRateLimiter? = nil,
-        syncsApproximateCounts: Bool = false
+        redis: RedisEndpoint? = nil
     ) {
         self.eventLoop = eventLoop
         let redisClient = redis.map { $0.makeClient(on: eventLoop, logger: logger) }
         self.redis = redisClient
         self.rateLimiter = rateLimiter
-        self.approximateLimiter = redisClient == nil ? nil : approximateLimiter
+        let approximateLimiter = redisClient == nil ? nil : ApproximateRateLimiter()
+        self.approximateLimiter = approximateLimiter
         self.cache = cache
         self.cacheIdentity = CacheIdentity(snapshot.configuration)
         self.routeCaching = snapshot.configuration.routes.map { $0.cache.map(RouteCaching.init) }
@@ -75,7 +75,7 @@ final class LoopContext {
         configureAccessLog(for: snapshot)
         let policies = CompiledRateLimit.perRoute(snapshot.configuration)
         self.routeRateLimits = alignRateLimits(policies)
-        if syncsApproximateCounts, let redisClient, let approximateLimiter {
+        if let redisClient, let approximateLimiter {
             let metrics = self.metrics
             approximateSync = ApproximateSync(
                 limiter: approximateLimiter, redis: redisClient,
