@@ -16,6 +16,9 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/vapor/jwt-kit", from: "5.8.0"),
+        .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
     ],
     targets: [
         .executableTarget(
@@ -53,6 +56,13 @@ let package = Package(
         ),
         .target(name: "Compression", dependencies: ["CBrotli", "CZlib"]),
         .target(
+            name: "Authentication",
+            dependencies: [
+                .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        .target(
             name: "HTTPCaching",
             dependencies: [
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -68,7 +78,9 @@ let package = Package(
                 "Compression",
                 "RateLimiting",
                 "Redis",
+                "Authentication",
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -114,6 +126,16 @@ let package = Package(
         .testTarget(
             name: "RateLimitingTests",
             dependencies: ["RateLimiting", "TestSupport"]
+        ),
+        .testTarget(
+            name: "AuthenticationTests",
+            dependencies: [
+                "Authentication",
+                .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            // Read from the source tree by path (public RFC test vectors), not bundled.
+            exclude: ["Vectors"]
         ),
         .testTarget(
             name: "CompressionTests",
