@@ -133,6 +133,7 @@ let package = Package(
                 "Authentication",
                 .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
             ],
             // Read from the source tree by path (public RFC test vectors), not bundled.
             exclude: ["Vectors"]

@@ -13,13 +13,13 @@ struct PEMKey {
     private let key: Key
 
     init(_ text: String) throws {
-        if let key = try? Insecure.RSA.PublicKey(pem: text) ?? Insecure.RSA.PublicKey(certificatePEM: text) {
+        if let key = (try? Insecure.RSA.PublicKey(pem: text)) ?? (try? Insecure.RSA.PublicKey(certificatePEM: text)) {
             self.key = .rsa(key)
-        } else if let key = try? ES256PublicKey(pem: text) ?? ES256PublicKey(certificate: text) {
+        } else if let key = (try? ES256PublicKey(pem: text)) ?? (try? ES256PublicKey(certificate: text)) {
             self.key = .p256(key)
-        } else if let key = try? ES384PublicKey(pem: text) ?? ES384PublicKey(certificate: text) {
+        } else if let key = (try? ES384PublicKey(pem: text)) ?? (try? ES384PublicKey(certificate: text)) {
             self.key = .p384(key)
-        } else if let key = try? ES512PublicKey(pem: text) ?? ES512PublicKey(certificate: text) {
+        } else if let key = (try? ES512PublicKey(pem: text)) ?? (try? ES512PublicKey(certificate: text)) {
             self.key = .p521(key)
         } else if let key = try? EdDSA.PublicKey(pem: text) {
             self.key = .ed25519(key)
