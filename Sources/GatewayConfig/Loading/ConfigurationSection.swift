@@ -3,7 +3,7 @@ import Yams
 extension ConfigReader {
     static let rootKeys = [
         "node", "runtime", "listeners", "upstreams", "routes", "trusted_proxies", "logging", "admin",
-        "cache", "rate_limits", "redis",
+        "cache", "rate_limits", "redis", "auth",
     ]
 
     /// Nil when any problem was recorded; the walk still visits every section so all are reported.
@@ -17,9 +17,13 @@ extension ConfigReader {
         let listeners = top["listeners"].map { readListeners($0) } ?? []
         let upstreams = top["upstreams"].map { readUpstreams($0) } ?? UpstreamsRead(configs: [], names: [])
         let rateLimits = top["rate_limits"].map { readRateLimits($0) } ?? RateLimitsRead()
+        let auth = top["auth"].map { readAuth($0) } ?? AuthRead()
         let routes =
-            top["routes"].map { readRoutes($0, upstreamNames: upstreams.names, rateLimitNames: rateLimits.names) }
-            ?? []
+            top["routes"].map {
+                readRoutes(
+                    $0, upstreamNames: upstreams.names, rateLimitNames: rateLimits.names, auth: auth,
+                    identityKeyedPolicies: rateLimits.identityKeyed)
+            } ?? []
         let trustedProxies = top["trusted_proxies"].map { readTrustedProxies($0) } ?? []
         let logging = top["logging"].map { readLogging($0) } ?? LoggingConfig()
         let admin = top["admin"].flatMap { readAdmin($0, listeners: listeners) }
@@ -29,6 +33,6 @@ extension ConfigReader {
         return GatewayConfiguration(
             node: node, runtime: runtime, listeners: listeners, upstreams: upstreams.configs, routes: routes,
             trustedProxies: trustedProxies, logging: logging, admin: admin, cache: cache,
-            rateLimits: rateLimits.policies, redis: redis)
+            rateLimits: rateLimits.policies, redis: redis, auth: auth.config)
     }
 }

@@ -15,10 +15,18 @@ extension ConfigReader {
 
     private mutating func readHeaderOperations(_ entry: Entry, _ kind: SectionKind, context: String) -> HeaderOperations
     {
-        guard let s = section(entry, kind, context: context, keys: ["set", "add", "remove"]) else {
+        let keys =
+            kind == .requestHeaderOperations ? ["set", "add", "remove", "from_claims"] : ["set", "add", "remove"]
+        guard let s = section(entry, kind, context: context, keys: keys) else {
             return HeaderOperations()
         }
         var operations = HeaderOperations()
+        if let e = s["from_claims"] {
+            // `{claim: Header-Name}`: the claim's value replaces whatever the client sent.
+            operations.fromClaims = readHeaderFields(e).compactMap { field in
+                checkedToken(field.value, line: e.line).map { HeaderField(name: field.name, value: $0) }
+            }
+        }
         if let e = s["set"] { operations.set = readHeaderFields(e) }
         if let e = s["add"] { operations.add = readHeaderFields(e) }
         if let e = s["remove"], let items = list(e) {

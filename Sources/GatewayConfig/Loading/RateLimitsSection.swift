@@ -5,6 +5,11 @@ import Yams
 struct RateLimitsRead {
     var policies: [RateLimitPolicyConfig] = []
     var names: Set<String> = []
+
+    /// Policies counting by the authenticated identity: their routes must authenticate.
+    var identityKeyed: Set<String> {
+        Set(policies.filter { $0.key.contains(.user) || $0.key.contains(.apiKey) }.map(\.name))
+    }
 }
 
 extension ConfigReader {
@@ -93,19 +98,21 @@ extension ConfigReader {
         guard let items = list(entry, nonEmpty: true) else { return [.clientIP] }
         var parts: [RateLimitPolicyConfig.KeyPart] = []
         for item in items {
-            guard let text = scalarText(item, expected: "client_ip, route or header:NAME") else { continue }
+            guard let text = scalarText(item, expected: "client_ip, user, api_key, route or header:NAME") else {
+                continue
+            }
             switch text {
             case "client_ip": parts.append(.clientIP)
             case "route": parts.append(.route)
-            case "user", "api_key":
-                error(item.position, "key '\(text)' needs authentication, which is not supported by this version yet")
+            case "user": parts.append(.user)
+            case "api_key": parts.append(.apiKey)
             default:
                 if text.hasPrefix("header:"), case let header = String(text.dropFirst(7)), HTTPSyntax.isToken(header) {
                     parts.append(.header(header.lowercased()))
                 } else {
                     error(
                         item.position,
-                        "expected client_ip, route or header:NAME in the key of \(label), got '\(text)'")
+                        "expected client_ip, user, api_key, route or header:NAME in the key of \(label), got '\(text)'")
                 }
             }
         }

@@ -1,11 +1,17 @@
 import Yams
 
 extension ConfigReader {
-    static let routeKeys = ["name", "match", "upstream", "rewrite", "headers", "timeouts", "cache", "rate_limits"]
+    /// Interim: flipped when the data plane enforces route auth (issue 6 lands in steps).
+    static let routeAuthEnforced = false
 
-    mutating func readRoutes(_ entry: Entry, upstreamNames: Set<String>, rateLimitNames: Set<String> = [])
-        -> [RouteConfig]
-    {
+    static let routeKeys = [
+        "name", "match", "upstream", "rewrite", "headers", "timeouts", "cache", "rate_limits", "auth",
+    ]
+
+    mutating func readRoutes(
+        _ entry: Entry, upstreamNames: Set<String>, rateLimitNames: Set<String> = [], auth: AuthRead = AuthRead(),
+        identityKeyedPolicies: Set<String> = []
+    ) -> [RouteConfig] {
         guard let items = list(entry) else { return [] }
         var result: [RouteConfig] = []
         var firstNameLine: [String: Position] = [:]
@@ -43,11 +49,24 @@ extension ConfigReader {
             let requestTimeout = s["timeouts"].flatMap { readRouteTimeouts($0, label: label) }
             let cache = s["cache"].flatMap { readRouteCache($0, label: label) }
             let rateLimits = s["rate_limits"].map { readRouteRateLimits($0, label: label, known: rateLimitNames) } ?? []
+            let routeAuth = s["auth"].flatMap { readRouteAuth($0, label: label, known: auth) }
+            if routeAuth != nil, !Self.routeAuthEnforced {
+                // Never accept an auth the data plane would not enforce.
+                error(s["auth"]?.keyLine, "'auth' on routes is not enforced by this version yet")
+            }
+            if routeAuth == nil, let policy = rateLimits.first(where: identityKeyedPolicies.contains) {
+                error(
+                    s["rate_limits"]?.line,
+                    "\(label) applies '\(policy)', which counts by user or api_key: the route needs auth")
+            }
+            if !headers.request.fromClaims.isEmpty, routeAuth == nil {
+                error(s["headers"]?.line, "'from_claims' in \(label) needs the route's auth (jwt or introspection)")
+            }
             guard let name, let upstream else { continue }
             result.append(
                 RouteConfig(
                     name: name, match: match, upstream: upstream, rewrite: rewrite, headers: headers,
-                    requestTimeout: requestTimeout, cache: cache, rateLimits: rateLimits))
+                    requestTimeout: requestTimeout, cache: cache, rateLimits: rateLimits, auth: routeAuth))
         }
         return result
     }

@@ -3,11 +3,10 @@
 /// right but early. When a feature lands, delete its entry here and read the key in its section.
 enum UnsupportedFeatures {
     static let keys: [SectionKind: [String]] = [
-        .root: ["auth", "geo", "tracing"],
+        .root: ["geo", "tracing"],
         .listener: ["tls"],
         .upstream: ["health_check", "circuit_breaker", "outlier", "retries", "limits", "tls"],
-        .route: ["auth", "upstream_by_region"],
-        .requestHeaderOperations: ["from_claims"],
+        .route: ["upstream_by_region"],
     ]
 
     static let values: [ValueKind: [String]] = [
@@ -29,6 +28,7 @@ enum SectionKind: Hashable {
     case requestHeaderOperations, responseHeaderOperations, routeTimeouts
     case cache, routeCache, cacheKey, compression
     case rateLimit, redis, redisTimeouts
+    case auth, jwtProvider, jwtPublicKey, introspection, apiKeySet, apiKey, credentialSource, routeAuth
 }
 
 /// Enumerated values that may name a not-yet-supported feature.

@@ -19,6 +19,7 @@ public struct GatewayConfiguration: Sendable, Equatable {
     public var rateLimits: [RateLimitPolicyConfig]
     /// nil: the embedded limiter counts in this process.
     public var redis: RedisConfig?
+    public var auth: AuthConfig
 
     public init(
         node: NodeConfig,
@@ -31,9 +32,11 @@ public struct GatewayConfiguration: Sendable, Equatable {
         admin: AdminConfig? = nil,
         cache: CacheConfig? = nil,
         rateLimits: [RateLimitPolicyConfig] = [],
-        redis: RedisConfig? = nil
+        redis: RedisConfig? = nil,
+        auth: AuthConfig = AuthConfig()
     ) {
         self.redis = redis
+        self.auth = auth
         self.rateLimits = rateLimits
         self.admin = admin
         self.cache = cache

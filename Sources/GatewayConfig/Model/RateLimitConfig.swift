@@ -12,6 +12,10 @@ public struct RateLimitPolicyConfig: Sendable, Equatable {
         case clientIP
         case route
         case header(String)
+        /// The authenticated identity: a token's `sub`, or the API key's consumer.
+        case user
+        /// The API key's consumer (empty for token-authenticated requests).
+        case apiKey
     }
 
     public enum Mode: String, Sendable, Equatable {

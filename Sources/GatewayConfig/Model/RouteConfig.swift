@@ -11,6 +11,8 @@ public struct RouteConfig: Sendable, Equatable {
     public var cache: RouteCacheConfig?
     /// Names of `rate_limits` policies; every one must allow a request.
     public var rateLimits: [String]
+    /// nil: no authentication (`auth: none` or absent).
+    public var auth: RouteAuthConfig?
 
     public init(
         name: String,
@@ -20,8 +22,10 @@ public struct RouteConfig: Sendable, Equatable {
         headers: HeaderRules = HeaderRules(),
         requestTimeout: Duration? = nil,
         cache: RouteCacheConfig? = nil,
-        rateLimits: [String] = []
+        rateLimits: [String] = [],
+        auth: RouteAuthConfig? = nil
     ) {
+        self.auth = auth
         self.cache = cache
         self.rateLimits = rateLimits
         self.name = name
@@ -104,11 +108,15 @@ public struct HeaderOperations: Sendable, Equatable {
     public var add: [HeaderField]
     /// Lowercased names.
     public var remove: [String]
+    /// Request only: `name` is the claim, `value` the header it is sent upstream as.
+    public var fromClaims: [HeaderField]
 
-    public init(set: [HeaderField] = [], add: [HeaderField] = [], remove: [String] = []) {
+    public init(set: [HeaderField] = [], add: [HeaderField] = [], remove: [String] = [], fromClaims: [HeaderField] = [])
+    {
         self.set = set
         self.add = add
         self.remove = remove
+        self.fromClaims = fromClaims
     }
 
     public var isEmpty: Bool { self.set.isEmpty && add.isEmpty && remove.isEmpty }

@@ -237,6 +237,8 @@ enum ConfigDocument {
                         case .clientIP: .string("client_ip")
                         case .route: .string("route")
                         case .header(let name): .string("header:\(name)")
+                        case .user: .string("user")
+                        case .apiKey: .string("api_key")
                         }
                     })
             ),

@@ -54,7 +54,10 @@ final class CompiledRateLimit: Sendable {
     }
 
     /// The counting key: the policy's name and each key part's value for this request.
-    func key(for head: RequestHead, client: ClientAddress, route: String, trustedProxies: [CIDR]) -> String {
+    func key(
+        for head: RequestHead, client: ClientAddress, route: String, trustedProxies: [CIDR],
+        identity: RequestIdentity? = nil
+    ) -> String {
         var text = name
         for part in key {
             text += "|"
@@ -62,6 +65,8 @@ final class CompiledRateLimit: Sendable {
             case .clientIP: text += Self.clientIP(head, client: client, trustedProxies: trustedProxies)
             case .route: text += route
             case .header(let name): text += head.values(named: name).joined(separator: ",")
+            case .user: text += identity?.user ?? ""
+            case .apiKey: text += identity?.consumer ?? ""
             }
         }
         return text

@@ -176,8 +176,8 @@ final class BadConfigTests: XCTestCase {
                 "gw.yaml:5: 'tls' is not supported by this version yet",
                 "gw.yaml:11: 'h2' is not supported by this version yet",
                 "gw.yaml:12: 'health_check' is not supported by this version yet",
-                "gw.yaml:16: 'auth' is not supported by this version yet",
-                "gw.yaml:18: 'from_claims' is not supported by this version yet",
+                "gw.yaml:16: route 'a' names unknown jwt 'main' (declare it under auth.jwt)",
+                "gw.yaml:18: 'from_claims' in route 'a' needs the route's auth (jwt or introspection)",
                 "gw.yaml:20: 'upstream_by_region' is not supported by this version yet",
             ])
     }

@@ -80,12 +80,12 @@ final class RateLimitConfigTests: XCTestCase {
             [
                 "gw.yaml:8: expected a rate like 100/s or 6000/min, got '10/fortnight'",
                 "gw.yaml:12: 'burst' applies to token_bucket and gcra, not fixed_window in rate limit 'b'",
-                "gw.yaml:13: key 'user' needs authentication, which is not supported by this version yet",
-                "gw.yaml:13: expected client_ip, route or header:NAME in the key of rate limit 'b', got 'header:'",
-                "gw.yaml:13: expected client_ip, route or header:NAME in the key of rate limit 'b', got 'ip'",
+                "gw.yaml:13: expected client_ip, user, api_key, route or header:NAME in the key of rate limit 'b', got 'header:'",
+                "gw.yaml:13: expected client_ip, user, api_key, route or header:NAME in the key of rate limit 'b', got 'ip'",
                 "gw.yaml:15: expected one of token_bucket, gcra, sliding_window, fixed_window, got 'leaky'",
                 "gw.yaml:20: mode: approximate counts windows: use fixed_window or sliding_window in rate limit 'e' (gcra needs mode: exact)",
                 "gw.yaml:25: 'sync_every' must be at least 10ms and shorter than the rate's period in rate limit 'f'",
+                "gw.yaml:29: route 'api' applies 'b', which counts by user or api_key: the route needs auth",
                 "gw.yaml:29: route 'api' names unknown rate limit 'd'",
             ])
     }
