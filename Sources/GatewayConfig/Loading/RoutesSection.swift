@@ -1,9 +1,6 @@
 import Yams
 
 extension ConfigReader {
-    /// Interim: flipped when the data plane enforces route auth (issue 6 lands in steps).
-    static let routeAuthEnforced = false
-
     static let routeKeys = [
         "name", "match", "upstream", "rewrite", "headers", "timeouts", "cache", "rate_limits", "auth",
     ]
@@ -50,9 +47,10 @@ extension ConfigReader {
             let cache = s["cache"].flatMap { readRouteCache($0, label: label) }
             let rateLimits = s["rate_limits"].map { readRouteRateLimits($0, label: label, known: rateLimitNames) } ?? []
             let routeAuth = s["auth"].flatMap { readRouteAuth($0, label: label, known: auth) }
-            if routeAuth != nil, !Self.routeAuthEnforced {
+            if let routeAuth, routeAuth.methods.contains(where: { if case .introspection = $0 { true } else { false } })
+            {
                 // Never accept an auth the data plane would not enforce.
-                error(s["auth"]?.keyLine, "'auth' on routes is not enforced by this version yet")
+                error(s["auth"]?.keyLine, "'introspection' on routes is not enforced by this version yet")
             }
             if routeAuth == nil, let policy = rateLimits.first(where: identityKeyedPolicies.contains) {
                 error(

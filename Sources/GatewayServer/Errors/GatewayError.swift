@@ -1,3 +1,4 @@
+import Authentication
 import NIOHTTP1
 
 /// Every error the gateway answers itself, mapped to a status and a stable machine-readable code in
@@ -69,6 +70,13 @@ struct GatewayError: Error, Equatable, CustomStringConvertible {
     static let rateLimiterUnavailable = GatewayError(
         code: "rate_limiter_unavailable", status: .serviceUnavailable, source: .internalFault,
         message: "The rate limiter cannot decide right now and this limit fails closed.")
+    /// 401/403/503 for a request that did not authenticate; the code is the failure's reason.
+    static func authentication(_ failure: AuthFailure) -> GatewayError {
+        GatewayError(
+            code: failure.rawValue, status: HTTPResponseStatus(statusCode: failure.status), source: .downstream,
+            message: failure.description)
+    }
+
     static let notCached = GatewayError(
         code: "not_cached", status: .gatewayTimeout, source: .downstream,
         message: "The request said only-if-cached and the cache cannot answer it.")

@@ -1,3 +1,5 @@
+import Authentication
+
 /// The data-plane families of `/metrics`, rendered from the counters the event loops keep.
 /// Process-wide ones (reloads, generation, access log) come from the swift-prometheus registry.
 enum DataPlaneExposition {
@@ -89,6 +91,15 @@ enum DataPlaneExposition {
         )
         for (policy, counts) in sample.rateLimits.sorted(by: { $0.key < $1.key }) where counts.redisErrors > 0 {
             out.sample("gateway_ratelimit_redis_errors_total", [("policy", policy)], counts.redisErrors)
+        }
+        out.family(
+            "gateway_auth_requests_total", type: "counter",
+            help: "Requests on routes with auth: authenticated, or refused by reason (401/403/503).")
+        out.sample("gateway_auth_requests_total", [("result", "authenticated")], sample.authSuccesses)
+        for (index, failure) in AuthFailure.allCases.enumerated() where sample.authFailures[index] > 0 {
+            out.sample(
+                "gateway_auth_requests_total", [("result", "refused"), ("reason", failure.rawValue)],
+                sample.authFailures[index])
         }
         out.family(
             "gateway_redis_command_duration_seconds", type: "histogram",

@@ -1,3 +1,4 @@
+import Authentication
 import GatewayConfig
 
 /// The counters one event loop keeps. Only its loop touches them, so recording a request is a few
@@ -13,6 +14,9 @@ final class LoopMetrics {
     private(set) var routes: [RouteMetrics] = []
     var acceptedConnections = 0
     private var rateLimitsByName: [String: RateLimitCounters] = [:]
+    /// Requests authenticated, and refused by reason (indexed like `AuthFailure.allCases`).
+    var authSuccesses = 0
+    var authFailures = [Int](repeating: 0, count: AuthFailure.allCases.count)
     /// Round trips of this loop's rate-limit calls to Redis (exact decisions and approximate syncs).
     var redisLatency = DurationHistogram()
 
@@ -57,6 +61,8 @@ final class LoopMetrics {
             sample.rateLimits[name] = counters.counts
         }
         sample.redisLatency = redisLatency
+        sample.authSuccesses = authSuccesses
+        sample.authFailures = authFailures
         return sample
     }
 }

@@ -1,3 +1,5 @@
+import Authentication
+
 /// A copy of the data-plane counters, taken on each loop and merged for a scrape.
 struct MetricsSample: Sendable, Equatable {
     var routes: [String: RouteMetrics.Sample] = [:]
@@ -10,6 +12,8 @@ struct MetricsSample: Sendable, Equatable {
     /// Rate-limit decisions by policy name.
     var rateLimits: [String: RateLimitCounts] = [:]
     var redisLatency = DurationHistogram()
+    var authSuccesses = 0
+    var authFailures = [Int](repeating: 0, count: AuthFailure.allCases.count)
 
     struct RateLimitCounts: Sendable, Equatable {
         var allowed = 0
@@ -39,6 +43,10 @@ struct MetricsSample: Sendable, Equatable {
         acceptedConnections += other.acceptedConnections
         openConnections.merge(other.openConnections, uniquingKeysWith: +)
         redisLatency.merge(other.redisLatency)
+        authSuccesses += other.authSuccesses
+        for index in authFailures.indices where index < other.authFailures.count {
+            authFailures[index] += other.authFailures[index]
+        }
         for (policy, counts) in other.rateLimits {
             rateLimits[policy, default: RateLimitCounts()].merge(counts)
         }

@@ -1,3 +1,4 @@
+import Authentication
 import GatewayConfig
 import HTTPCaching
 import Logging
@@ -32,8 +33,9 @@ final class ProxyHandler: ChannelDuplexHandler {
         /// Waiting for, or streaming, the response of another request's origin fetch for the same
         /// cache key (request coalescing).
         case followingFill
-        /// Waiting for Redis to decide the route's rate limits.
-        case waitingForRateLimit
+        /// Waiting for something to decide whether the request may go on: Redis for the route's
+        /// rate limits, or a JWKS refresh for a token naming a new key.
+        case waitingForDecision
         /// The gateway answered itself; the rest of the request body is discarded.
         case answeredLocally
         /// The last response is being written and the connection closes after it; input is ignored.
@@ -118,6 +120,11 @@ final class ProxyHandler: ChannelDuplexHandler {
     private var cacheExchange: CacheExchange?
     /// RateLimit-* fields for the response, on routes with rate limits.
     private var rateLimitFields: [HeaderField] = []
+    /// Who the request authenticated as, and with which route's rules, on routes with auth.
+    private var identity: RequestIdentity?
+    private var authenticator: RouteAuthenticator?
+    /// `WWW-Authenticate` of a refused request.
+    private var authChallenge: [HeaderField] = []
     private var requestDeadline = NIODeadline.distantFuture
     private var responseHeaderDeadline = NIODeadline.distantFuture
     private var responseHeaderTimeout = TimeAmount.seconds(15)
@@ -276,7 +283,7 @@ final class ProxyHandler: ChannelDuplexHandler {
         // Backpressure: stop reading the client while its bytes have nowhere to go, or while it is
         // not reading what it already asked for (pipelined requests answered locally would
         // otherwise pile up responses without bound).
-        if phase == .waitingForConnection || phase == .waitingForRateLimit || !upstreamWritable || !downstreamWritable
+        if phase == .waitingForConnection || phase == .waitingForDecision || !upstreamWritable || !downstreamWritable
             || hasTooMuchPipelinedInput
         {
             downstreamReadPending = true
@@ -357,19 +364,81 @@ final class ProxyHandler: ChannelDuplexHandler {
             return respondLocally(.noEndpoint, context: context)
         }
         requestMethod = head.method
-        if match.routeIndex < loop.routeRateLimits.count, case let policies = loop.routeRateLimits[match.routeIndex],
+        if match.routeIndex < loop.routeAuth.count, let authenticator = loop.routeAuth[match.routeIndex] {
+            return authenticate(
+                head, with: authenticator, route: route, routeIndex: match.routeIndex, snapshot: snapshot,
+                context: context, mayRefresh: true)
+        }
+        continueAfterAuthentication(
+            head, route: route, routeIndex: match.routeIndex, snapshot: snapshot, context: context)
+    }
+
+    /// Rate limits, then the cache and the upstream.
+    private func continueAfterAuthentication(
+        _ head: RequestHead, route: CompiledRoute, routeIndex: Int, snapshot: Snapshot, context: ChannelHandlerContext
+    ) {
+        if routeIndex < loop.routeRateLimits.count, case let policies = loop.routeRateLimits[routeIndex],
             !policies.isEmpty, let limiter = loop.rateLimiter
         {
             if let redis = loop.redis {
                 return askRedisRateLimits(
-                    policies, redis: redis, limiter: limiter, head: head, route: route, routeIndex: match.routeIndex,
+                    policies, redis: redis, limiter: limiter, head: head, route: route, routeIndex: routeIndex,
                     snapshot: snapshot, context: context)
             }
             guard admitThroughRateLimits(policies, limiter: limiter, head: head, route: route, context: context) else {
                 return
             }
         }
-        continueAfterRateLimits(head, route: route, routeIndex: match.routeIndex, snapshot: snapshot, context: context)
+        continueAfterRateLimits(head, route: route, routeIndex: routeIndex, snapshot: snapshot, context: context)
+    }
+
+    /// Authenticates with the route's methods; a token naming a key its provider has not fetched
+    /// yet waits for one JWKS refresh (rate-limited by the provider) and is checked again.
+    private func authenticate(
+        _ head: RequestHead, with authenticator: RouteAuthenticator, route: CompiledRoute, routeIndex: Int,
+        snapshot: Snapshot, context: ChannelHandlerContext, mayRefresh: Bool
+    ) {
+        let now = Double(WallClock.nowMilliseconds()) / 1000
+        switch authenticator.authenticate(head, cache: loop.tokenCache, now: now, mayRefresh: mayRefresh) {
+        case .authenticated(let identity):
+            self.identity = identity
+            self.authenticator = authenticator
+            loop.metrics.authSuccesses += 1
+            continueAfterAuthentication(
+                head, route: route, routeIndex: routeIndex, snapshot: snapshot, context: context)
+        case .failed(let failure):
+            if let index = AuthFailure.allCases.firstIndex(of: failure) { loop.metrics.authFailures[index] += 1 }
+            authChallenge = [HeaderField(name: "WWW-Authenticate", value: Self.challenge(failure, authenticator))]
+            respondLocally(.authentication(failure), context: context)
+        case .refreshing(let refresh):
+            phase = .waitingForDecision
+            let exchange = exchangeNumber &+ 1
+            exchangeNumber = exchange
+            let done = context.eventLoop.makePromise(of: Void.self)
+            done.completeWithTask { await refresh.value }
+            done.futureResult.assumeIsolated().whenComplete { _ in
+                guard self.phase == .waitingForDecision, self.exchangeNumber == exchange, let context = self.context
+                else { return }
+                self.phase = .idle
+                self.eventTime = .now()
+                self.authenticate(
+                    head, with: authenticator, route: route, routeIndex: routeIndex, snapshot: snapshot,
+                    context: context, mayRefresh: false)
+                self.resumeDownstreamReads()
+            }
+        }
+    }
+
+    /// RFC 6750 §3: the scheme and realm, and for a bad token its error code and a description
+    /// that names the problem, never the token or a key. API-key-only routes name their scheme.
+    private static func challenge(_ failure: AuthFailure, _ authenticator: RouteAuthenticator) -> String {
+        let usesTokens = authenticator.methods.contains { if case .jwt = $0 { true } else { false } }
+        guard usesTokens else { return #"APIKey realm="gateway""# }
+        var value = #"Bearer realm="gateway""#
+        if let error = failure.bearerError {
+            value += #", error="\#(error)", error_description="\#(failure.description)""#
+        }
+        return value
     }
 
     /// The phases after rate limiting: cache lookup, then the upstream.
@@ -432,7 +501,7 @@ final class ProxyHandler: ChannelDuplexHandler {
             &requestHeadStorage, capacity: UpstreamRequestWriter.capacity(for: head, target: target))
         UpstreamRequestWriter.write(
             head, target: target,
-            operations: cacheExchange?.upstreamOperations(route.requestHeaders) ?? route.requestHeaders,
+            operations: upstreamOperations(route: route),
             forwarding: forwarding(for: snapshot),
             requestID: requestID, framing: requestFraming, into: &output)
         upstreamHead = output
@@ -451,6 +520,14 @@ final class ProxyHandler: ChannelDuplexHandler {
     }
 
     /// Rendered once per connection (and again if a new snapshot changes the Via entry).
+    /// The route's request header rules, plus the cache's conditional fields and the auth's
+    /// claim headers and credential removal.
+    private func upstreamOperations(route: CompiledRoute) -> HeaderOperations {
+        let base = cacheExchange?.upstreamOperations(route.requestHeaders) ?? route.requestHeaders
+        guard let identity, let authenticator else { return base }
+        return authenticator.upstreamOperations(base, identity: identity)
+    }
+
     private func forwarding(for snapshot: Snapshot) -> UpstreamRequestWriter.Forwarding {
         if let forwarding = cachedForwarding, forwardingGeneration == snapshot.generation {
             return forwarding
@@ -487,7 +564,7 @@ final class ProxyHandler: ChannelDuplexHandler {
             if let connection { writeRequestBody(buffer, to: connection) }
         case .waitingForConnection:
             bufferedBody.append(buffer)
-        case .waitingForRateLimit:
+        case .waitingForDecision:
             bufferedBody.append(buffer)
         case .idle, .followingFill, .answeredLocally, .closing, .closed:
             break
@@ -501,7 +578,7 @@ final class ProxyHandler: ChannelDuplexHandler {
             sendRequestEnd()
         case .answeredLocally:
             finishExchange(context: context)
-        case .idle, .waitingForConnection, .followingFill, .waitingForRateLimit, .closing, .closed:
+        case .idle, .waitingForConnection, .followingFill, .waitingForDecision, .closing, .closed:
             break
         }
     }
@@ -527,6 +604,9 @@ final class ProxyHandler: ChannelDuplexHandler {
         heldResponseHead = nil
         cacheExchange = nil
         if !rateLimitFields.isEmpty { rateLimitFields.removeAll() }
+        if !authChallenge.isEmpty { authChallenge.removeAll() }
+        identity = nil
+        authenticator = nil
         bufferedBody.removeAll(keepingCapacity: true)
         waitingSince = eventTime
         responseHeaderDeadline = .distantFuture
@@ -960,7 +1040,7 @@ final class ProxyHandler: ChannelDuplexHandler {
             date: loop.dateCache.value, requestID: requestID.description,
             keepAlive: downstreamKeepAlive && !loop.isDraining,
             clientVersionMinor: downstreamVersion.minor, allocator: context.channel.allocator,
-            extraFields: rateLimitFields + cacheFields(for: error))
+            extraFields: rateLimitFields + authChallenge + cacheFields(for: error))
         context.write(wrapOutboundOut(head), promise: nil)
         responseBytes += head.readableBytes
         if !requestIsHead {
@@ -993,7 +1073,8 @@ final class ProxyHandler: ChannelDuplexHandler {
         var tightest: RateLimitDecision?
         for applied in policies {
             let policy = applied.policy
-            let key = policy.key(for: head, client: client, route: route.name, trustedProxies: trusted)
+            let key = policy.key(
+                for: head, client: client, route: route.name, trustedProxies: trusted, identity: identity)
             let decision = limiter.take(policy, key: key, now: now)
             guard admit(decision, applied, tightest: &tightest, context: context) else { return false }
         }
@@ -1044,7 +1125,8 @@ final class ProxyHandler: ChannelDuplexHandler {
         var tightest: RateLimitDecision?
         var exact: [(applied: LoopRateLimit, key: String)] = []
         for applied in policies {
-            let key = applied.policy.key(for: head, client: client, route: route.name, trustedProxies: trusted)
+            let key = applied.policy.key(
+                for: head, client: client, route: route.name, trustedProxies: trusted, identity: identity)
             if applied.policy.mode == .exact {
                 // Not connected: the call fails at once and the failure policy applies.
                 exact.append((applied, key))
@@ -1065,12 +1147,12 @@ final class ProxyHandler: ChannelDuplexHandler {
             return continueAfterRateLimits(
                 head, route: route, routeIndex: routeIndex, snapshot: snapshot, context: context)
         }
-        phase = .waitingForRateLimit
+        phase = .waitingForDecision
         let exchange = exchangeNumber &+ 1
         exchangeNumber = exchange
         let sent = NIODeadline.now()
         let decide = { (results: [Result<RESPValue, Error>]) in
-            guard self.phase == .waitingForRateLimit, self.exchangeNumber == exchange, let context = self.context else {
+            guard self.phase == .waitingForDecision, self.exchangeNumber == exchange, let context = self.context else {
                 return
             }
             self.eventTime = .now()
@@ -1509,7 +1591,7 @@ final class ProxyHandler: ChannelDuplexHandler {
             if now - waitingSince > listener.bodyReadTimeout {
                 closeNow()
             }
-        case .waitingForRateLimit, .followingFill, .closed:
+        case .waitingForDecision, .followingFill, .closed:
             // Redis calls end with their command timeout. A follower waits at most the coalescing timeout for a head, then as long as the
             // fetch it follows (which has the upstream's timeouts).
             break
@@ -1542,7 +1624,7 @@ final class ProxyHandler: ChannelDuplexHandler {
     }
 
     private func resumeDownstreamReads() {
-        guard downstreamReadPending, phase != .waitingForConnection, phase != .waitingForRateLimit, upstreamWritable,
+        guard downstreamReadPending, phase != .waitingForConnection, phase != .waitingForDecision, upstreamWritable,
             downstreamWritable,
             !hasTooMuchPipelinedInput, let context
         else { return }

@@ -1,3 +1,5 @@
+import AsyncHTTPClient
+import Foundation
 import GatewayConfig
 import Logging
 import NIOConcurrencyHelpers
@@ -42,6 +44,10 @@ public final class GatewayServer: Service, Sendable {
     public let cache: EdgeCache
     /// The embedded rate limiter (all event loops share it).
     let rateLimiter = LocalRateLimiter()
+    /// The current configuration's JWT providers and route authenticators.
+    private let auth = NIOLockedValueBox<AuthRuntime?>(nil)
+    /// For JWKS fetches, made when a provider first needs it.
+    private let httpClient = NIOLockedValueBox<HTTPClient?>(nil)
 
     public init(
         snapshot: Snapshot, logger: Logger, processMetrics: ProcessMetrics = ProcessMetrics(),
@@ -100,6 +106,8 @@ public final class GatewayServer: Service, Sendable {
         }
         let configuration = newSnapshot.configuration
         let resolved = try Self.resolveEndpoints(configuration.upstreams)
+        let previousAuth = auth.withLockedValue { $0 }
+        let newAuth = try await buildAuth(configuration, previous: previousAuth)
 
         // A socket stays with a listener at the same address, whatever its name now: binding the
         // address again while the old socket holds it would fail. Port 0 means "any port", so
@@ -132,9 +140,13 @@ public final class GatewayServer: Service, Sendable {
         }
 
         for loop in state.loops {
-            try await loop.eventLoop.submit { loop.value.apply(newSnapshot, resolvedEndpoints: resolved) }.get()
+            try await loop.eventLoop.submit {
+                loop.value.apply(newSnapshot, resolvedEndpoints: resolved, auth: newAuth)
+            }.get()
         }
         current.withLockedValue { $0 = newSnapshot }
+        auth.withLockedValue { $0 = newAuth }
+        previousAuth?.retire(keeping: newAuth)
 
         var listeners: [(name: String, bound: BoundListener)] = []
         for listener in configuration.listeners {
@@ -251,6 +263,13 @@ public final class GatewayServer: Service, Sendable {
             throw StartupError(description: "\(error)")
         }
         let redis = try RedisEndpoint.resolve(configuration.redis)
+        let authRuntime: AuthRuntime
+        do {
+            authRuntime = try await buildAuth(configuration, previous: nil)
+        } catch {
+            throw StartupError(description: "\(error)")
+        }
+        auth.withLockedValue { $0 = authRuntime }
         let group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
         var loops: [NIOLoopBound<LoopContext>] = []
         for eventLoop in group.makeIterator() {
@@ -263,7 +282,7 @@ public final class GatewayServer: Service, Sendable {
                 NIOLoopBound(
                     LoopContext(
                         eventLoop: eventLoop, snapshot: snapshot, resolvedEndpoints: resolved, logger: logger,
-                        accessLogSink: sink, cache: cache, rateLimiter: rateLimiter, redis: redis),
+                        accessLogSink: sink, cache: cache, rateLimiter: rateLimiter, redis: redis, auth: authRuntime),
                     eventLoop: eventLoop)
             }.get()
             loops.append(loop)
@@ -345,6 +364,8 @@ public final class GatewayServer: Service, Sendable {
             try? await loop.eventLoop.submit { loop.value.closeAll() }.get()
         }
         try? await state.group.shutdownGracefully()
+        auth.withLockedValue { $0 }?.retire(keeping: nil)
+        if let client = httpClient.withLockedValue({ $0 }) { try? await client.shutdown() }
         await accessLog.close()
         logger.info("gateway stopped")
     }
@@ -410,6 +431,20 @@ public final class GatewayServer: Service, Sendable {
             }
             .bind(host: listener.address.host, port: listener.address.port)
             .get()
+    }
+
+    private func buildAuth(_ configuration: GatewayConfiguration, previous: AuthRuntime?) async throws -> AuthRuntime {
+        let httpClient = self.httpClient
+        return try await AuthRuntime.build(
+            configuration, previous: previous,
+            httpClient: {
+                httpClient.withLockedValue { client in
+                    if let client { return client }
+                    let made = HTTPClient(eventLoopGroupProvider: .singleton)
+                    client = made
+                    return made
+                }
+            }, environment: ProcessInfo.processInfo.environment, logger: logger)
     }
 
     /// Names are resolved once at start, as nginx does for `server` lines in an upstream block.

@@ -45,6 +45,10 @@ final class LoopContext {
     private var redisFailing = false
     /// Index-aligned with `snapshot.routes`: the policies each route applies.
     private(set) var routeRateLimits: [[LoopRateLimit]] = []
+    /// Index-aligned with `snapshot.routes`: nil for routes without auth.
+    private(set) var routeAuth: [RouteAuthenticator?] = []
+    /// Tokens this loop verified; nil when every provider turned its cache off.
+    private(set) var tokenCache: VerifiedTokenCache?
 
     /// For errors only: nothing is logged per successful request (that is the access log's job).
     let logger: Logger
@@ -52,7 +56,7 @@ final class LoopContext {
     init(
         eventLoop: EventLoop, snapshot: Snapshot, resolvedEndpoints: [HostPort: SocketAddress], logger: Logger,
         accessLogSink: AccessLogSink? = nil, cache: EdgeCache? = nil, rateLimiter: LocalRateLimiter? = nil,
-        redis: RedisEndpoint? = nil
+        redis: RedisEndpoint? = nil, auth: AuthRuntime = .empty
     ) {
         self.eventLoop = eventLoop
         let redisClient = redis.map { $0.makeClient(on: eventLoop, logger: logger) }
@@ -75,6 +79,7 @@ final class LoopContext {
         configureAccessLog(for: snapshot)
         let policies = CompiledRateLimit.perRoute(snapshot.configuration)
         self.routeRateLimits = alignRateLimits(policies)
+        useAuth(auth)
         if let redisClient, let approximateLimiter {
             let metrics = self.metrics
             approximateSync = ApproximateSync(
@@ -137,6 +142,12 @@ final class LoopContext {
         logger.notice("rate limits decided by redis again")
     }
 
+    private func useAuth(_ auth: AuthRuntime) {
+        routeAuth = auth.routes
+        // A fresh cache per configuration: its keys name provider objects, which a reload replaces.
+        tokenCache = auth.tokenCacheCapacity == 0 ? nil : VerifiedTokenCache(capacity: auth.tokenCacheCapacity)
+    }
+
     /// This loop's counters for each route's policies.
     private func alignRateLimits(_ policies: [[CompiledRateLimit]]) -> [[LoopRateLimit]] {
         policies.map { route in
@@ -160,7 +171,10 @@ final class LoopContext {
 
     /// Switches this loop to a new snapshot in one step: requests already routed keep the route,
     /// pool and deadlines they hold; the next request on any connection uses the new snapshot.
-    func apply(_ newSnapshot: Snapshot, resolvedEndpoints newlyResolved: [HostPort: SocketAddress]) {
+    func apply(
+        _ newSnapshot: Snapshot, resolvedEndpoints newlyResolved: [HostPort: SocketAddress], auth: AuthRuntime = .empty
+    ) {
+        useAuth(auth)
         resolvedEndpoints.merge(newlyResolved) { _, new in new }
         let previousPools = poolsByKey
         poolsByKey = [:]

@@ -39,7 +39,19 @@ final class AuthConfigTests: XCTestCase {
                           header: X-Api-Key
                           keys:
                             - { consumer: acme, sha256: 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08 }
+                    rate_limits:
+                      per-user: { rate: 100/s, key: [user] }
                     routes:
+                      - name: users-api
+                        match: { path_prefix: /v1/users }
+                        upstream: app
+                        auth: { jwt: main, scopes: [users:read], forward_credentials: false }
+                        rate_limits: [per-user]
+                        headers:
+                          request: { from_claims: { sub: X-User-Id } }
+                      - name: either
+                        upstream: app
+                        auth: { any_of: [{ jwt: internal }, { api_key: partners }] }
                       - name: open
                         upstream: app
                         auth: none
@@ -54,30 +66,31 @@ final class AuthConfigTests: XCTestCase {
         XCTAssertEqual(config.auth.introspection.first?.clientSecretEnvironmentVariable, "INTROSPECTION_SECRET")
         XCTAssertEqual(config.auth.apiKeys.first?.source, .header("x-api-key"))
         XCTAssertEqual(config.auth.apiKeys.first?.keys.first?.sha256.first, 0x9f)
-        XCTAssertNil(config.routes[0].auth)
+        XCTAssertEqual(
+            config.routes[0].auth,
+            RouteAuthConfig(methods: [.jwt("main")], scopes: ["users:read"], forwardCredentials: false))
+        XCTAssertEqual(config.routes[0].headers.request.fromClaims, [HeaderField(name: "sub", value: "X-User-Id")])
+        XCTAssertEqual(config.routes[1].auth?.methods, [.jwt("internal"), .apiKey("partners")])
+        XCTAssertNil(config.routes[2].auth)
+        XCTAssertEqual(config.rateLimits.first?.key, [.user])
     }
 
-    /// Until the data plane enforces route auth, a route asking for it is refused rather than
-    /// silently left open; the rest of its auth is still checked.
-    func testRouteAuthIsRefusedUntilEnforced() {
+    /// Until the data plane asks introspection endpoints, a route naming one is refused rather
+    /// than left open.
+    func testIntrospectionOnRoutesIsRefusedUntilEnforced() {
         XCTAssertEqual(
             problems(
                 minimalListeners + upstream + """
 
                     auth:
-                      jwt:
-                        main: { secret_env: S, algorithms: [HS256] }
-                    rate_limits:
-                      per-user: { rate: 100/s, key: [user] }
+                      introspection:
+                        idp: { url: "http://127.0.0.1:9401/introspect", client_id: gateway }
                     routes:
-                      - name: users-api
+                      - name: r
                         upstream: app
-                        auth: { jwt: main, scopes: [users:read], forward_credentials: false }
-                        rate_limits: [per-user]
-                        headers:
-                          request: { from_claims: { sub: X-User-Id } }
+                        auth: { any_of: [{ introspection: idp }] }
                     """),
-            ["gw.yaml:14: 'auth' on routes is not enforced by this version yet"])
+            ["gw.yaml:12: 'introspection' on routes is not enforced by this version yet"])
     }
 
     func testProblems() {
@@ -116,7 +129,6 @@ final class AuthConfigTests: XCTestCase {
                 "gw.yaml:13: API key set 'k' takes the key from 'header' or 'query', not both",
                 "gw.yaml:13: 'sha256' must be 64 hex digits (the SHA-256 of the key, never the key itself)",
                 "gw.yaml:19: route 'r' names unknown jwt 'nope' (declare it under auth.jwt)",
-                "gw.yaml:22: 'auth' on routes is not enforced by this version yet",
                 "gw.yaml:22: API keys carry no scopes: 'scopes' needs jwt or introspection in route 's'",
                 "gw.yaml:25: route 't' applies 'per-user', which counts by user or api_key: the route needs auth",
             ])

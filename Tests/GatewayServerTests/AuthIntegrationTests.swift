@@ -1,0 +1,261 @@
+import Authentication
+import Crypto
+import Foundation
+import GatewayConfig
+import JWTKit
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import XCTest
+import _CryptoExtras
+
+@testable import GatewayServer
+
+/// Routes with auth in front of a real upstream: JWT from a secret, a PEM file and a rotating JWKS
+/// served on 127.0.0.1, and API keys.
+final class AuthIntegrationTests: XCTestCase {
+    let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+    static let secret = "an-hmac-secret-of-at-least-32-bytes!!"
+
+    override func tearDown() async throws {
+        try await group.shutdownGracefully()
+    }
+
+    private func start(
+        auth: AuthConfig, routeAuth: RouteAuthConfig, fromClaims: [HeaderField] = [],
+        rateLimits: [RateLimitPolicyConfig] = []
+    ) async throws -> (TestGateway, ScriptedOrigin) {
+        let origin = try await ScriptedOrigin { _ in .init(body: "ok") }
+        var route = RouteConfig(
+            name: "api", match: RouteMatchConfig(path: .prefix("/")), upstream: "u",
+            headers: HeaderRules(request: HeaderOperations(fromClaims: fromClaims)), rateLimits: rateLimits.map(\.name),
+            auth: routeAuth)
+        route.rateLimits = rateLimits.map(\.name)
+        let configuration = GatewayConfiguration(
+            node: NodeConfig(id: "n"), runtime: RuntimeConfig(eventLoops: 1, drainTimeout: .seconds(5)),
+            listeners: [ListenerConfig(name: "test", address: HostPort(host: "127.0.0.1", port: 0))],
+            upstreams: [
+                UpstreamConfig(
+                    name: "u", endpoints: [EndpointConfig(address: HostPort(host: "127.0.0.1", port: origin.port))])
+            ], routes: [route], rateLimits: rateLimits, auth: auth)
+        return (try await TestGateway.start(configuration), origin)
+    }
+
+    private func hmacToken(_ claims: String) async throws -> String {
+        let collection = JWTKeyCollection()
+        await collection.add(hmac: HMACKey(from: Array(Self.secret.utf8)), digestAlgorithm: .sha256, kid: "k")
+        let signer = try await collection.getKey(for: "k")
+        let input =
+            Base64URL.encode(Array(#"{"alg":"HS256","typ":"JWT"}"#.utf8)) + "." + Base64URL.encode(Array(claims.utf8))
+        return input + "." + Base64URL.encode(try signer.sign(Array(input.utf8)))
+    }
+
+    func testBearerTokensScopesClaimHeadersAndFailures() async throws {
+        setenv("AUTH_TEST_SECRET", Self.secret, 1)
+        let provider = JWTProviderConfig(
+            name: "main", issuer: "https://id.test", algorithms: ["HS256"], leeway: .seconds(5),
+            secretEnvironmentVariable: "AUTH_TEST_SECRET")
+        let (gateway, origin) = try await start(
+            auth: AuthConfig(jwt: [provider]),
+            routeAuth: RouteAuthConfig(methods: [.jwt("main")], scopes: ["users:read"], forwardCredentials: false),
+            fromClaims: [HeaderField(name: "sub", value: "X-User-Id")])
+        let client = try await TestClient.connect(port: gateway.port, group: group)
+        let now = Int(Date().timeIntervalSince1970)
+        func get(_ token: String?, extra: [(String, String)] = []) async throws -> TestResponse {
+            var headers = [("host", "test")] + extra
+            if let token { headers.append(("authorization", "Bearer " + token)) }
+            return try await client.request(.GET, "/users", headers: headers)
+        }
+
+        let missing = try await get(nil)
+        XCTAssertEqual(missing.status, .unauthorized)
+        XCTAssertEqual(missing.header("www-authenticate"), #"Bearer realm="gateway""#)
+        XCTAssertTrue(missing.bodyText.contains(#""error":"missing_token""#), missing.bodyText)
+
+        let good = try await hmacToken(
+            #"{"iss":"https://id.test","sub":"alice","scope":"users:read users:write","exp":\#(now + 60)}"#)
+        for _ in 0..<2 {  // the second is answered from the verified-token cache
+            let ok = try await get(good, extra: [("x-user-id", "mallory")])
+            XCTAssertEqual(ok.status, .ok)
+        }
+        let forwarded = try XCTUnwrap(origin.requests.last)
+        XCTAssertEqual(forwarded.headers["x-user-id"], ["alice"], "the claim replaces what the client sent")
+        XCTAssertEqual(forwarded.headers["authorization"], [], "forward_credentials: false strips the token")
+
+        let noScope = try await get(try await hmacToken(#"{"iss":"https://id.test","sub":"bob","scope":"other"}"#))
+        XCTAssertEqual(noScope.status, .forbidden)
+        XCTAssertTrue(noScope.header("www-authenticate")?.contains(#"error="insufficient_scope""#) == true)
+
+        let expired = try await get(try await hmacToken(#"{"iss":"https://id.test","sub":"a","exp":\#(now - 60)}"#))
+        XCTAssertEqual(expired.status, .unauthorized)
+        XCTAssertEqual(
+            expired.header("www-authenticate"),
+            #"Bearer realm="gateway", error="invalid_token", error_description="The token has expired.""#)
+
+        let wrongIssuer = try await get(try await hmacToken(#"{"iss":"https://evil.test","sub":"a"}"#))
+        XCTAssertTrue(wrongIssuer.bodyText.contains("wrong_issuer"))
+        let tampered = good.dropLast(2) + (good.hasSuffix("AA") ? "BB" : "AA")
+        let value1 = try await get(String(tampered)).status
+        XCTAssertEqual(value1, .unauthorized)
+
+        let metrics = await gateway.server.metricsText()
+        XCTAssertTrue(metrics.contains(#"gateway_auth_requests_total{result="authenticated"} 2"#), metrics)
+        XCTAssertTrue(metrics.contains(#"gateway_auth_requests_total{result="refused",reason="expired"} 1"#))
+        XCTAssertEqual(origin.requests.count, 2, "refused requests never reach the upstream")
+        // A 100 KiB token is over the listener's header limit: 431 (and the connection closes).
+        let other = try await TestClient.connect(port: gateway.port, group: group)
+        let huge = try? await other.request(
+            .GET, "/",
+            headers: [("host", "test"), ("authorization", "Bearer " + String(repeating: "a", count: 100 * 1024))])
+        XCTAssertEqual(huge?.status ?? .requestHeaderFieldsTooLarge, .requestHeaderFieldsTooLarge)
+        await other.close()
+        let stillServing = try await get(good)
+        XCTAssertEqual(stillServing.status, .ok, "the process is unharmed")
+        await client.close()
+        await gateway.stop()
+        await origin.stop()
+    }
+
+    func testAPIKeysIdentifyConsumersForRateLimits() async throws {
+        let keys = APIKeySetConfig(
+            name: "partners", source: .header("x-api-key"),
+            keys: [
+                .init(consumer: "acme", sha256: Array(SHA256.hash(data: Array("acme-key".utf8)))),
+                .init(consumer: "globex", sha256: Array(SHA256.hash(data: Array("globex-key".utf8)))),
+            ])
+        let perUser = RateLimitPolicyConfig(
+            name: "per-user", algorithm: .fixedWindow, rate: Rate(count: 2, period: .seconds(3600)), key: [.user])
+        let (gateway, origin) = try await start(
+            auth: AuthConfig(apiKeys: [keys]), routeAuth: RouteAuthConfig(methods: [.apiKey("partners")]),
+            rateLimits: [perUser])
+        let client = try await TestClient.connect(port: gateway.port, group: group)
+        func get(_ key: String?) async throws -> HTTPResponseStatus {
+            var headers = [("host", "test")]
+            if let key { headers.append(("x-api-key", key)) }
+            return try await client.request(.GET, "/", headers: headers).status
+        }
+        let missing = try await client.request(.GET, "/", headers: [("host", "test")])
+        XCTAssertEqual(missing.status, .unauthorized)
+        XCTAssertEqual(missing.header("www-authenticate"), #"APIKey realm="gateway""#)
+        let value2 = try await get("wrong")
+        XCTAssertEqual(value2, .unauthorized)
+        let acme = [try await get("acme-key"), try await get("acme-key"), try await get("acme-key")]
+        XCTAssertEqual(acme, [.ok, .ok, .tooManyRequests], "two per consumer")
+        let value3 = try await get("globex-key")
+        XCTAssertEqual(value3, .ok, "another consumer has its own count")
+        XCTAssertEqual(origin.requests.first?.headers["x-api-key"], ["acme-key"], "forwarded by default")
+        await client.close()
+        await gateway.stop()
+        await origin.stop()
+    }
+
+    /// A JWKS served on 127.0.0.1 rotates: a token with a new kid waits for one refresh and is
+    /// accepted; once a key is gone its tokens are refused; with the JWKS server down the last
+    /// good keys stay.
+    func testJWKSRotationAndOutage() async throws {
+        let first = ES256PrivateKey()
+        let second = ES256PrivateKey()
+        func jwk(_ key: ES256PrivateKey, kid: String) -> String {
+            let parameters = key.publicKey.parameters
+            return
+                #"{"kty":"EC","crv":"P-256","kid":"\#(kid)","x":"\#(parameters?.x ?? "")","y":"\#(parameters?.y ?? "")"}"#
+        }
+        let jwks = NIOLockedValueBox(#"{"keys":[\#(jwk(first, kid: "one"))]}"#)
+        let idp = try await ScriptedOrigin { _ in
+            .init(headers: [("content-type", "application/json")], body: jwks.withLockedValue { $0 })
+        }
+        let provider = JWTProviderConfig(
+            name: "idp", jwksURL: "http://127.0.0.1:\(idp.port)/jwks.json", refresh: .seconds(3600),
+            minimumRefreshInterval: .milliseconds(1), algorithms: ["ES256"])
+        let (gateway, origin) = try await start(
+            auth: AuthConfig(jwt: [provider]), routeAuth: RouteAuthConfig(methods: [.jwt("idp")]))
+        let client = try await TestClient.connect(port: gateway.port, group: group)
+        func token(_ key: ES256PrivateKey, kid: String) async throws -> String {
+            let collection = JWTKeyCollection()
+            await collection.add(ecdsa: key, kid: "k")
+            let signer = try await collection.getKey(for: "k")
+            let header = #"{"alg":"ES256","kid":"\#(kid)"}"#
+            let input = Base64URL.encode(Array(header.utf8)) + "." + Base64URL.encode(Array(#"{"sub":"s"}"#.utf8))
+            return input + "." + Base64URL.encode(try signer.sign(Array(input.utf8)))
+        }
+        func get(_ token: String) async throws -> HTTPResponseStatus {
+            try await client.request(.GET, "/", headers: [("host", "test"), ("authorization", "Bearer \(token)")])
+                .status
+        }
+        let oldToken = try await token(first, kid: "one")
+        let newToken = try await token(second, kid: "two")
+        let value4 = try await get(oldToken)
+        XCTAssertEqual(value4, .ok)
+        let value5 = try await get(newToken)
+        XCTAssertEqual(value5, .unauthorized, "kid 'two' is not published yet")
+
+        let both = #"{"keys":[\#(jwk(first, kid: "one")),\#(jwk(second, kid: "two"))]}"#
+        jwks.withLockedValue { $0 = both }
+        let value6 = try await get(newToken)
+        XCTAssertEqual(value6, .ok, "the unknown kid made the gateway fetch the JWKS again")
+
+        let secondOnly = #"{"keys":[\#(jwk(second, kid: "two"))]}"#
+        jwks.withLockedValue { $0 = secondOnly }
+        // A token naming yet another key triggers the next refresh, which drops 'one'.
+        let value7 = try await get(try await token(first, kid: "three"))
+        XCTAssertEqual(value7, .unauthorized)
+        let value8 = try await get(oldToken)
+        XCTAssertEqual(value8, .unauthorized, "the removed key's tokens are refused, cached or not")
+        let value9 = try await get(newToken)
+        XCTAssertEqual(value9, .ok)
+
+        await idp.stop()
+        let value10 = try await get(try await token(first, kid: "four"))
+        XCTAssertEqual(value10, .unauthorized)
+        let value11 = try await get(newToken)
+        XCTAssertEqual(value11, .ok, "with the JWKS server down the last good keys stay")
+        await client.close()
+        await gateway.stop()
+        await origin.stop()
+    }
+
+    func testPublicKeyFilesAndAnUnreadableOneStopsTheStart() async throws {
+        let key = try Insecure.RSA.PrivateKey(backing: _RSA.Signing.PrivateKey(keySize: .bits2048))
+        let path = NSTemporaryDirectory() + "gateway-test-\(UUID().uuidString).pem"
+        try key.publicKey.pemRepresentation.write(toFile: path, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let provider = JWTProviderConfig(name: "rsa", algorithms: ["RS256"], publicKeyFiles: [.init(path: path)])
+        let (gateway, origin) = try await start(
+            auth: AuthConfig(jwt: [provider]), routeAuth: RouteAuthConfig(methods: [.jwt("rsa")]))
+        let collection = JWTKeyCollection()
+        await collection.add(rsa: key, digestAlgorithm: .sha256, kid: "k")
+        let signer = try await collection.getKey(for: "k")
+        let input = Base64URL.encode(Array(#"{"alg":"RS256"}"#.utf8)) + "." + Base64URL.encode(Array("{}".utf8))
+        let token = input + "." + Base64URL.encode(try signer.sign(Array(input.utf8)))
+        let client = try await TestClient.connect(port: gateway.port, group: group)
+        let response = try await client.request(
+            .GET, "/", headers: [("host", "t"), ("authorization", "Bearer " + token)])
+        XCTAssertEqual(response.status, .ok)
+        // HS256 "signed" with the RSA public key as the secret: refused (RS256 only, RSA key).
+        let confused = try await client.request(
+            .GET, "/",
+            headers: [
+                ("host", "t"), ("authorization", "Bearer " + Self.hs256(withSecret: key.publicKey.pemRepresentation)),
+            ])
+        XCTAssertEqual(confused.status, .unauthorized)
+        await client.close()
+        await gateway.stop()
+        await origin.stop()
+
+        let missing = JWTProviderConfig(
+            name: "gone", algorithms: ["RS256"], publicKeyFiles: [.init(path: "/nonexistent.pem")])
+        do {
+            _ = try await start(auth: AuthConfig(jwt: [missing]), routeAuth: RouteAuthConfig(methods: [.jwt("gone")]))
+            XCTFail("an unreadable key file must stop the start")
+        } catch {
+            XCTAssertTrue("\(error)".contains("/nonexistent.pem"), "\(error)")
+        }
+    }
+
+    static func hs256(withSecret secret: String) -> String {
+        let input = Base64URL.encode(Array(#"{"alg":"HS256"}"#.utf8)) + "." + Base64URL.encode(Array("{}".utf8))
+        let mac = HMAC<SHA256>.authenticationCode(for: Array(input.utf8), using: SymmetricKey(data: Array(secret.utf8)))
+        return input + "." + Base64URL.encode(Array(mac))
+    }
+}
