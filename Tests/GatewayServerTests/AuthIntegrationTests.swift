@@ -258,4 +258,63 @@ final class AuthIntegrationTests: XCTestCase {
         let mac = HMAC<SHA256>.authenticationCode(for: Array(input.utf8), using: SymmetricKey(data: Array(secret.utf8)))
         return input + "." + Base64URL.encode(Array(mac))
     }
+
+    /// Opaque tokens through an RFC 7662 endpoint on 127.0.0.1: client credentials sent, `active`
+    /// and scopes honoured, answers reused, and an endpoint that is down answers 503.
+    func testIntrospection() async throws {
+        setenv("INTROSPECTION_TEST_SECRET", "s3cret", 1)
+        let now = Int(Date().timeIntervalSince1970)
+        let idp = try await ScriptedOrigin { request in
+            let body: String
+            switch request.body {
+            case let form where form.hasPrefix("token=good&"):
+                body = #"{"active":true,"sub":"svc","scope":"orders:read","exp":\#(now + 60)}"#
+            case let form where form.hasPrefix("token=readonly&"):
+                body = #"{"active":true,"sub":"svc","scope":"other"}"#
+            case let form where form.hasPrefix("token=garbage&"):
+                body = "not json"
+            default:
+                body = #"{"active":false}"#
+            }
+            return .init(headers: [("content-type", "application/json")], body: body)
+        }
+        let endpoint = IntrospectionConfig(
+            name: "idp", url: "http://127.0.0.1:\(idp.port)/introspect", clientID: "gateway",
+            clientSecretEnvironmentVariable: "INTROSPECTION_TEST_SECRET", cacheFor: .seconds(60))
+        let (gateway, origin) = try await start(
+            auth: AuthConfig(introspection: [endpoint]),
+            routeAuth: RouteAuthConfig(methods: [.introspection("idp")], scopes: ["orders:read"]),
+            fromClaims: [HeaderField(name: "sub", value: "X-Subject")])
+        let client = try await TestClient.connect(port: gateway.port, group: group)
+        func get(_ token: String) async throws -> TestResponse {
+            try await client.request(.GET, "/", headers: [("host", "t"), ("authorization", "Bearer " + token)])
+        }
+        let first = try await get("good")
+        XCTAssertEqual(first.status, .ok)
+        let second = try await get("good")
+        XCTAssertEqual(second.status, .ok)
+        XCTAssertEqual(idp.requests.count, 1, "the answer is reused")
+        let asked = try XCTUnwrap(idp.requests.first)
+        XCTAssertEqual(asked.method, .POST)
+        XCTAssertEqual(asked.headers["authorization"], ["Basic " + Data("gateway:s3cret".utf8).base64EncodedString()])
+        XCTAssertEqual(origin.requests.last?.headers["x-subject"], ["svc"])
+
+        let revoked = try await get("revoked")
+        XCTAssertEqual(revoked.status, .unauthorized)
+        XCTAssertTrue(revoked.bodyText.contains("inactive_token"), revoked.bodyText)
+        let readOnly = try await get("readonly")
+        XCTAssertEqual(readOnly.status, .forbidden)
+        let garbage = try await get("garbage")
+        XCTAssertEqual(garbage.status, .serviceUnavailable)
+
+        await idp.stop()
+        let unreachable = try await get("never-seen")
+        XCTAssertEqual(unreachable.status, .serviceUnavailable)
+        XCTAssertTrue(unreachable.bodyText.contains("introspection_unavailable"))
+        let cached = try await get("good")
+        XCTAssertEqual(cached.status, .ok, "a remembered answer outlives the endpoint for cache_for")
+        await client.close()
+        await gateway.stop()
+        await origin.stop()
+    }
 }

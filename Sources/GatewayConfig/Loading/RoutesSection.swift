@@ -47,11 +47,6 @@ extension ConfigReader {
             let cache = s["cache"].flatMap { readRouteCache($0, label: label) }
             let rateLimits = s["rate_limits"].map { readRouteRateLimits($0, label: label, known: rateLimitNames) } ?? []
             let routeAuth = s["auth"].flatMap { readRouteAuth($0, label: label, known: auth) }
-            if let routeAuth, routeAuth.methods.contains(where: { if case .introspection = $0 { true } else { false } })
-            {
-                // Never accept an auth the data plane would not enforce.
-                error(s["auth"]?.keyLine, "'introspection' on routes is not enforced by this version yet")
-            }
             if routeAuth == nil, let policy = rateLimits.first(where: identityKeyedPolicies.contains) {
                 error(
                     s["rate_limits"]?.line,

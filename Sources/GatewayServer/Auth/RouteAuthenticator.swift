@@ -6,15 +6,16 @@ import GatewayConfig
 struct RouteAuthenticator: Sendable {
     enum Method: Sendable {
         case jwt(JWTProvider)
+        case introspection(IntrospectionClient)
         case apiKey(APIKeyStore)
     }
 
     enum Outcome {
         case authenticated(RequestIdentity)
         case failed(AuthFailure)
-        /// A token named a key the provider does not know and a JWKS refresh started: ask again
-        /// when it ends.
-        case refreshing(Task<Void, Never>)
+        /// Something to wait for before a decision (a JWKS refresh for an unknown key, or an
+        /// introspection call): ask again, without starting more work, when it ends.
+        case pending(Task<Void, Never>)
     }
 
     let methods: [Method]
@@ -43,8 +44,25 @@ struct RouteAuthenticator: Sendable {
                     }
                     return .authenticated(RequestIdentity(subject: claims.subject, claims: claims))
                 case .failure(.unknownKey) where mayRefresh:
-                    if let refresh = provider.refreshForUnknownKey() { return .refreshing(refresh) }
+                    if let refresh = provider.refreshForUnknownKey() { return .pending(refresh) }
                     failure = .unknownKey
+                case .failure(let reason):
+                    failure = reason
+                }
+            case .introspection(let client):
+                guard let token = CredentialReader.read(client.config.token, head: head) else { continue }
+                guard let answer = client.remembered(token, now: now) else {
+                    if mayRefresh { return .pending(client.introspect(token)) }
+                    failure = .introspectionUnavailable
+                    continue
+                }
+                switch answer {
+                case .success(let claims):
+                    guard scopes.allSatisfy(claims.scopes.contains) else {
+                        failure = .insufficientScope
+                        continue
+                    }
+                    return .authenticated(RequestIdentity(subject: claims.subject, claims: claims))
                 case .failure(let reason):
                     failure = reason
                 }
@@ -82,6 +100,9 @@ struct RouteAuthenticator: Sendable {
                 case .jwt(let provider):
                     if case .header(let name) = provider.config.token { operations.remove.append(name) }
                     if case .bearer = provider.config.token { operations.remove.append("authorization") }
+                case .introspection(let client):
+                    if case .header(let name) = client.config.token { operations.remove.append(name) }
+                    if case .bearer = client.config.token { operations.remove.append("authorization") }
                 case .apiKey(let store):
                     if case .header(let name) = store.config.source { operations.remove.append(name) }
                 }

@@ -393,7 +393,8 @@ final class ProxyHandler: ChannelDuplexHandler {
     }
 
     /// Authenticates with the route's methods; a token naming a key its provider has not fetched
-    /// yet waits for one JWKS refresh (rate-limited by the provider) and is checked again.
+    /// yet waits for one JWKS refresh (rate-limited by the provider), an opaque token for its
+    /// introspection, and is then checked again.
     private func authenticate(
         _ head: RequestHead, with authenticator: RouteAuthenticator, route: CompiledRoute, routeIndex: Int,
         snapshot: Snapshot, context: ChannelHandlerContext, mayRefresh: Bool
@@ -410,7 +411,7 @@ final class ProxyHandler: ChannelDuplexHandler {
             if let index = AuthFailure.allCases.firstIndex(of: failure) { loop.metrics.authFailures[index] += 1 }
             authChallenge = [HeaderField(name: "WWW-Authenticate", value: Self.challenge(failure, authenticator))]
             respondLocally(.authentication(failure), context: context)
-        case .refreshing(let refresh):
+        case .pending(let refresh):
             phase = .waitingForDecision
             let exchange = exchangeNumber &+ 1
             exchangeNumber = exchange
@@ -432,7 +433,9 @@ final class ProxyHandler: ChannelDuplexHandler {
     /// RFC 6750 §3: the scheme and realm, and for a bad token its error code and a description
     /// that names the problem, never the token or a key. API-key-only routes name their scheme.
     private static func challenge(_ failure: AuthFailure, _ authenticator: RouteAuthenticator) -> String {
-        let usesTokens = authenticator.methods.contains { if case .jwt = $0 { true } else { false } }
+        let usesTokens = authenticator.methods.contains {
+            if case .apiKey = $0 { false } else { true }
+        }
         guard usesTokens else { return #"APIKey realm="gateway""# }
         var value = #"Bearer realm="gateway""#
         if let error = failure.bearerError {

@@ -51,7 +51,7 @@ final class AuthConfigTests: XCTestCase {
                           request: { from_claims: { sub: X-User-Id } }
                       - name: either
                         upstream: app
-                        auth: { any_of: [{ jwt: internal }, { api_key: partners }] }
+                        auth: { any_of: [{ jwt: internal }, { api_key: partners }, { introspection: idp }] }
                       - name: open
                         upstream: app
                         auth: none
@@ -70,27 +70,9 @@ final class AuthConfigTests: XCTestCase {
             config.routes[0].auth,
             RouteAuthConfig(methods: [.jwt("main")], scopes: ["users:read"], forwardCredentials: false))
         XCTAssertEqual(config.routes[0].headers.request.fromClaims, [HeaderField(name: "sub", value: "X-User-Id")])
-        XCTAssertEqual(config.routes[1].auth?.methods, [.jwt("internal"), .apiKey("partners")])
+        XCTAssertEqual(config.routes[1].auth?.methods, [.jwt("internal"), .apiKey("partners"), .introspection("idp")])
         XCTAssertNil(config.routes[2].auth)
         XCTAssertEqual(config.rateLimits.first?.key, [.user])
-    }
-
-    /// Until the data plane asks introspection endpoints, a route naming one is refused rather
-    /// than left open.
-    func testIntrospectionOnRoutesIsRefusedUntilEnforced() {
-        XCTAssertEqual(
-            problems(
-                minimalListeners + upstream + """
-
-                    auth:
-                      introspection:
-                        idp: { url: "http://127.0.0.1:9401/introspect", client_id: gateway }
-                    routes:
-                      - name: r
-                        upstream: app
-                        auth: { any_of: [{ introspection: idp }] }
-                    """),
-            ["gw.yaml:12: 'introspection' on routes is not enforced by this version yet"])
     }
 
     func testProblems() {

@@ -10,6 +10,7 @@ final class ScriptedOrigin: Sendable {
         var method: HTTPMethod
         var uri: String
         var headers: HTTPHeaders
+        var body = ""
     }
 
     struct Response: Sendable {
@@ -116,6 +117,7 @@ private final class ScriptedOriginHandler: ChannelInboundHandler {
 
     private let state: NIOLockedValueBox<ScriptedOrigin.State>
     private var head: HTTPRequestHead?
+    private var body = ""
 
     init(state: NIOLockedValueBox<ScriptedOrigin.State>) {
         self.state = state
@@ -125,11 +127,12 @@ private final class ScriptedOriginHandler: ChannelInboundHandler {
         switch unwrapInboundIn(data) {
         case .head(let head):
             self.head = head
-        case .body:
-            break
+            body = ""
+        case .body(let buffer):
+            body += String(buffer: buffer)
         case .end:
             guard let head else { return }
-            let request = ScriptedOrigin.Request(method: head.method, uri: head.uri, headers: head.headers)
+            let request = ScriptedOrigin.Request(method: head.method, uri: head.uri, headers: head.headers, body: body)
             let (script, ready) = state.withLockedValue { state in
                 state.requests.append(request)
                 let count = state.requests.count
