@@ -24,7 +24,7 @@ final class AuthIntegrationTests: XCTestCase {
 
     private func start(
         auth: AuthConfig, routeAuth: RouteAuthConfig, fromClaims: [HeaderField] = [],
-        rateLimits: [RateLimitPolicyConfig] = []
+        rateLimits: [RateLimitPolicyConfig] = [], accessLogPath: String? = nil
     ) async throws -> (TestGateway, ScriptedOrigin) {
         let origin = try await ScriptedOrigin { _ in .init(body: "ok") }
         var route = RouteConfig(
@@ -38,7 +38,9 @@ final class AuthIntegrationTests: XCTestCase {
             upstreams: [
                 UpstreamConfig(
                     name: "u", endpoints: [EndpointConfig(address: HostPort(host: "127.0.0.1", port: origin.port))])
-            ], routes: [route], rateLimits: rateLimits, auth: auth)
+            ], routes: [route],
+            logging: LoggingConfig(accessLog: accessLogPath.map { AccessLogConfig(destination: .file(path: $0)) }),
+            rateLimits: rateLimits, auth: auth)
         return (try await TestGateway.start(configuration), origin)
     }
 
@@ -126,9 +128,11 @@ final class AuthIntegrationTests: XCTestCase {
             ])
         let perUser = RateLimitPolicyConfig(
             name: "per-user", algorithm: .fixedWindow, rate: Rate(count: 2, period: .seconds(3600)), key: [.user])
+        let logPath = NSTemporaryDirectory() + "gateway-auth-\(UUID().uuidString).log"
+        defer { try? FileManager.default.removeItem(atPath: logPath) }
         let (gateway, origin) = try await start(
             auth: AuthConfig(apiKeys: [keys]), routeAuth: RouteAuthConfig(methods: [.apiKey("partners")]),
-            rateLimits: [perUser])
+            rateLimits: [perUser], accessLogPath: logPath)
         let client = try await TestClient.connect(port: gateway.port, group: group)
         func get(_ key: String?) async throws -> HTTPResponseStatus {
             var headers = [("host", "test")]
@@ -145,6 +149,11 @@ final class AuthIntegrationTests: XCTestCase {
         let value3 = try await get("globex-key")
         XCTAssertEqual(value3, .ok, "another consumer has its own count")
         XCTAssertEqual(origin.requests.first?.headers["x-api-key"], ["acme-key"], "forwarded by default")
+        await gateway.server.flushAccessLog()
+        let users = try String(contentsOfFile: logPath, encoding: .utf8).split(separator: "\n").map { line in
+            (try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])?["user"] as? String ?? "-"
+        }
+        XCTAssertEqual(users, ["-", "-", "acme", "acme", "acme", "globex"], "the consumer is in the access log")
         await client.close()
         await gateway.stop()
         await origin.stop()

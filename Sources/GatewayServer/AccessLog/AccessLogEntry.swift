@@ -18,9 +18,10 @@ struct AccessLogEntry {
     var upstreamDuration: TimeAmount?
     /// `X-Cache`'s word on cached routes.
     var cacheStatus: String?
+    /// Who authenticated: the token's `sub` or the API key's consumer; nil on open routes.
+    var user: String? = nil
 
     /// One JSON object and a line feed. Field names follow nginx's variables where one exists.
-    /// `user` stays null until the auth phase lands.
     func write(into line: inout JSONLineWriter, clock: inout WallClockText) {
         line.begin()
         line.key("time")
@@ -46,8 +47,7 @@ struct AccessLogEntry {
             line.null()
         }
         line.field("cache_status", cacheStatus)
-        line.key("user")
-        line.null()
+        line.field("user", user)
         line.end()
     }
 }

@@ -661,7 +661,8 @@ final class ProxyHandler: ChannelDuplexHandler {
                     requestID: requestID, client: client.ip, method: requestMethod, host: logHost, target: logTarget,
                     status: status, receivedBytes: requestHeadBytes + requestBodyBytes, sentBytes: responseBytes,
                     duration: duration, route: route?.name, upstreamEndpoint: pool?.label,
-                    upstreamDuration: upstreamDuration, cacheStatus: cacheOutcome?.rawValue))
+                    upstreamDuration: upstreamDuration, cacheStatus: cacheOutcome?.rawValue,
+                    user: identity.flatMap { $0.user.isEmpty ? nil : $0.user }))
         }
     }
 
