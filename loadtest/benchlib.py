@@ -167,6 +167,11 @@ def cmd_summary(args):
         print("gateway-rl / gateway (one rate limit that never trips vs none):  RPS x%s   p99 %+.3f ms   CPU/req x%s" % (
             _fmt(rl["rps"] / g["rps"], 2), (rl["p99_ms"] or 0) - (g["p99_ms"] or 0),
             _fmt((rl["cpu_us_per_req"] or 0) / g["cpu_us_per_req"], 2) if g.get("cpu_us_per_req") else "n/a"))
+    auth = med.get("gateway-auth")
+    if g and auth and g.get("rps") and auth.get("rps") is not None:
+        print("gateway-auth / gateway (RS256 JWT required vs open route):  RPS x%s   p99 %+.3f ms   CPU/req x%s" % (
+            _fmt(auth["rps"] / g["rps"], 2), (auth["p99_ms"] or 0) - (g["p99_ms"] or 0),
+            _fmt((auth["cpu_us_per_req"] or 0) / g["cpu_us_per_req"], 2) if g.get("cpu_us_per_req") else "n/a"))
     print()
     if not (g and n):
         print("gateway / nginx ratios: n/a (need both the gateway and nginx targets)")

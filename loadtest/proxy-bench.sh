@@ -22,6 +22,9 @@
 #   RATELIMIT=redis (default: a redis-server on a free port, exact mode), RATELIMIT=approximate
 #   (the same redis-server, a window policy in approximate mode, sync_every 100ms) or
 #   RATELIMIT=local (the embedded limiter); with redis, its CPU per request is logged too
+#   target gateway-auth: a third gateway whose route requires an RS256 JWT (key made with
+#   openssl for the run); every target gets the same Authorization header, so the requests are
+#   identical; AUTH_CACHE=0 turns the verified-token cache off (every request checks the signature)
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -45,6 +48,8 @@ ZIPF_KEYS=${ZIPF_KEYS:-0}
 ZIPF_S=${ZIPF_S:-0.9}
 CACHE_MIB=${CACHE_MIB:-256}
 RATELIMIT=${RATELIMIT:-redis}
+AUTH_CACHE=${AUTH_CACHE:-1}
+AUTH_HEADER=()   # curl/wrk arguments carrying the bench token, when gateway-auth runs
 export ZIPF_KEYS ZIPF_S
 [[ $DURATION =~ ^[0-9]+$ ]] && DURATION="${DURATION}s"
 [[ $WARMUP =~ ^[0-9]+$ ]] && WARMUP="${WARMUP}s"
@@ -58,7 +63,7 @@ done
 (( RUNS >= 1 && THREADS >= 1 && CONNECTIONS >= THREADS )) \
     || die "need RUNS >= 1, THREADS >= 1 and CONNECTIONS >= THREADS"
 for t in $TARGETS; do
-    case $t in origin|nginx|gateway|gateway-rl) ;; *) die "unknown target '$t' (known: origin nginx gateway gateway-rl)";; esac
+    case $t in origin|nginx|gateway|gateway-rl|gateway-auth) ;; *) die "unknown target '$t' (known: origin nginx gateway gateway-rl gateway-auth)";; esac
 done
 for tool in nginx wrk curl "$PY" getconf; do
     command -v "$tool" >/dev/null || die "'$tool' not found (apt-get install -y nginx-light wrk curl)"
@@ -134,7 +139,7 @@ wait_http() {
     local port=$1 pid=$2 deadline=$((SECONDS + $3)) code
     while (( SECONDS < deadline )); do
         alive "$pid" || return 2
-        code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 1 "http://127.0.0.1:$port/" || true)
+        code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 1 "${AUTH_HEADER[@]}" "http://127.0.0.1:$port/" || true)
         [[ $code != 000 && -n $code ]] && return 0
         sleep 0.1
     done
@@ -145,7 +150,7 @@ wait_http() {
 # check_answer NAME PORT: the target must answer 200 with exactly BODY_SIZE body bytes.
 check_answer() {
     local got
-    got=$(curl -s -o /dev/null -w '%{http_code} %{size_download}' --max-time 5 "http://127.0.0.1:$2/" || true)
+    got=$(curl -s -o /dev/null -w '%{http_code} %{size_download}' --max-time 5 "${AUTH_HEADER[@]}" "http://127.0.0.1:$2/" || true)
     if [[ $got != "200 $BODY_SIZE" ]]; then
         log "$1 on port $2 answered '$got' (want '200 $BODY_SIZE' = status, body bytes)"
         return 1
@@ -294,6 +299,24 @@ for t in $TARGETS; do
                 log "gateway: FAILED to start — benchmarking the other targets, exit status will be 1"
                 FAILED=1
             fi ;;
+        gateway-auth)
+            command -v openssl >/dev/null || die "'openssl' not found (apt-get install -y openssl)"
+            b64url() { base64 -w0 | tr '+/' '-_' | tr -d '='; }
+            openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$WORK/jwt.key" 2>/dev/null
+            openssl pkey -in "$WORK/jwt.key" -pubout -out "$WORK/jwt.pub"
+            jwt_input="$(printf '{"alg":"RS256","typ":"JWT"}' | b64url).$(printf '{"sub":"bench","exp":%d}' $(( $(date +%s) + 86400 )) | b64url)"
+            jwt="$jwt_input.$(printf '%s' "$jwt_input" | openssl dgst -sha256 -sign "$WORK/jwt.key" -binary | b64url)"
+            AUTH_HEADER=(-H "Authorization: Bearer $jwt")
+            auth_cache_entries=10000
+            [[ $AUTH_CACHE == 0 ]] && auth_cache_entries=0
+            auth_extra="auth:
+  jwt:
+    bench: { algorithms: [RS256], public_keys: [{ file: $WORK/jwt.pub }], cache_entries: $auth_cache_entries }"
+            if start_gateway gateway-auth "$auth_extra" "    auth: { jwt: bench }"; then
+                ACTIVE+=(gateway-auth)
+            else
+                FAILED=1
+            fi ;;
         gateway-rl)
             rl_extra=""
             if [[ $RATELIMIT == redis || $RATELIMIT == approximate ]]; then
@@ -342,7 +365,7 @@ run_wrk() {
     local out=$1 dur=$2 url=$3 pid rc=0
     # With ZIPF_KEYS, each target's requests carry its own path prefix (origin-side miss count).
     ZIPF_PREFIX="/$TARGET_NOW" \
-        wrk "${WRK_ARGS[@]}" -d"$dur" --timeout 5s "$url" >"$out" 2>&1 &
+        wrk "${WRK_ARGS[@]}" "${AUTH_HEADER[@]}" -d"$dur" --timeout 5s "$url" >"$out" 2>&1 &
     pid=$!
     STARTED+=("$pid")
     wait "$pid" || rc=$?

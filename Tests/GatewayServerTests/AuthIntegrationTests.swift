@@ -326,4 +326,79 @@ final class AuthIntegrationTests: XCTestCase {
         await gateway.stop()
         await origin.stop()
     }
+
+    /// `any_of`: an API key in a query parameter or a token in a cookie; with neither, 401.
+    func testAnyOfWithQueryAndCookieCredentials() async throws {
+        setenv("AUTH_TEST_SECRET", Self.secret, 1)
+        let provider = JWTProviderConfig(
+            name: "cookie", algorithms: ["HS256"], secretEnvironmentVariable: "AUTH_TEST_SECRET",
+            token: .cookie("session"))
+        let keys = APIKeySetConfig(
+            name: "q", source: .query("api_key"),
+            keys: [.init(consumer: "acme", sha256: Array(SHA256.hash(data: Array("k e y".utf8))))])
+        let (gateway, origin) = try await start(
+            auth: AuthConfig(jwt: [provider], apiKeys: [keys]),
+            routeAuth: RouteAuthConfig(methods: [.jwt("cookie"), .apiKey("q")]))
+        let client = try await TestClient.connect(port: gateway.port, group: group)
+        let byQuery = try await client.request(.GET, "/x?a=1&api_key=k+e%20y", headers: [("host", "t")])
+        XCTAssertEqual(byQuery.status, .ok, "percent- and plus-decoded")
+        let token = try await hmacToken(#"{"sub":"c"}"#)
+        let byCookie = try await client.request(
+            .GET, "/x", headers: [("host", "t"), ("cookie", "theme=dark; session=\(token)")])
+        XCTAssertEqual(byCookie.status, .ok)
+        let wrongKey = try await client.request(.GET, "/x?api_key=nope", headers: [("host", "t")])
+        XCTAssertEqual(wrongKey.status, .unauthorized)
+        XCTAssertTrue(wrongKey.bodyText.contains("invalid_api_key"))
+        let neither = try await client.request(.GET, "/x", headers: [("host", "t")])
+        XCTAssertEqual(neither.status, .unauthorized)
+        XCTAssertEqual(neither.header("www-authenticate"), #"Bearer realm="gateway""#)
+        await client.close()
+        await gateway.stop()
+        await origin.stop()
+    }
+
+    /// A reload switches a route's auth at once, and one whose key cannot be read is rejected,
+    /// leaving the running auth as it was.
+    func testReloadSwitchesAuthAndAnUnreadableKeyRejectsIt() async throws {
+        setenv("AUTH_TEST_SECRET", Self.secret, 1)
+        let provider = JWTProviderConfig(
+            name: "main", algorithms: ["HS256"], secretEnvironmentVariable: "AUTH_TEST_SECRET")
+        let keys = APIKeySetConfig(
+            name: "k", keys: [.init(consumer: "acme", sha256: Array(SHA256.hash(data: Array("key".utf8))))])
+        let (gateway, origin) = try await start(
+            auth: AuthConfig(jwt: [provider], apiKeys: [keys]), routeAuth: RouteAuthConfig(methods: [.apiKey("k")]))
+        let client = try await TestClient.connect(port: gateway.port, group: group)
+        let token = try await hmacToken(#"{"sub":"a"}"#)
+        func status(_ headers: [(String, String)]) async throws -> HTTPResponseStatus {
+            try await client.request(.GET, "/", headers: [("host", "t")] + headers).status
+        }
+        let byKey = try await status([("x-api-key", "key")])
+        XCTAssertEqual(byKey, .ok)
+        let byToken = try await status([("authorization", "Bearer " + token)])
+        XCTAssertEqual(byToken, .unauthorized)
+
+        var configuration = gateway.server.snapshot.configuration
+        configuration.routes[0].auth = RouteAuthConfig(methods: [.jwt("main")])
+        try await gateway.server.reload(to: Snapshot(configuration: configuration, generation: 2))
+        let afterReloadToken = try await status([("authorization", "Bearer " + token)])
+        XCTAssertEqual(afterReloadToken, .ok)
+        let afterReloadKey = try await status([("x-api-key", "key")])
+        XCTAssertEqual(afterReloadKey, .unauthorized)
+
+        var broken = configuration
+        broken.auth.jwt[0].publicKeyFiles = [.init(path: "/nonexistent/jwt.pem")]
+        broken.auth.jwt[0].secretEnvironmentVariable = nil
+        broken.auth.jwt[0].algorithms = ["RS256"]
+        do {
+            try await gateway.server.reload(to: Snapshot(configuration: broken, generation: 3))
+            XCTFail("a key file that cannot be read must reject the reload")
+        } catch {
+            XCTAssertTrue("\(error)".contains("/nonexistent/jwt.pem"), "\(error)")
+        }
+        let stillHS256 = try await status([("authorization", "Bearer " + token)])
+        XCTAssertEqual(stillHS256, .ok, "the running auth is unchanged")
+        await client.close()
+        await gateway.stop()
+        await origin.stop()
+    }
 }
