@@ -401,4 +401,39 @@ final class AuthIntegrationTests: XCTestCase {
         await gateway.stop()
         await origin.stop()
     }
+
+    /// A flood of tokens naming random kids costs the identity provider at most one fetch per
+    /// `min_refresh_interval`, not one per request.
+    func testUnknownKidFloodIsRateLimited() async throws {
+        let key = ES256PrivateKey()
+        let idp = try await ScriptedOrigin { _ in
+            .init(headers: [("content-type", "application/json")], body: #"{"keys":[]}"#)
+        }
+        let provider = JWTProviderConfig(
+            name: "idp", jwksURL: "http://127.0.0.1:\(idp.port)/jwks.json", refresh: .seconds(3600),
+            minimumRefreshInterval: .seconds(3600), algorithms: ["ES256"])
+        let (gateway, origin) = try await start(
+            auth: AuthConfig(jwt: [provider]), routeAuth: RouteAuthConfig(methods: [.jwt("idp")]))
+        XCTAssertEqual(idp.requests.count, 1, "fetched once at start")
+        let client = try await TestClient.connect(port: gateway.port, group: group)
+        let collection = JWTKeyCollection()
+        await collection.add(ecdsa: key, kid: "k")
+        let signer = try await collection.getKey(for: "k")
+        for index in 0..<50 {
+            let input =
+                Base64URL.encode(Array(#"{"alg":"ES256","kid":"random-\#(index)"}"#.utf8)) + "."
+                + Base64URL.encode(Array("{}".utf8))
+            let token = input + "." + Base64URL.encode(try signer.sign(Array(input.utf8)))
+            let response = try await client.request(
+                .GET, "/", headers: [("host", "t"), ("authorization", "Bearer " + token)])
+            XCTAssertEqual(response.status, .unauthorized)
+        }
+        XCTAssertLessThanOrEqual(idp.requests.count, 2, "at most one refetch within the interval")
+        let metrics = await gateway.server.metricsText()
+        XCTAssertTrue(metrics.contains(#"reason="unknown_key"} 50"#), metrics)
+        await client.close()
+        await gateway.stop()
+        await origin.stop()
+        await idp.stop()
+    }
 }
