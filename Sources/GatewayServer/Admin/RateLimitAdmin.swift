@@ -12,6 +12,10 @@ struct RateLimitAdmin {
 
     typealias Response = AdminAPI.Response
 
+    private static func percentDecoded(_ text: Substring) -> String? {
+        PercentDecoding.decode(text.utf8).flatMap { String(validating: $0, as: UTF8.self) }
+    }
+
     func handle(query: String) async -> Response {
         var parameters: [String: String] = [:]
         for parameter in query.split(separator: "&") {
@@ -151,26 +155,5 @@ struct RateLimitAdmin {
         } catch {
             return .failure(error)
         }
-    }
-
-    private static func percentDecoded(_ text: Substring) -> String? {
-        var bytes: [UInt8] = []
-        var index = text.utf8.startIndex
-        let utf8 = text.utf8
-        while index < utf8.endIndex {
-            let byte = utf8[index]
-            if byte == UInt8(ascii: "%") {
-                let high = utf8.index(after: index)
-                guard high < utf8.endIndex, case let low = utf8.index(after: high), low < utf8.endIndex,
-                    let value = UInt8(String(decoding: [utf8[high], utf8[low]], as: UTF8.self), radix: 16)
-                else { return nil }
-                bytes.append(value)
-                index = utf8.index(after: low)
-            } else {
-                bytes.append(byte == UInt8(ascii: "+") ? UInt8(ascii: " ") : byte)
-                index = utf8.index(after: index)
-            }
-        }
-        return String(validating: bytes, as: UTF8.self)
     }
 }

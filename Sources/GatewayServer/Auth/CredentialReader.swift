@@ -23,8 +23,10 @@ enum CredentialReader {
                 separator: UInt8(ascii: "&"))
             {
                 let parts = pair.split(separator: UInt8(ascii: "="), maxSplits: 1, omittingEmptySubsequences: false)
-                guard parts.count == 2, let key = percentDecoded(parts[0]), key == Array(name.utf8) else { continue }
-                return percentDecoded(parts[1]).flatMap { $0.isEmpty ? nil : $0 }
+                guard parts.count == 2, let key = PercentDecoding.decode(parts[0]), key == Array(name.utf8) else {
+                    continue
+                }
+                return PercentDecoding.decode(parts[1]).flatMap { $0.isEmpty ? nil : $0 }
             }
             return nil
         case .cookie(let name):
@@ -37,31 +39,6 @@ enum CredentialReader {
                 }
             }
             return nil
-        }
-    }
-
-    private static func percentDecoded(_ bytes: some Collection<UInt8>) -> [UInt8]? {
-        var output: [UInt8] = []
-        var iterator = bytes.makeIterator()
-        while let byte = iterator.next() {
-            if byte == UInt8(ascii: "%") {
-                guard let high = iterator.next().flatMap(hexValue), let low = iterator.next().flatMap(hexValue) else {
-                    return nil
-                }
-                output.append(high << 4 | low)
-            } else {
-                output.append(byte == UInt8(ascii: "+") ? UInt8(ascii: " ") : byte)
-            }
-        }
-        return output
-    }
-
-    private static func hexValue(_ digit: UInt8) -> UInt8? {
-        switch digit {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): digit - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): digit - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): digit - UInt8(ascii: "A") + 10
-        default: nil
         }
     }
 }
