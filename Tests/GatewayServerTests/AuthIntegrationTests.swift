@@ -254,8 +254,13 @@ final class AuthIntegrationTests: XCTestCase {
 
         let missing = JWTProviderConfig(
             name: "gone", algorithms: ["RS256"], publicKeyFiles: [.init(path: "/nonexistent.pem")])
+        // A JWKS provider before it makes the HTTP client, which the failed start must shut down
+        // (AsyncHTTPClient traps on a client dropped while running, in debug builds).
+        let unreachable = JWTProviderConfig(
+            name: "jwks", jwksURL: "http://127.0.0.1:1/jwks.json", algorithms: ["RS256"])
         do {
-            _ = try await start(auth: AuthConfig(jwt: [missing]), routeAuth: RouteAuthConfig(methods: [.jwt("gone")]))
+            _ = try await start(
+                auth: AuthConfig(jwt: [unreachable, missing]), routeAuth: RouteAuthConfig(methods: [.jwt("gone")]))
             XCTFail("an unreadable key file must stop the start")
         } catch {
             XCTAssertTrue("\(error)".contains("/nonexistent.pem"), "\(error)")

@@ -267,6 +267,7 @@ public final class GatewayServer: Service, Sendable {
         do {
             authRuntime = try await buildAuth(configuration, previous: nil)
         } catch {
+            await shutDownHTTPClient()
             throw StartupError(description: "\(error)")
         }
         auth.withLockedValue { $0 = authRuntime }
@@ -316,6 +317,8 @@ public final class GatewayServer: Service, Sendable {
                 try? await bound.channel.close()
             }
             try? await group.shutdownGracefully()
+            auth.withLockedValue { $0 }?.retire(keeping: nil)
+            await shutDownHTTPClient()
             throw error
         }
         let state = Running(group: group, loops: loops, listeners: listeners, loopsByEventLoop: loopsByEventLoop)
@@ -365,7 +368,7 @@ public final class GatewayServer: Service, Sendable {
         }
         try? await state.group.shutdownGracefully()
         auth.withLockedValue { $0 }?.retire(keeping: nil)
-        if let client = httpClient.withLockedValue({ $0 }) { try? await client.shutdown() }
+        await shutDownHTTPClient()
         await accessLog.close()
         logger.info("gateway stopped")
     }
@@ -431,6 +434,16 @@ public final class GatewayServer: Service, Sendable {
             }
             .bind(host: listener.address.host, port: listener.address.port)
             .get()
+    }
+
+    /// The JWKS/introspection client must be shut down before it goes away (AsyncHTTPClient
+    /// traps otherwise in debug builds).
+    private func shutDownHTTPClient() async {
+        let client = httpClient.withLockedValue { client in
+            defer { client = nil }
+            return client
+        }
+        try? await client?.shutdown()
     }
 
     private func buildAuth(_ configuration: GatewayConfiguration, previous: AuthRuntime?) async throws -> AuthRuntime {
