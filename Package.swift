@@ -40,6 +40,7 @@ let package = Package(
         ),
         .target(name: "LoadBalancing"),
         .target(name: "RateLimiting"),
+        .target(name: "Resilience"),
         // Linked by name rather than through pkg-config, whose flags SwiftPM warns about.
         .systemLibrary(name: "CBrotli", path: "Sources/CBrotli"),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
@@ -123,6 +124,10 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
+        ),
+        .testTarget(
+            name: "ResilienceTests",
+            dependencies: ["Resilience"]
         ),
         .testTarget(
             name: "RateLimitingTests",
