@@ -7,12 +7,13 @@ enum CredentialReader {
         switch source {
         case .bearer:
             guard let value = head.values(named: "authorization").first else { return nil }
-            let bytes = Array(value.utf8)
+            let bytes = value.utf8
             // The scheme is case-insensitive (RFC 9110 §11.1); one or more spaces follow it.
-            guard bytes.count > 7, String(decoding: bytes[0..<6], as: UTF8.self).lowercased() == "bearer",
-                bytes[6] == UInt8(ascii: " ")
+            guard bytes.count > 7,
+                zip(bytes.prefix(6), "bearer".utf8).allSatisfy({ $0 | 0x20 == $1 }),
+                bytes.dropFirst(6).first == UInt8(ascii: " ")
             else { return nil }
-            let token = bytes[7...].drop { $0 == UInt8(ascii: " ") }
+            let token = bytes.dropFirst(7).drop { $0 == UInt8(ascii: " ") }
             return token.isEmpty ? nil : Array(token)
         case .header(let name):
             guard let value = head.values(named: name).first, !value.isEmpty else { return nil }

@@ -87,8 +87,11 @@ final class JWTProvider: Sendable {
         return provider
     }
 
-    var verifier: JWTVerifier { state.withLockedValue { $0.verifier } }
-    var generation: Int { state.withLockedValue { $0.generation } }
+    /// The verifier and the generation of its keys, read together: a fetch between two separate
+    /// reads would let a token checked with the old keys be cached under the new generation.
+    var current: (verifier: JWTVerifier, generation: Int) {
+        state.withLockedValue { ($0.verifier, $0.generation) }
+    }
 
     /// A token named a key this provider does not have: fetch the JWKS again unless one was
     /// fetched within `min_refresh_interval`. Returns the refresh to wait for, or nil if none is

@@ -74,8 +74,7 @@ struct RouteAuthenticator: Sendable {
     private func verify(_ token: [UInt8], provider: JWTProvider, cache: VerifiedTokenCache?, now: Double)
         -> Result<TokenClaims, AuthFailure>
     {
-        let verifier = provider.verifier
-        let generation = provider.generation
+        let (verifier, generation) = provider.current
         let key = cache.map { _ in VerifiedTokenCache.key(provider: provider, token: token) }
         if let cache, let key, let claims = cache.claims(for: key, generation: generation) {
             // The signature was checked; time moves on, so the time-bound rules are checked again.

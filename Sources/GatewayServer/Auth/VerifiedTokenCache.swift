@@ -27,8 +27,8 @@ final class VerifiedTokenCache {
 
     var count: Int { entries.count }
 
-    static func key(provider: JWTProvider, token: some Collection<UInt8>) -> Key {
-        Key(provider: ObjectIdentifier(provider), digest: SHA256.hash(data: Array(token)))
+    static func key(provider: JWTProvider, token: [UInt8]) -> Key {
+        Key(provider: ObjectIdentifier(provider), digest: SHA256.hash(data: token))
     }
 
     func claims(for key: Key, generation: Int) -> TokenClaims? {
