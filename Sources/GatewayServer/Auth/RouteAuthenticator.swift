@@ -38,11 +38,10 @@ struct RouteAuthenticator: Sendable {
                 guard let token = CredentialReader.read(provider.config.token, head: head) else { continue }
                 switch verify(token, provider: provider, cache: cache, now: now) {
                 case .success(let claims):
-                    guard scopes.allSatisfy(claims.scopes.contains) else {
-                        failure = .insufficientScope
-                        continue
+                    switch admit(claims) {
+                    case .success(let identity): return .authenticated(identity)
+                    case .failure(let reason): failure = reason
                     }
-                    return .authenticated(RequestIdentity(subject: claims.subject, claims: claims))
                 case .failure(.unknownKey) where mayRefresh:
                     if let refresh = provider.refreshForUnknownKey() { return .pending(refresh) }
                     failure = .unknownKey
@@ -56,19 +55,19 @@ struct RouteAuthenticator: Sendable {
                     failure = .introspectionUnavailable
                     continue
                 }
-                switch answer {
-                case .success(let claims):
-                    guard scopes.allSatisfy(claims.scopes.contains) else {
-                        failure = .insufficientScope
-                        continue
-                    }
-                    return .authenticated(RequestIdentity(subject: claims.subject, claims: claims))
-                case .failure(let reason):
-                    failure = reason
+                switch answer.flatMap(admit) {
+                case .success(let identity): return .authenticated(identity)
+                case .failure(let reason): failure = reason
                 }
             }
         }
         return .failed(failure)
+    }
+
+    /// A verified token (either kind) against the route's scopes.
+    private func admit(_ claims: TokenClaims) -> Result<RequestIdentity, AuthFailure> {
+        guard scopes.allSatisfy(claims.scopes.contains) else { return .failure(.insufficientScope) }
+        return .success(RequestIdentity(subject: claims.subject, claims: claims))
     }
 
     private func verify(_ token: [UInt8], provider: JWTProvider, cache: VerifiedTokenCache?, now: Double)
@@ -95,15 +94,16 @@ struct RouteAuthenticator: Sendable {
         var operations = base
         if !forwardCredentials {
             for method in methods {
-                switch method {
-                case .jwt(let provider):
-                    if case .header(let name) = provider.config.token { operations.remove.append(name) }
-                    if case .bearer = provider.config.token { operations.remove.append("authorization") }
-                case .introspection(let client):
-                    if case .header(let name) = client.config.token { operations.remove.append(name) }
-                    if case .bearer = client.config.token { operations.remove.append("authorization") }
-                case .apiKey(let store):
-                    if case .header(let name) = store.config.source { operations.remove.append(name) }
+                let source: CredentialSource =
+                    switch method {
+                    case .jwt(let provider): provider.config.token
+                    case .introspection(let client): client.config.token
+                    case .apiKey(let store): store.config.source
+                    }
+                switch source {
+                case .bearer: operations.remove.append("authorization")
+                case .header(let name): operations.remove.append(name)
+                case .query, .cookie: break
                 }
             }
         }

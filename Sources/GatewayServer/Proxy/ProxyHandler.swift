@@ -1181,19 +1181,15 @@ final class ProxyHandler: ChannelDuplexHandler {
                 head, route: route, routeIndex: routeIndex, snapshot: snapshot, context: context)
             self.resumeDownstreamReads()
         }
-        // The usual case is one policy: no combined future to build and complete.
-        if exact.count == 1 {
-            let (applied, key) = exact[0]
+        let calls = exact.map { applied, key in
             redis.evaluate(
                 applied.policy.script, keys: [CompiledRateLimit.redisKey(key)],
-                arguments: applied.policy.scriptArguments
-            ).assumeIsolated().whenComplete { decide([$0]) }
+                arguments: applied.policy.scriptArguments)
+        }
+        // The usual case is one policy: no combined future to build and complete.
+        if calls.count == 1 {
+            calls[0].assumeIsolated().whenComplete { decide([$0]) }
         } else {
-            let calls = exact.map { applied, key in
-                redis.evaluate(
-                    applied.policy.script, keys: [CompiledRateLimit.redisKey(key)],
-                    arguments: applied.policy.scriptArguments)
-            }
             EventLoopFuture.whenAllComplete(calls, on: context.eventLoop).assumeIsolated().whenSuccess(decide)
         }
     }
