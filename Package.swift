@@ -80,6 +80,7 @@ let package = Package(
                 "RateLimiting",
                 "Redis",
                 "Authentication",
+                "Resilience",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),

@@ -115,6 +115,15 @@ public struct CircuitBreaker: Sendable, Equatable {
         }
     }
 
+    /// An admitted attempt ended without an outcome (the client left, the request was refused for
+    /// its own reasons): a half-open probe slot it held is given back, or the breaker would wait
+    /// forever for a probe that never reports.
+    public mutating func abandon() {
+        if case .halfOpen(let inFlight, let successes, let trips) = state, inFlight > 0 {
+            state = .halfOpen(inFlight: inFlight - 1, successes: successes, trips: trips)
+        }
+    }
+
     private mutating func trip(trips: Int, now: Int64) -> Transition {
         let shift = min(trips - 1, 20)
         let coolDown = min(settings.openForNanoseconds << Int64(shift), settings.maxOpenForNanoseconds)

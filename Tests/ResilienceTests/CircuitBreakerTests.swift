@@ -75,6 +75,19 @@ final class CircuitBreakerTests: XCTestCase {
         XCTAssertEqual(breaker.state, .open(until: 230 * second, trips: 1))
     }
 
+    func testAnAbandonedProbeGivesItsSlotBack() {
+        var breaker = CircuitBreaker(settings: settings(consecutive: 1, halfOpen: 1))
+        XCTAssertEqual(breaker.record(success: false, now: 0), .opened(trips: 1))
+        XCTAssertTrue(breaker.allowRequest(now: 30 * second).allowed)
+        XCTAssertFalse(breaker.isAvailable(now: 30 * second), "the one probe is out")
+        breaker.abandon()
+        XCTAssertTrue(breaker.isAvailable(now: 30 * second), "the client left: someone else may probe")
+        XCTAssertTrue(breaker.allowRequest(now: 30 * second).allowed)
+        XCTAssertEqual(breaker.record(success: true, now: 31 * second), .closed)
+        breaker.abandon()
+        XCTAssertEqual(breaker.state, .closed, "abandoning while closed changes nothing")
+    }
+
     func testOutcomesOfAttemptsAdmittedBeforeATripChangeNothing() {
         var breaker = CircuitBreaker(settings: settings(consecutive: 1))
         XCTAssertEqual(breaker.record(success: false, now: 0), .opened(trips: 1))

@@ -2,7 +2,7 @@ import Yams
 
 extension ConfigReader {
     static let routeKeys = [
-        "name", "match", "upstream", "rewrite", "headers", "timeouts", "cache", "rate_limits", "auth",
+        "name", "match", "upstream", "rewrite", "headers", "timeouts", "cache", "rate_limits", "auth", "limits",
     ]
 
     mutating func readRoutes(
@@ -47,6 +47,7 @@ extension ConfigReader {
             let cache = s["cache"].flatMap { readRouteCache($0, label: label) }
             let rateLimits = s["rate_limits"].map { readRouteRateLimits($0, label: label, known: rateLimitNames) } ?? []
             let routeAuth = s["auth"].flatMap { readRouteAuth($0, label: label, known: auth) }
+            let limits = s["limits"].map { readLimits($0, label: label, allowsPending: false) } ?? ConcurrencyLimits()
             if routeAuth == nil, let policy = rateLimits.first(where: identityKeyedPolicies.contains) {
                 error(
                     s["rate_limits"]?.line,
@@ -59,7 +60,8 @@ extension ConfigReader {
             result.append(
                 RouteConfig(
                     name: name, match: match, upstream: upstream, rewrite: rewrite, headers: headers,
-                    requestTimeout: requestTimeout, cache: cache, rateLimits: rateLimits, auth: routeAuth))
+                    requestTimeout: requestTimeout, cache: cache, rateLimits: rateLimits, auth: routeAuth,
+                    limits: limits))
         }
         return result
     }

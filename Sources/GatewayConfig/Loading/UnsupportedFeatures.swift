@@ -5,7 +5,7 @@ enum UnsupportedFeatures {
     static let keys: [SectionKind: [String]] = [
         .root: ["geo", "tracing"],
         .listener: ["tls"],
-        .upstream: ["health_check", "circuit_breaker", "outlier", "retries", "limits", "tls"],
+        .upstream: ["tls"],
         .route: ["upstream_by_region"],
     ]
 
@@ -24,6 +24,7 @@ enum SectionKind: Hashable {
     case root, node, runtime, logging, accessLog, admin
     case listener, listenerTimeouts, listenerLimits
     case upstream, endpoint, hashOn, pool, upstreamTimeouts
+    case healthCheck, circuitBreaker, outlier, retries, upstreamLimits, routeLimits
     case route, routeMatch, headerMatch, rewrite, headerRules
     case requestHeaderOperations, responseHeaderOperations, routeTimeouts
     case cache, routeCache, cacheKey, compression

@@ -8,7 +8,10 @@ struct UpstreamsRead {
 }
 
 extension ConfigReader {
-    static let upstreamKeys = ["endpoints", "protocol", "balance", "hash_on", "pool", "timeouts"]
+    static let upstreamKeys = [
+        "endpoints", "protocol", "balance", "hash_on", "pool", "timeouts", "health_check", "circuit_breaker",
+        "outlier", "retries", "limits",
+    ]
     static let balanceNames = ["round_robin", "least_request", "consistent_hash"]
 
     mutating func readUpstreams(_ entry: Entry) -> UpstreamsRead {
@@ -52,10 +55,16 @@ extension ConfigReader {
         let balance = readBalance(s, label: label)
         let pool = s["pool"].map { readPool($0, label: label) } ?? PoolConfig()
         let timeouts = s["timeouts"].map { readUpstreamTimeouts($0, label: label) } ?? UpstreamTimeouts()
+        let healthCheck = s["health_check"].flatMap { readHealthCheck($0, label: label) }
+        let circuitBreaker = s["circuit_breaker"].flatMap { readCircuitBreaker($0, label: label) }
+        let outlier = s["outlier"].flatMap { readOutlier($0, label: label) }
+        let retries = s["retries"].flatMap { readRetries($0, label: label) } ?? .implicit
+        let limits = s["limits"].map { readLimits($0, label: label, allowsPending: true) } ?? ConcurrencyLimits()
         guard !endpoints.isEmpty, let balance else { return nil }
         return UpstreamConfig(
             name: name, endpoints: endpoints, protocolVersion: protocolVersion ?? .http1, balance: balance,
-            pool: pool, timeouts: timeouts)
+            pool: pool, timeouts: timeouts, healthCheck: healthCheck, circuitBreaker: circuitBreaker,
+            outlier: outlier, retries: retries, limits: limits)
     }
 
     private mutating func readEndpoints(_ entry: Entry, label: String) -> [EndpointConfig] {

@@ -13,6 +13,8 @@ public struct RouteConfig: Sendable, Equatable {
     public var rateLimits: [String]
     /// nil: no authentication (`auth: none` or absent).
     public var auth: RouteAuthConfig?
+    /// `limits: { max_concurrent }`: a bulkhead for this route alone.
+    public var limits: ConcurrencyLimits
 
     public init(
         name: String,
@@ -23,8 +25,10 @@ public struct RouteConfig: Sendable, Equatable {
         requestTimeout: Duration? = nil,
         cache: RouteCacheConfig? = nil,
         rateLimits: [String] = [],
-        auth: RouteAuthConfig? = nil
+        auth: RouteAuthConfig? = nil,
+        limits: ConcurrencyLimits = ConcurrencyLimits()
     ) {
+        self.limits = limits
         self.auth = auth
         self.cache = cache
         self.rateLimits = rateLimits

@@ -5,6 +5,12 @@ public struct UpstreamConfig: Sendable, Equatable {
     public var balance: BalanceStrategy
     public var pool: PoolConfig
     public var timeouts: UpstreamTimeouts
+    public var healthCheck: HealthCheckConfig?
+    public var circuitBreaker: CircuitBreakerConfig?
+    public var outlier: OutlierConfig?
+    /// `RetryConfig.implicit` when the section is absent.
+    public var retries: RetryConfig
+    public var limits: ConcurrencyLimits
 
     public init(
         name: String,
@@ -12,8 +18,18 @@ public struct UpstreamConfig: Sendable, Equatable {
         protocolVersion: UpstreamProtocol = .http1,
         balance: BalanceStrategy = .roundRobin,
         pool: PoolConfig = PoolConfig(),
-        timeouts: UpstreamTimeouts = UpstreamTimeouts()
+        timeouts: UpstreamTimeouts = UpstreamTimeouts(),
+        healthCheck: HealthCheckConfig? = nil,
+        circuitBreaker: CircuitBreakerConfig? = nil,
+        outlier: OutlierConfig? = nil,
+        retries: RetryConfig = .implicit,
+        limits: ConcurrencyLimits = ConcurrencyLimits()
     ) {
+        self.healthCheck = healthCheck
+        self.circuitBreaker = circuitBreaker
+        self.outlier = outlier
+        self.retries = retries
+        self.limits = limits
         self.name = name
         self.endpoints = endpoints
         self.protocolVersion = protocolVersion

@@ -33,7 +33,9 @@ enum BackgroundFetch {
             return loop.eventLoop.makeSucceededFuture(.failed("the route has no upstream"))
         }
         let upstream = loop.upstreams[route.upstreamIndex]
-        guard let pool = upstream.pickEndpoint(hashKey: nil), let address = pool.address else {
+        guard let index = upstream.pickEndpoint(hashKey: nil, excluding: TriedEndpoints(), now: UpstreamRuntime.now()),
+            let address = upstream.pools[index].address
+        else {
             return loop.eventLoop.makeSucceededFuture(.failed("no endpoint of upstream '\(upstream.config.name)'"))
         }
         let head = requestHead(for: request, route: route, loop: loop)

@@ -60,10 +60,19 @@ struct GatewayError: Error, Equatable, CustomStringConvertible {
         message: "The upstream did not answer in time.")
     static let noEndpoint = GatewayError(
         code: "no_healthy_upstream", status: .serviceUnavailable, source: .upstream,
-        message: "The upstream has no endpoint to send the request to.")
+        message: "No endpoint of the upstream is in rotation (circuits open, health checks failing or ejected).")
     static let upstreamOverloaded = GatewayError(
         code: "upstream_overloaded", status: .serviceUnavailable, source: .upstream,
         message: "Too many requests are waiting for an upstream connection.")
+    static let upstreamConcurrencyLimit = GatewayError(
+        code: "upstream_overloaded", status: .serviceUnavailable, source: .upstream,
+        message: "The upstream has as many requests in flight as it is allowed; retry after the time in Retry-After.")
+    static let upstreamPendingLimit = GatewayError(
+        code: "upstream_overloaded", status: .serviceUnavailable, source: .upstream,
+        message: "Too many requests are waiting for this upstream; retry after the time in Retry-After.")
+    static let routeConcurrencyLimit = GatewayError(
+        code: "route_overloaded", status: .serviceUnavailable, source: .upstream,
+        message: "The route has as many requests in flight as it is allowed; retry after the time in Retry-After.")
     static let rateLimited = GatewayError(
         code: "rate_limited", status: .tooManyRequests, source: .downstream,
         message: "Too many requests; retry after the time in Retry-After.")

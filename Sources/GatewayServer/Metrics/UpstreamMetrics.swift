@@ -9,6 +9,16 @@ final class UpstreamMetrics {
         /// Time from sending the request to the end of the response.
         var duration = DurationHistogram()
         var errors = [Int](repeating: 0, count: UpstreamErrorKind.allCases.count)
+        var circuitOpened = 0
+        var circuitHalfOpened = 0
+        var circuitClosed = 0
+        var ejections = 0
+        var retries = 0
+        var retryBudgetExhausted = 0
+        /// Requests answered 503 because no endpoint was in rotation (all open, down or ejected).
+        var unavailable = 0
+        /// Requests refused by the upstream's bulkheads (max_concurrent, max_pending).
+        var shed = 0
 
         mutating func merge(_ other: Sample) {
             for index in responses.indices {
@@ -18,6 +28,14 @@ final class UpstreamMetrics {
             for index in errors.indices {
                 errors[index] += other.errors[index]
             }
+            circuitOpened += other.circuitOpened
+            circuitHalfOpened += other.circuitHalfOpened
+            circuitClosed += other.circuitClosed
+            ejections += other.ejections
+            retries += other.retries
+            retryBudgetExhausted += other.retryBudgetExhausted
+            unavailable += other.unavailable
+            shed += other.shed
         }
     }
 

@@ -82,7 +82,27 @@ final class ProxyHandler: ChannelDuplexHandler {
 
     // The current exchange. Plain fields rather than a per-request object: no allocation per request.
     private var route: CompiledRoute?
+    /// `route`'s index in the snapshot it was matched in.
+    private var routeIndex = -1
+    private var upstream: UpstreamRuntime?
     private var pool: EndpointPool?
+    /// The endpoint of the current attempt, in `upstream.pools`.
+    private var endpointIndex = 0
+    /// The current attempt was admitted by the endpoint's breaker and its outcome not reported yet.
+    private var attemptUnreported = false
+    private var triedEndpoints = TriedEndpoints()
+    private var retriesLeft = 0
+    private var attemptsMade = 0
+    private var hashKey: UInt64?
+    /// The request body as sent so far, kept while the upstream retries and it fits `retries.max_body`:
+    /// a retry sends it again. nil when not kept (then a request with a body is not retried).
+    private var retainedBody: CircularBuffer<ByteBuffer>?
+    private var retainedBodyBytes = 0
+    private var pendingRetry: Scheduled<Void>?
+    /// Bulkhead slots this exchange holds; given back when it is recorded.
+    private var routeSlot: Bulkhead?
+    private var upstreamSlot: Bulkhead?
+    private var pendingSlot: Bulkhead?
     private var connection: UpstreamConnection?
     /// The request head as the upstream gets it, kept (it is a value) for a retry.
     private var upstreamHead: ByteBuffer?
@@ -359,6 +379,7 @@ final class ProxyHandler: ChannelDuplexHandler {
         }
         let route = snapshot.routes[match.routeIndex]
         self.route = route
+        routeIndex = match.routeIndex
         routeMetrics = loop.routeMetrics[match.routeIndex]
         guard route.upstreamIndex >= 0, route.upstreamIndex < loop.upstreams.count else {
             return respondLocally(.noEndpoint, context: context)
@@ -481,22 +502,44 @@ final class ProxyHandler: ChannelDuplexHandler {
         let requestTimeout =
             routeIndex < loop.requestTimeouts.count
             ? loop.requestTimeouts[routeIndex] : TimeAmount(route.requestTimeout)
-        forwardToUpstream(head, route: route, requestTimeout: requestTimeout, snapshot: snapshot, context: context)
+        forwardToUpstream(
+            head, route: route, routeIndex: routeIndex, requestTimeout: requestTimeout, snapshot: snapshot,
+            context: context)
     }
 
     /// Chooses the endpoint and sends the request on (the proxy phase proper).
     private func forwardToUpstream(
-        _ head: RequestHead, route: CompiledRoute, requestTimeout: TimeAmount, snapshot: Snapshot,
+        _ head: RequestHead, route: CompiledRoute, routeIndex: Int, requestTimeout: TimeAmount, snapshot: Snapshot,
         context: ChannelHandlerContext
     ) {
         let uri = head.target
         let upstream = loop.upstreams[route.upstreamIndex]
+        self.upstream = upstream
         upstreamMetrics = upstream.metrics
-        let hashKey = upstream.hashSource.flatMap { HashKey.compute($0, head: head, client: client) }
-        guard let pool = upstream.pickEndpoint(hashKey: hashKey) else {
+        // Bulkheads first: a request refused here must not touch the balancer or a breaker.
+        if routeIndex < loop.routeBulkheads.count, let bulkhead = loop.routeBulkheads[routeIndex] {
+            guard bulkhead.tryAcquire() else { return respondLocally(.routeConcurrencyLimit, context: context) }
+            routeSlot = bulkhead
+        }
+        if let bulkhead = upstream.concurrency {
+            guard bulkhead.tryAcquire() else {
+                upstream.metrics.sample.shed += 1
+                return respondLocally(.upstreamConcurrencyLimit, context: context)
+            }
+            upstreamSlot = bulkhead
+        }
+        hashKey = upstream.hashSource.flatMap { HashKey.compute($0, head: head, client: client) }
+        let now = Int64(truncatingIfNeeded: eventTime.uptimeNanoseconds)
+        retriesLeft = upstream.config.retries.attempts
+        if retriesLeft > 0 {
+            upstream.recordRequest(now: now)
+            if requestHasBody { retainedBody = CircularBuffer() }
+        }
+        guard let index = upstream.pickEndpoint(hashKey: hashKey, excluding: triedEndpoints, now: now) else {
+            upstream.metrics.sample.unavailable += 1
             return respondLocally(.noEndpoint, context: context)
         }
-        self.pool = pool
+        startAttempt(on: index, upstream: upstream, now: now)
         responseHeaderTimeout = upstream.responseHeaderTimeout
 
         let target = route.pathRewrite?.apply(toTarget: uri) ?? uri
@@ -514,11 +557,10 @@ final class ProxyHandler: ChannelDuplexHandler {
             context.writeAndFlush(
                 wrapOutboundOut(ByteBuffer(staticString: "HTTP/1.1 100 Continue\r\n\r\n")), promise: nil)
         }
-        let now = eventTime
-        requestDeadline = now + requestTimeout
+        requestDeadline = eventTime + requestTimeout
         // The response-header deadline starts when the request is sent, so now + timeout is a
         // lower bound for it: arming for that now means sending the request will not re-arm.
-        ensureTimer(firingBy: min(requestDeadline, now + responseHeaderTimeout), context: context)
+        ensureTimer(firingBy: min(requestDeadline, eventTime + responseHeaderTimeout), context: context)
         acquireConnection(context: context)
     }
 
@@ -562,6 +604,7 @@ final class ProxyHandler: ChannelDuplexHandler {
             }
             return
         }
+        if retainedBody != nil { retainForRetry(buffer) }
         switch phase {
         case .proxying:
             if let connection { writeRequestBody(buffer, to: connection) }
@@ -603,6 +646,13 @@ final class ProxyHandler: ChannelDuplexHandler {
         retriedOnFreshConnection = false
         route = nil
         pool = nil
+        upstream = nil
+        triedEndpoints.removeAll()
+        attemptsMade = 0
+        retriesLeft = 0
+        hashKey = nil
+        retainedBody = nil
+        retainedBodyBytes = 0
         upstreamHead = nil
         heldResponseHead = nil
         cacheExchange = nil
@@ -637,6 +687,7 @@ final class ProxyHandler: ChannelDuplexHandler {
     private func recordExchange(status: Int) {
         guard exchangeUnrecorded else { return }
         exchangeUnrecorded = false
+        releaseUpstreamHolds()
         if let exchange = cacheExchange, let fill = exchange.fill {
             if exchange.leadsFill {
                 // No-op if the fill completed; else its followers learn it will not.
@@ -666,6 +717,113 @@ final class ProxyHandler: ChannelDuplexHandler {
         }
     }
 
+    // MARK: - Attempts and retries
+
+    private func startAttempt(on index: Int, upstream: UpstreamRuntime, now: Int64) {
+        endpointIndex = index
+        triedEndpoints.insert(index)
+        pool = upstream.pools[index]
+        attemptsMade += 1
+        upstream.beginAttempt(index, now: now)
+        attemptUnreported = true
+    }
+
+    /// Tells the endpoint's breaker and outlier detection how the attempt went, once.
+    private func reportAttempt(_ outcome: AttemptOutcome) {
+        guard attemptUnreported, let upstream else { return }
+        attemptUnreported = false
+        upstream.record(outcome, endpoint: endpointIndex, now: Int64(truncatingIfNeeded: eventTime.uptimeNanoseconds))
+    }
+
+    /// Whether the request can be tried again on an endpoint it has not tried, if the upstream's
+    /// retry policy covers `outcome` and it is safe: an idempotent method or a request that never
+    /// left, a body that was kept whole, a retry budget with room, and time left before the request
+    /// deadline. Returns the endpoint and the back-off; the budget is already charged.
+    private func planRetry(after outcome: AttemptOutcome) -> (endpoint: Int, delay: Int64)? {
+        guard retriesLeft > 0, let upstream, !responseHeadSent, responseStatus == 0 else { return nil }
+        guard outcome.matches(upstream.config.retries.on) else { return nil }
+        guard outcome == .connectFailure || requestMethod.isIdempotent else { return nil }
+        guard !requestHasBody || retainedBody != nil else { return nil }
+        let now = Int64(truncatingIfNeeded: eventTime.uptimeNanoseconds)
+        let delay = upstream.backoff.delay(attempt: attemptsMade - 1, random: Double.random(in: 0...1))
+        guard eventTime + .nanoseconds(delay) < requestDeadline else { return nil }
+        guard let next = upstream.pickEndpoint(hashKey: hashKey, excluding: triedEndpoints, now: now),
+            upstream.withdrawRetry(now: now)
+        else { return nil }
+        return (next, delay)
+    }
+
+    /// Retries if `planRetry` allows; the caller has reported the attempt and let go of its
+    /// connection. True when a retry is under way (after the back-off, if any).
+    private func retry(after outcome: AttemptOutcome, context: ChannelHandlerContext) -> Bool {
+        guard let plan = planRetry(after: outcome) else { return false }
+        performRetry(plan, context: context)
+        return true
+    }
+
+    private func performRetry(_ plan: (endpoint: Int, delay: Int64), context: ChannelHandlerContext) {
+        guard let upstream else { return }
+        retriesLeft -= 1
+        heldResponseHead = nil
+        requestEndSent = false
+        responseHeaderDeadline = .distantFuture
+        if let retainedBody { bufferedBody = retainedBody }
+        startAttempt(on: plan.endpoint, upstream: upstream, now: Int64(truncatingIfNeeded: eventTime.uptimeNanoseconds))
+        ensureTimer(firingBy: requestDeadline, context: context)
+        guard plan.delay > 0 else {
+            acquireConnection(context: context)
+            return
+        }
+        phase = .waitingForConnection
+        exchangeNumber &+= 1
+        let exchange = exchangeNumber
+        pendingRetry = context.eventLoop.assumeIsolated().scheduleTask(in: .nanoseconds(plan.delay)) { [self] in
+            self.pendingRetry = nil
+            guard self.phase == .waitingForConnection, self.exchangeNumber == exchange, let context = self.context
+            else { return }
+            self.eventTime = .now()
+            self.acquireConnection(context: context)
+        }
+    }
+
+    /// Keeps a body part for a retry while the body fits the policy's limit.
+    private func retainForRetry(_ buffer: ByteBuffer) {
+        guard retainedBody != nil, let upstream else { return }
+        retainedBodyBytes += buffer.readableBytes
+        if retainedBodyBytes > upstream.config.retries.maxBody {
+            retainedBody = nil
+        } else {
+            retainedBody?.append(buffer)
+        }
+    }
+
+    /// Gives back what the exchange holds for the upstream: bulkhead slots, and a breaker's probe
+    /// slot if the attempt never reported.
+    private func releaseUpstreamHolds() {
+        if attemptUnreported {
+            attemptUnreported = false
+            upstream?.abandonAttempt(endpointIndex)
+        }
+        pendingRetry?.cancel()
+        pendingRetry = nil
+        leavePendingQueue()
+        if let slot = routeSlot {
+            routeSlot = nil
+            slot.release()
+        }
+        if let slot = upstreamSlot {
+            upstreamSlot = nil
+            slot.release()
+        }
+    }
+
+    private func leavePendingQueue() {
+        if let slot = pendingSlot {
+            pendingSlot = nil
+            slot.release()
+        }
+    }
+
     // MARK: - Upstream connection
 
     private func acquireConnection(context: ChannelHandlerContext) {
@@ -680,8 +838,16 @@ final class ProxyHandler: ChannelDuplexHandler {
             return
         }
         switch pool.connect(for: self, exchange: exchangeNumber) {
-        case .connecting, .queued:
+        case .connecting:
             break
+        case .queued:
+            if let bulkhead = upstream?.pending, pendingSlot == nil {
+                guard bulkhead.tryAcquire() else {
+                    upstream?.metrics.sample.shed += 1
+                    return respondLocally(.upstreamPendingLimit, context: context)
+                }
+                pendingSlot = bulkhead
+            }
         case .overloaded:
             upstreamMetrics?.recordError(.overloaded)
             respondLocally(.upstreamOverloaded, context: context)
@@ -706,6 +872,7 @@ final class ProxyHandler: ChannelDuplexHandler {
             return
         }
         self.connection = connection
+        if pendingSlot != nil { leavePendingQueue() }
         connectionWasReused = reused
         upstreamSentAt = eventTime
         phase = .proxying
@@ -738,6 +905,7 @@ final class ProxyHandler: ChannelDuplexHandler {
         eventTime = .now()
         guard phase == .waitingForConnection, exchange == exchangeNumber, let context else { return }
         logUpstreamError("cannot connect to upstream", error)
+        if pendingSlot != nil { leavePendingQueue() }
         let gatewayError: GatewayError
         if case ChannelError.connectTimeout = error {
             gatewayError = .upstreamConnectTimeout
@@ -746,6 +914,8 @@ final class ProxyHandler: ChannelDuplexHandler {
             gatewayError = .upstreamUnavailable
             upstreamMetrics?.recordError(.connectFailure)
         }
+        reportAttempt(.connectFailure)
+        if retry(after: .connectFailure, context: context) { return }
         respondLocally(gatewayError, context: context)
     }
 
@@ -789,6 +959,12 @@ final class ProxyHandler: ChannelDuplexHandler {
 
     func upstreamResponseHead(_ head: UpstreamResponseHead, framing: UpstreamResponseHead.BodyFraming) {
         guard let context, phase == .proxying else { return }
+        if attemptUnreported { reportAttempt(.response(status: head.status)) }
+        if retriesLeft > 0, upstream?.config.retries.on.matches(status: head.status) == true,
+            retryInsteadOfForwarding(status: head.status, context: context)
+        {
+            return
+        }
         var responseOperations = clientResponseOperations
         if let exchange = cacheExchange, let cache = loop.cache {
             let answer = exchange.answerInstead(
@@ -947,15 +1123,31 @@ final class ProxyHandler: ChannelDuplexHandler {
             return
         }
         if connectionWasReused, !retriedOnFreshConnection, !requestHasBody, requestMethod.isIdempotent,
-            !(error is UpstreamResponseError)
+            !(error is UpstreamResponseError), responseStatus == 0
         {
-            // A kept-alive connection the upstream closed just as we sent: safe to repeat once.
+            // A kept-alive connection the upstream closed just as we sent: safe to repeat once, on
+            // the same endpoint; the endpoint did nothing wrong, so its breaker is not told.
             retriedOnFreshConnection = true
             requestEndSent = false
             acquireConnection(context: context)
             return
         }
+        reportAttempt(.reset)
+        if retry(after: .reset, context: context) { return }
         respondLocally(error is UpstreamResponseError ? .upstreamInvalidResponse : .upstreamReset, context: context)
+    }
+
+    /// A response head whose status the retry policy covers is dropped, with its connection, for
+    /// a retry elsewhere, if one is allowed; otherwise it is forwarded as it is. True when the
+    /// retry is under way.
+    private func retryInsteadOfForwarding(status: Int, context: ChannelHandlerContext) -> Bool {
+        guard let connection, let plan = planRetry(after: .response(status: status)) else { return false }
+        logUpstreamError("retrying on another endpoint", "status \(status)")
+        self.connection = nil
+        upstreamWritable = true
+        connection.pool.release(connection, reusable: false, now: eventTime)
+        performRetry(plan, context: context)
+        return true
     }
 
     // MARK: - Finishing
@@ -1017,6 +1209,8 @@ final class ProxyHandler: ChannelDuplexHandler {
         if let pool, phase == .waitingForConnection {
             pool.cancelWait(self)
         }
+        pendingRetry?.cancel()
+        pendingRetry = nil
         if error.source == .upstream, cacheExchange?.stale != nil {
             routeMetrics.recordRevalidation(.failed)
         }
@@ -1044,7 +1238,7 @@ final class ProxyHandler: ChannelDuplexHandler {
             date: loop.dateCache.value, requestID: requestID.description,
             keepAlive: downstreamKeepAlive && !loop.isDraining,
             clientVersionMinor: downstreamVersion.minor, allocator: context.channel.allocator,
-            extraFields: rateLimitFields + authChallenge + cacheFields(for: error))
+            extraFields: rateLimitFields + authChallenge + cacheFields(for: error) + Self.retryAfter(for: error))
         context.write(wrapOutboundOut(head), promise: nil)
         responseBytes += head.readableBytes
         if !requestIsHead {
@@ -1390,8 +1584,8 @@ final class ProxyHandler: ChannelDuplexHandler {
         phase = .idle
         eventTime = .now()
         forwardToUpstream(
-            exchange.request, route: route, requestTimeout: TimeAmount(route.requestTimeout), snapshot: loop.snapshot,
-            context: context)
+            exchange.request, route: route, routeIndex: routeIndex, requestTimeout: TimeAmount(route.requestTimeout),
+            snapshot: loop.snapshot, context: context)
     }
 
     /// A 206 or 416 cut from a stored entry.
@@ -1483,6 +1677,18 @@ final class ProxyHandler: ChannelDuplexHandler {
         return false
     }
 
+    private static let retryAfterOneSecond = [HeaderField(name: "Retry-After", value: "1")]
+
+    /// Shed requests say when to come back: the excess is meant to return later, not at once.
+    private static func retryAfter(for error: GatewayError) -> [HeaderField] {
+        switch error {
+        case .upstreamConcurrencyLimit, .upstreamPendingLimit, .routeConcurrencyLimit, .upstreamOverloaded:
+            retryAfterOneSecond
+        default:
+            []
+        }
+    }
+
     /// On a cached route, the gateway's own errors say how the cache took part too.
     private func cacheFields(for error: GatewayError) -> [HeaderField] {
         guard let exchange = cacheExchange else { return [] }
@@ -1565,6 +1771,14 @@ final class ProxyHandler: ChannelDuplexHandler {
             now >= responseHeaderDeadline ? "upstream response header timeout" : "request timeout",
             phase == .waitingForConnection ? "still waiting for a connection" : "waiting for the response")
         upstreamMetrics?.recordError(.responseTimeout)
+        if phase == .proxying, !responseHeadSent, responseStatus == 0 {
+            reportAttempt(.timeout)
+            if now < requestDeadline, let plan = planRetry(after: .timeout) {
+                releaseConnection(reusable: false)
+                performRetry(plan, context: context)
+                return
+            }
+        }
         respondLocally(.upstreamTimeout, context: context)
     }
 
@@ -1613,6 +1827,8 @@ final class ProxyHandler: ChannelDuplexHandler {
     /// The client went away mid-exchange: the upstream connection is in an unknown state.
     private func abandonExchange() {
         cancelTimer()
+        pendingRetry?.cancel()
+        pendingRetry = nil
         heldResponseHead = nil
         if phase == .waitingForConnection, let pool {
             pool.cancelWait(self)

@@ -46,6 +46,8 @@ public final class GatewayServer: Service, Sendable {
     let rateLimiter = LocalRateLimiter()
     /// The current configuration's JWT providers and route authenticators.
     private let auth = NIOLockedValueBox<AuthRuntime?>(nil)
+    /// Active health checks and bulkheads of the current configuration.
+    private let resilience = NIOLockedValueBox<ResilienceRuntime>(.empty)
     /// For JWKS fetches, made when a provider first needs it.
     private let httpClient = NIOLockedValueBox<HTTPClient?>(nil)
 
@@ -139,14 +141,20 @@ public final class GatewayServer: Service, Sendable {
             throw error
         }
 
+        let previousResilience = resilience.withLockedValue { $0 }
+        let newResilience = try await ResilienceRuntime.build(
+            configuration, previous: previousResilience, resolved: resolved, eventLoops: state.loops.map(\.eventLoop),
+            logger: logger)
         for loop in state.loops {
             try await loop.eventLoop.submit {
-                loop.value.apply(newSnapshot, resolvedEndpoints: resolved, auth: newAuth)
+                loop.value.apply(newSnapshot, resolvedEndpoints: resolved, auth: newAuth, resilience: newResilience)
             }.get()
         }
         current.withLockedValue { $0 = newSnapshot }
         auth.withLockedValue { $0 = newAuth }
+        resilience.withLockedValue { $0 = newResilience }
         previousAuth?.retire(keeping: newAuth)
+        previousResilience.retire(keeping: newResilience)
 
         var listeners: [(name: String, bound: BoundListener)] = []
         for listener in configuration.listeners {
@@ -234,6 +242,27 @@ public final class GatewayServer: Service, Sendable {
         processMetrics.cachePurgeDuration.recordNanoseconds(durationNanoseconds)
     }
 
+    /// The current bulkheads and active health, for the admin view and metrics.
+    var resilienceRuntime: ResilienceRuntime { resilience.withLockedValue { $0 } }
+
+    /// Every upstream's endpoints as the worst loop sees them (circuit open on any loop shows open).
+    func endpointStates() async -> [String: [EndpointStateSample]] {
+        var merged: [String: [EndpointStateSample]] = [:]
+        for loop in loopContexts() {
+            guard let states = try? await loop.eventLoop.submit({ loop.value.endpointStates() }).get() else {
+                continue
+            }
+            for (upstream, endpoints) in states {
+                if let existing = merged[upstream], existing.count == endpoints.count {
+                    merged[upstream] = zip(existing, endpoints).map { $0.merged(with: $1) }
+                } else {
+                    merged[upstream] = endpoints
+                }
+            }
+        }
+        return merged
+    }
+
     /// Open upstream connections by endpoint, summed over the event loops.
     public func upstreamConnectionCounts() async -> [String: Int] {
         await poolCounts().mapValues(\.open)
@@ -272,6 +301,18 @@ public final class GatewayServer: Service, Sendable {
         }
         auth.withLockedValue { $0 = authRuntime }
         let group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
+        let resilienceRuntime: ResilienceRuntime
+        do {
+            resilienceRuntime = try await ResilienceRuntime.build(
+                configuration, previous: nil, resolved: resolved, eventLoops: Array(group.makeIterator()),
+                logger: logger)
+        } catch {
+            try? await group.shutdownGracefully()
+            authRuntime.retire(keeping: nil)
+            await shutDownHTTPClient()
+            throw StartupError(description: "\(error)")
+        }
+        resilience.withLockedValue { $0 = resilienceRuntime }
         var loops: [NIOLoopBound<LoopContext>] = []
         for eventLoop in group.makeIterator() {
             let snapshot = self.snapshot
@@ -283,7 +324,8 @@ public final class GatewayServer: Service, Sendable {
                 NIOLoopBound(
                     LoopContext(
                         eventLoop: eventLoop, snapshot: snapshot, resolvedEndpoints: resolved, logger: logger,
-                        accessLogSink: sink, cache: cache, rateLimiter: rateLimiter, redis: redis, auth: authRuntime),
+                        accessLogSink: sink, cache: cache, rateLimiter: rateLimiter, redis: redis, auth: authRuntime,
+                        resilience: resilienceRuntime),
                     eventLoop: eventLoop)
             }.get()
             loops.append(loop)
@@ -316,6 +358,7 @@ public final class GatewayServer: Service, Sendable {
             for (_, bound) in listeners {
                 try? await bound.channel.close()
             }
+            resilienceRuntime.retire(keeping: nil)
             try? await group.shutdownGracefully()
             auth.withLockedValue { $0 }?.retire(keeping: nil)
             await shutDownHTTPClient()
@@ -363,6 +406,7 @@ public final class GatewayServer: Service, Sendable {
         if remaining > 0 {
             logger.warning("drain timeout reached, closing connections", metadata: ["connections": "\(remaining)"])
         }
+        resilience.withLockedValue { $0 }.retire(keeping: nil)
         for loop in state.loops {
             try? await loop.eventLoop.submit { loop.value.closeAll() }.get()
         }

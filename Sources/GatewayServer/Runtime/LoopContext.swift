@@ -49,6 +49,10 @@ final class LoopContext {
     private(set) var routeAuth: [RouteAuthenticator?] = []
     /// Tokens this loop verified; nil when every provider turned its cache off.
     private(set) var tokenCache: VerifiedTokenCache?
+    /// Health from active checks and the bulkheads, shared by all loops.
+    private(set) var resilience: ResilienceRuntime
+    /// Index-aligned with `snapshot.routes`: nil for routes without `limits`.
+    private(set) var routeBulkheads: [Bulkhead?] = []
 
     /// For errors only: nothing is logged per successful request (that is the access log's job).
     let logger: Logger
@@ -56,9 +60,11 @@ final class LoopContext {
     init(
         eventLoop: EventLoop, snapshot: Snapshot, resolvedEndpoints: [HostPort: SocketAddress], logger: Logger,
         accessLogSink: AccessLogSink? = nil, cache: EdgeCache? = nil, rateLimiter: LocalRateLimiter? = nil,
-        redis: RedisEndpoint? = nil, auth: AuthRuntime = .empty
+        redis: RedisEndpoint? = nil, auth: AuthRuntime = .empty, resilience: ResilienceRuntime = .empty
     ) {
         self.eventLoop = eventLoop
+        self.resilience = resilience
+        self.routeBulkheads = resilience.routeConcurrency
         let redisClient = redis.map { $0.makeClient(on: eventLoop, logger: logger) }
         self.redis = redisClient
         self.rateLimiter = rateLimiter
@@ -172,14 +178,17 @@ final class LoopContext {
     /// Switches this loop to a new snapshot in one step: requests already routed keep the route,
     /// pool and deadlines they hold; the next request on any connection uses the new snapshot.
     func apply(
-        _ newSnapshot: Snapshot, resolvedEndpoints newlyResolved: [HostPort: SocketAddress], auth: AuthRuntime = .empty
+        _ newSnapshot: Snapshot, resolvedEndpoints newlyResolved: [HostPort: SocketAddress], auth: AuthRuntime = .empty,
+        resilience: ResilienceRuntime = .empty
     ) {
         useAuth(auth)
+        self.resilience = resilience
+        routeBulkheads = resilience.routeConcurrency
         resolvedEndpoints.merge(newlyResolved) { _, new in new }
         let previousPools = poolsByKey
         poolsByKey = [:]
         snapshot = newSnapshot
-        upstreams = buildUpstreams(for: newSnapshot, reusing: previousPools)
+        upstreams = buildUpstreams(for: newSnapshot, reusing: previousPools, previousUpstreams: upstreams)
         requestTimeouts = newSnapshot.routes.map { TimeAmount($0.requestTimeout) }
         routeCaching = newSnapshot.configuration.routes.map { $0.cache.map(RouteCaching.init) }
         cacheIdentity = CacheIdentity(newSnapshot.configuration)
@@ -216,6 +225,16 @@ final class LoopContext {
         return pools
     }
 
+    /// Each upstream's endpoints as this loop sees them (circuit, ejection), by upstream name.
+    func endpointStates() -> [String: [EndpointStateSample]] {
+        let now = UpstreamRuntime.now()
+        var states: [String: [EndpointStateSample]] = [:]
+        for upstream in upstreams {
+            states[upstream.config.name] = upstream.endpointStates(now: now)
+        }
+        return states
+    }
+
     func flushAccessLog() {
         accessLog?.flush()
     }
@@ -247,10 +266,11 @@ final class LoopContext {
         approximateLimiter?.sweep(now: WallClock.nowMilliseconds())
     }
 
-    private func buildUpstreams(for snapshot: Snapshot, reusing previous: [PoolKey: EndpointPool] = [:])
-        -> [UpstreamRuntime]
-    {
-        snapshot.upstreams.map { upstream in
+    private func buildUpstreams(
+        for snapshot: Snapshot, reusing previous: [PoolKey: EndpointPool] = [:],
+        previousUpstreams: [UpstreamRuntime] = []
+    ) -> [UpstreamRuntime] {
+        snapshot.upstreams.enumerated().map { upstreamIndex, upstream in
             let pools = upstream.endpoints.map { endpoint -> EndpointPool in
                 let key = PoolKey(
                     address: endpoint.address, maxPerEndpoint: upstream.pool.maxPerEndpoint,
@@ -268,7 +288,15 @@ final class LoopContext {
                 poolsByKey[key] = pool
                 return pool
             }
-            return UpstreamRuntime(config: upstream, pools: pools, metrics: metrics.upstream(named: upstream.name))
+            let resilience = self.resilience
+            return UpstreamRuntime(
+                config: upstream, pools: pools, metrics: metrics.upstream(named: upstream.name),
+                health: upstreamIndex < resilience.health.count ? resilience.health[upstreamIndex] : nil,
+                concurrency: upstreamIndex < resilience.upstreamConcurrency.count
+                    ? resilience.upstreamConcurrency[upstreamIndex] : nil,
+                pending: upstreamIndex < resilience.upstreamPending.count
+                    ? resilience.upstreamPending[upstreamIndex] : nil,
+                carriedOver: previousUpstreams.first { $0.config.name == upstream.name }, logger: logger)
         }
     }
 }

@@ -38,18 +38,20 @@ struct EndpointBalancer {
     }
 
     /// `hashKey` is used by consistent hashing; a request without the key (no such header or
-    /// cookie) is spread by round robin rather than piling onto one endpoint.
-    mutating func pick(hashKey: UInt64?, activeRequests: (Int) -> Int) -> Int? {
+    /// cookie) is spread by round robin rather than piling onto one endpoint. `isEligible` nil
+    /// means every endpoint is (the common case, which then costs no closure call per endpoint).
+    mutating func pick(hashKey: UInt64?, activeRequests: (Int) -> Int, isEligible: ((Int) -> Bool)?) -> Int? {
         switch kind {
         case .roundRobin:
-            return roundRobin.pick()
+            return isEligible.map { roundRobin.pick(isEligible: $0) } ?? roundRobin.pick()
         case .leastRequest:
-            return leastRequest?.pick(activeRequests: activeRequests, isEligible: { _ in true }, using: &random)
+            return leastRequest?.pick(
+                activeRequests: activeRequests, isEligible: isEligible ?? { _ in true }, using: &random)
         case .consistentHash:
             if let hashKey, let maglev {
-                return maglev.pick(hash: hashKey)
+                return isEligible.map { maglev.pick(hash: hashKey, isEligible: $0) } ?? maglev.pick(hash: hashKey)
             }
-            return roundRobin.pick()
+            return isEligible.map { roundRobin.pick(isEligible: $0) } ?? roundRobin.pick()
         }
     }
 }

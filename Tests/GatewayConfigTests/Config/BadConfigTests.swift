@@ -161,7 +161,7 @@ final class BadConfigTests: XCTestCase {
                   users:
                     endpoints: [{ address: 127.0.0.1:9001 }]
                     protocol: h2
-                    health_check: { path: /health }
+                    health_check: { path: health }
                 routes:
                   - name: a
                     upstream: users
@@ -175,7 +175,7 @@ final class BadConfigTests: XCTestCase {
                 "gw.yaml:4: 'h2c' is not supported by this version yet",
                 "gw.yaml:5: 'tls' is not supported by this version yet",
                 "gw.yaml:11: 'h2' is not supported by this version yet",
-                "gw.yaml:12: 'health_check' is not supported by this version yet",
+                "gw.yaml:12: health_check path must start with '/' and contain no spaces or control characters",
                 "gw.yaml:16: route 'a' names unknown jwt 'main' (declare it under auth.jwt)",
                 "gw.yaml:18: 'from_claims' in route 'a' needs the route's auth (jwt or introspection)",
                 "gw.yaml:20: 'upstream_by_region' is not supported by this version yet",
@@ -258,7 +258,7 @@ final class BadConfigTests: XCTestCase {
                 upstreams:
                   users:
                     endpoints: [{ address: 127.0.0.1:9001, weight: 0 }]
-                    retries: { attempts: 2 }
+                    retries: { attempts: 20 }
                     pool: { max_per_endpoint: 10, idle_timout: 5s }
                 routes:
                   - name: a
@@ -273,7 +273,7 @@ final class BadConfigTests: XCTestCase {
                 "gw.yaml:5: port must be between 0 and 65535, got 99999",
                 "gw.yaml:6: expected a duration like 250ms or 5s, got 'soon'",
                 "gw.yaml:9: 'weight' must be between 1 and 1000, got 0",
-                "gw.yaml:10: 'retries' is not supported by this version yet",
+                "gw.yaml:10: 'attempts' must be between 0 and 10, got 20",
                 "gw.yaml:11: unknown key 'idle_timout' in pool of upstream 'users'; did you mean 'idle_timeout'?",
                 "gw.yaml:14: route 'a' names unknown upstream 'nobody'",
                 "gw.yaml:15: 'path' must start with '/', got 'v1'",
