@@ -27,7 +27,7 @@ public final class AdminAPI: Sendable {
         }
     }
 
-    private let server: GatewayServer
+    let server: GatewayServer
     private let reloader: ConfigReloader?
     private let authorization: AdminAuthorization
 
@@ -120,32 +120,5 @@ public final class AdminAPI: Sendable {
                     ("problems", .array(problems.map(JSONValue.string))),
                 ]))
         }
-    }
-
-    private func upstreams() async -> Response {
-        let snapshot = server.snapshot
-        let pools = await server.poolCounts()
-        let upstreams = snapshot.configuration.upstreams.map { upstream -> JSONValue in
-            .object([
-                ("name", .string(upstream.name)),
-                (
-                    "endpoints",
-                    .array(
-                        upstream.endpoints.map { endpoint in
-                            let counts = pools[endpoint.address.description] ?? MetricsSample.PoolSample()
-                            return .object([
-                                ("address", .string(endpoint.address.description)),
-                                ("weight", .int(endpoint.weight)),
-                                // Active health checks and circuit breakers arrive with issue 7;
-                                // until then every endpoint is in rotation.
-                                ("health", .string("unchecked")),
-                                ("connections", .int(counts.open)),
-                                ("active_requests", .int(counts.active)),
-                            ])
-                        })
-                ),
-            ])
-        }
-        return .json(200, .object([("generation", .int(snapshot.generation)), ("upstreams", .array(upstreams))]))
     }
 }

@@ -748,7 +748,7 @@ final class ProxyHandler: ChannelDuplexHandler {
         let delay = upstream.backoff.delay(attempt: attemptsMade - 1, random: Double.random(in: 0...1))
         guard eventTime + .nanoseconds(delay) < requestDeadline else { return nil }
         guard let next = upstream.pickEndpoint(hashKey: hashKey, excluding: triedEndpoints, now: now),
-            upstream.withdrawRetry(now: now)
+            upstream.withdrawRetry(after: outcome, now: now)
         else { return nil }
         return (next, delay)
     }

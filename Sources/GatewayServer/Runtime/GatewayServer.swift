@@ -198,7 +198,11 @@ public final class GatewayServer: Service, Sendable {
     /// process-wide metrics.
     public func metricsText() async -> String {
         guard let state = running.withLockedValue({ $0 }) else { return processMetrics.render() }
-        var text = DataPlaneExposition.render(await dataPlaneSample())
+        let sample = await dataPlaneSample()
+        var text = DataPlaneExposition.render(sample)
+        text += ResilienceExposition.render(
+            upstreams: sample.upstreams, states: await endpointStates(), configuration: snapshot.configuration,
+            resilience: resilienceRuntime)
         var refused = PrometheusText()
         refused.family(
             "gateway_downstream_connections_refused_total", type: "counter",

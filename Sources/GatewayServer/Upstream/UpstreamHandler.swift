@@ -112,6 +112,12 @@ final class UpstreamHandler: ChannelDuplexHandler {
                 case .untilClose: state = .untilClose
                 }
                 exchange.upstreamResponseHead(head, framing: framing)
+                guard self.exchange === exchange else {
+                    // The exchange let go of this connection on seeing the head (to retry on
+                    // another endpoint): the rest of these bytes are nobody's.
+                    state = .done
+                    return
+                }
                 if isDone {
                     finish(leftover: buffer.readableBytes, exchange: exchange)
                     return

@@ -142,8 +142,11 @@ final class UpstreamRuntime {
         retryBudget.recordRequest(now: now)
     }
 
-    func withdrawRetry(now: Int64) -> Bool {
-        if retryBudget.withdraw(now: now) {
+    /// Whether the budget has room for a retry after `outcome`, charging it if so. A connection
+    /// that could not be made carried no request, so retrying it adds no load to the upstream and
+    /// is not charged (it is still counted as a retry).
+    func withdrawRetry(after outcome: AttemptOutcome, now: Int64) -> Bool {
+        if outcome == .connectFailure || retryBudget.withdraw(now: now) {
             metrics.sample.retries += 1
             return true
         }
