@@ -531,7 +531,7 @@ final class ProxyHandler: ChannelDuplexHandler {
         hashKey = upstream.hashSource.flatMap { HashKey.compute($0, head: head, client: client) }
         let now = Int64(truncatingIfNeeded: eventTime.uptimeNanoseconds)
         retriesLeft = upstream.config.retries.attempts
-        if retriesLeft > 0 {
+        if upstream.retriesAfterSending {
             upstream.recordRequest(now: now)
             if requestHasBody { retainedBody = CircularBuffer() }
         }
@@ -743,7 +743,8 @@ final class ProxyHandler: ChannelDuplexHandler {
         guard retriesLeft > 0, let upstream, !responseHeadSent, responseStatus == 0 else { return nil }
         guard outcome.matches(upstream.config.retries.on) else { return nil }
         guard outcome == .connectFailure || requestMethod.isIdempotent else { return nil }
-        guard !requestHasBody || retainedBody != nil else { return nil }
+        // A connection that was never made sent nothing: the body is still all in `bufferedBody`.
+        guard !requestHasBody || retainedBody != nil || outcome == .connectFailure else { return nil }
         let now = Int64(truncatingIfNeeded: eventTime.uptimeNanoseconds)
         let delay = upstream.backoff.delay(attempt: attemptsMade - 1, random: Double.random(in: 0...1))
         guard eventTime + .nanoseconds(delay) < requestDeadline else { return nil }

@@ -30,6 +30,9 @@ final class UpstreamRuntime {
     private let logger: Logger
     /// Whether anything can take an endpoint out of rotation; if not, picking skips the checks.
     private let guardsEndpoints: Bool
+    /// Whether retries may follow an attempt that reached the upstream: only those are charged to
+    /// the budget (so only then are requests counted for it) and only they need the body kept.
+    let retriesAfterSending: Bool
 
     init(
         config: UpstreamConfig, pools: [EndpointPool], metrics: UpstreamMetrics, health: [EndpointHealth]? = nil,
@@ -73,6 +76,9 @@ final class UpstreamRuntime {
         self.backoff = Backoff(
             baseNanoseconds: config.retries.backoff.nanoseconds, capNanoseconds: config.retries.maxBackoff.nanoseconds)
         self.guardsEndpoints = health != nil || config.circuitBreaker != nil || config.outlier != nil
+        var afterSending = config.retries.on
+        afterSending.connectFailure = false
+        self.retriesAfterSending = config.retries.attempts > 0 && afterSending != FailureConditions()
     }
 
     /// The clock breakers, outlier detection and budgets run on: monotonic nanoseconds.
