@@ -471,6 +471,88 @@ final class ResilienceIntegrationTests: XCTestCase {
         await gateway.stop()
     }
 
+    func testMaxPendingBoundsTheQueueForConnections() async throws {
+        let slow = try await upstream("slow", .slow(300))
+        let gateway = try await start(
+            UpstreamConfig(
+                name: "u", endpoints: [address(slow)], pool: PoolConfig(maxPerEndpoint: 1),
+                limits: ConcurrencyLimits(maxPending: 1)))
+        var clients: [TestClient] = []
+        for _ in 0..<3 { clients.append(try await TestClient.connect(port: gateway.port, group: clientGroup)) }
+        let first = clients[0].expectResponse()
+        clients[0].send(.GET, "/")
+        try await waitUntil("the first request at the upstream") { slow.requests == 1 }
+        let second = clients[1].expectResponse()
+        clients[1].send(.GET, "/")
+        try await waitUntil("the second request queued") {
+            let samples = await metrics(gateway)
+            return samples.value("gateway_bulkhead_in_flight", ["bulkhead": "pending:u"]) == 1
+        }
+        let third = try await clients[2].request(.GET, "/")
+        XCTAssertEqual(third.status, .serviceUnavailable, "the queue holds one")
+        XCTAssertEqual(third.header("retry-after"), "1")
+        let firstResponse = try await bounded(first, "the first response").get()
+        let secondResponse = try await bounded(second, "the queued response").get()
+        XCTAssertEqual(firstResponse.status, .ok)
+        XCTAssertEqual(secondResponse.status, .ok, "the queued request got the connection when it was free")
+        let samples = await metrics(gateway)
+        XCTAssertEqual(samples.value("gateway_bulkhead_in_flight", ["bulkhead": "pending:u"]), 0)
+        XCTAssertEqual(samples.value("gateway_bulkhead_rejections_total", ["bulkhead": "pending:u"]), 1)
+        XCTAssertEqual(samples.value("gateway_upstream_shed_total", ["upstream": "u"]), 1)
+        for client in clients { await client.close() }
+        await gateway.stop()
+    }
+
+    // MARK: - Reloads
+
+    func testAReloadKeepsWhatBreakersAndHealthChecksLearned() async throws {
+        let down = try await upstream("down", .status(503))
+        let up = try await upstream("up")
+        down.setHealthy(false)
+        let config = UpstreamConfig(
+            name: "u", endpoints: [address(down), address(up)],
+            healthCheck: HealthCheckConfig(
+                path: "/health", interval: .milliseconds(50), timeout: .milliseconds(40), healthy: 1, unhealthy: 1),
+            circuitBreaker: CircuitBreakerConfig(consecutiveFailures: 1, errorRatio: nil, openFor: .seconds(60)),
+            retries: RetryConfig(attempts: 0))
+        let gateway = try await start(config)
+        try await waitUntil("the down endpoint to fail a check") {
+            try await field(gateway, down, "health") == "unhealthy"
+        }
+        let checksBefore = down.healthChecks
+        var routes = [prefixRoute("all", "/", upstream: "u"), prefixRoute("extra", "/extra", upstream: "u")]
+        let reloaded = GatewayConfiguration(
+            node: NodeConfig(id: "test-node"), runtime: RuntimeConfig(eventLoops: 1, drainTimeout: .seconds(5)),
+            listeners: gateway.server.snapshot.configuration.listeners, upstreams: [config], routes: routes)
+        try await gateway.server.reload(to: Snapshot(configuration: reloaded, generation: 2))
+        try await expect(gateway, down, "health", "unhealthy")
+        try await waitUntil("the kept checker to go on checking") { down.healthChecks > checksBefore + 2 }
+        try await expect(gateway, down, "health", "unhealthy")
+
+        // Now a circuit: the endpoint passes checks but fails real traffic.
+        down.setHealthy(true)
+        try await waitUntil("the endpoint to pass a check") { try await field(gateway, down, "health") == "healthy" }
+        let client = try await TestClient.connect(port: gateway.port, group: clientGroup)
+        var sawFailure = false
+        for _ in 0..<3 where !sawFailure {
+            sawFailure = try await client.request(.GET, "/").status == .serviceUnavailable
+        }
+        XCTAssertTrue(sawFailure)
+        try await expect(gateway, down, "circuit", "open")
+        routes.removeLast()
+        let again = GatewayConfiguration(
+            node: NodeConfig(id: "test-node"), runtime: RuntimeConfig(eventLoops: 1, drainTimeout: .seconds(5)),
+            listeners: reloaded.listeners, upstreams: [config], routes: routes)
+        try await gateway.server.reload(to: Snapshot(configuration: again, generation: 3))
+        try await expect(gateway, down, "circuit", "open")
+        for _ in 0..<4 {
+            let response = try await client.request(.GET, "/")
+            XCTAssertEqual(response.header("x-upstream"), "up", "the open circuit survived the reload")
+        }
+        await client.close()
+        await gateway.stop()
+    }
+
     // MARK: - Broken responses
 
     func testAResetMidResponseClosesTheClientConnectionAndNothingElse() async throws {
