@@ -149,7 +149,7 @@ enum ConfigDocument {
                         ("request", .string(duration(upstream.timeouts.request))),
                     ])
                 ),
-            ])
+            ] + resilience(upstream))
     }
 
     private static func route(_ route: RouteConfig) -> JSONValue {
@@ -198,6 +198,9 @@ enum ConfigDocument {
         }
         if !route.rateLimits.isEmpty {
             members.append(("rate_limits", .array(route.rateLimits.map(JSONValue.string))))
+        }
+        if !route.limits.isEmpty {
+            members.append(("limits", limits(route.limits)))
         }
         return .object(members)
     }

@@ -56,6 +56,39 @@ final class ConfigDocumentTests: XCTestCase {
             .string("60s"))
     }
 
+    func testResilienceSectionsAreShownWithTheirDefaults() {
+        var route = RouteConfig(name: "r", match: RouteMatchConfig(), upstream: "users")
+        route.limits = ConcurrencyLimits(maxConcurrent: 7)
+        let configuration = GatewayConfiguration(
+            node: NodeConfig(id: "edge-1"),
+            listeners: [ListenerConfig(name: "public", address: HostPort(host: "127.0.0.1", port: 8080))],
+            upstreams: [
+                UpstreamConfig(
+                    name: "users", endpoints: [EndpointConfig(address: HostPort(host: "10.0.0.1", port: 80))],
+                    healthCheck: HealthCheckConfig(path: "/ready", expect: [200, 204]),
+                    circuitBreaker: CircuitBreakerConfig(errorRatio: nil),
+                    outlier: OutlierConfig(), limits: ConcurrencyLimits(maxConcurrent: 100, maxPending: 10))
+            ],
+            routes: [route])
+        let document = ConfigDocument.render(configuration)
+        let users = document["upstreams"]?["users"]
+        XCTAssertEqual(users?["health_check"]?["path"], .string("/ready"))
+        XCTAssertEqual(users?["health_check"]?["expect"], .array([.int(200), .int(204)]))
+        XCTAssertEqual(users?["circuit_breaker"]?["error_ratio"], .string("off"))
+        XCTAssertEqual(users?["circuit_breaker"]?["open_for"], .string("30s"))
+        XCTAssertEqual(
+            users?["circuit_breaker"]?["on"],
+            .array([.string("connect_failure"), .string("timeout"), .string("reset"), .int(502), .int(503), .int(504)]))
+        XCTAssertEqual(users?["outlier"]?["consecutive_5xx"], .int(5))
+        XCTAssertEqual(users?["retries"]?["attempts"], .int(1), "the implicit connect-failure retry is shown")
+        XCTAssertEqual(users?["retries"]?["on"], .array([.string("connect_failure")]))
+        XCTAssertEqual(users?["limits"]?["max_pending"], .int(10))
+        guard case .array(let routes)? = document["routes"], let shown = routes.first else {
+            return XCTFail("no routes")
+        }
+        XCTAssertEqual(shown["limits"]?["max_concurrent"], .int(7))
+    }
+
     func testRenderedJSONIsValid() throws {
         let value = JSONValue.object([
             ("a", .array([.int(1), .null, .bool(true)])), ("b", .string("q\"\n")), ("c", .object([])),
