@@ -95,16 +95,6 @@ final class ResilienceFaultTests: XCTestCase {
         await gateway.stop()
     }
 
-    private func waitUntil(
-        _ what: String, timeout: Duration = .seconds(20), _ predicate: () async throws -> Bool
-    ) async throws {
-        let deadline = ContinuousClock.now + timeout
-        while try await !predicate() {
-            guard ContinuousClock.now < deadline else { throw TestTimeout(what: what) }
-            try await Task.sleep(for: .milliseconds(20))
-        }
-    }
-
     private func endpointField(_ gateway: TestGateway, _ upstream: PythonUpstream, _ name: String) async throws
         -> String?
     {

@@ -74,16 +74,6 @@ final class ResilienceIntegrationTests: XCTestCase {
         XCTAssertEqual(value, expected, "\(server.name) \(name)", file: file, line: line)
     }
 
-    private func waitUntil(
-        _ what: String, timeout: Duration = .seconds(10), _ predicate: () async throws -> Bool
-    ) async throws {
-        let deadline = ContinuousClock.now + timeout
-        while try await !predicate() {
-            guard ContinuousClock.now < deadline else { throw TestTimeout(what: what) }
-            try await Task.sleep(for: .milliseconds(20))
-        }
-    }
-
     private func servedBy(_ responses: [TestResponse]) -> [String: Int] {
         responses.reduce(into: [:]) { counts, response in
             counts["\(response.status.code) \(response.header("x-upstream") ?? "gateway")", default: 0] += 1

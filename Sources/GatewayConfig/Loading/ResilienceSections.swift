@@ -50,17 +50,8 @@ extension ConfigReader {
         }
         if let n = s["min_requests"].flatMap({ int($0, in: 1...1_000_000) }) { config.minRequests = n }
         if let window = s["window"].flatMap({ duration($0) }) { config.window = window }
-        if let openFor = s["open_for"].flatMap({ duration($0) }) {
-            config.openFor = openFor
-            config.maxOpenFor = max(config.maxOpenFor, openFor)
-        }
-        if let e = s["max_open_for"], let maxOpenFor = duration(e) {
-            if maxOpenFor < config.openFor {
-                error(e.line, "max_open_for must be at least open_for in \(label)")
-            } else {
-                config.maxOpenFor = maxOpenFor
-            }
-        }
+        (config.openFor, config.maxOpenFor) = growing(
+            s, "open_for", "max_open_for", defaults: (config.openFor, config.maxOpenFor), label: label)
         if let n = s["half_open_requests"].flatMap({ int($0, in: 1...10_000) }) { config.halfOpenRequests = n }
         if let e = s["on"], let on = failureConditions(e) { config.on = on }
         return config
@@ -71,17 +62,8 @@ extension ConfigReader {
         guard let s = section(entry, .outlier, context: "in outlier of \(label)", keys: keys) else { return nil }
         var config = OutlierConfig()
         if let n = s["consecutive_5xx"].flatMap({ int($0, in: 1...100_000) }) { config.consecutive5xx = n }
-        if let ejectFor = s["eject_for"].flatMap({ duration($0) }) {
-            config.ejectFor = ejectFor
-            config.maxEjectFor = max(config.maxEjectFor, ejectFor)
-        }
-        if let e = s["max_eject_for"], let maxEjectFor = duration(e) {
-            if maxEjectFor < config.ejectFor {
-                error(e.line, "max_eject_for must be at least eject_for in \(label)")
-            } else {
-                config.maxEjectFor = maxEjectFor
-            }
-        }
+        (config.ejectFor, config.maxEjectFor) = growing(
+            s, "eject_for", "max_eject_for", defaults: (config.ejectFor, config.maxEjectFor), label: label)
         if let n = s["max_ejected_percent"].flatMap({ int($0, in: 0...100) }) { config.maxEjectedPercent = n }
         return config
     }
@@ -118,6 +100,26 @@ extension ConfigReader {
         return ConcurrencyLimits(
             maxConcurrent: s["max_concurrent"].flatMap { int($0, in: 1...10_000_000) },
             maxPending: s["max_pending"].flatMap { int($0, in: 0...10_000_000) })
+    }
+
+    /// A duration that grows with repetition (`open_for`, `eject_for`) and its cap: the cap follows
+    /// a base set above it, and a cap set below the base is an error.
+    private mutating func growing(
+        _ s: Section, _ baseKey: String, _ capKey: String, defaults: (Duration, Duration), label: String
+    ) -> (Duration, Duration) {
+        var (base, cap) = defaults
+        if let value = s[baseKey].flatMap({ duration($0) }) {
+            base = value
+            cap = max(cap, value)
+        }
+        if let e = s[capKey], let value = duration(e) {
+            if value < base {
+                error(e.line, "\(capKey) must be at least \(baseKey) in \(label)")
+            } else {
+                cap = value
+            }
+        }
+        return (base, cap)
     }
 
     /// `on: [connect_failure, timeout, reset, 5xx, 503]`.

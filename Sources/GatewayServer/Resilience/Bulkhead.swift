@@ -1,9 +1,9 @@
 import Atomics
 
-/// `max_concurrent` (or `max_pending`) of one upstream or route across all event loops: a bulkhead,
-/// so one slow upstream cannot take every connection and request slot of the gateway. Only built
-/// for limits that are configured, so unlimited routes pay nothing; a limited one pays two relaxed
-/// atomic adds per request, not a lock.
+/// A count with a limit across all event loops: an upstream's or route's `max_concurrent` or
+/// `max_pending` (a bulkhead, so one slow upstream cannot take every request slot of the gateway)
+/// and a listener's `max_connections`. Only built for limits that are configured, so unlimited
+/// routes pay nothing; a limited one pays two relaxed atomic adds per request, not a lock.
 final class Bulkhead: Sendable {
     let name: String
     private let inFlight = ManagedAtomic(0)

@@ -209,7 +209,7 @@ public final class GatewayServer: Service, Sendable {
             help: "Client connections refused because the listener was at max_connections, by listener.")
         for (name, bound) in state.listeners {
             refused.sample(
-                "gateway_downstream_connections_refused_total", [("listener", name)], bound.binding.limiter.refused)
+                "gateway_downstream_connections_refused_total", [("listener", name)], bound.binding.limiter.rejected)
         }
         text += refused.text
         text += CacheStoreExposition.render(cache.store.stats())

@@ -6,12 +6,13 @@ import NIOConcurrencyHelpers
 /// a new socket with a new binding and closes the old one.
 final class ListenerBinding: Sendable {
     let id: Int
-    let limiter: ConnectionLimiter
+    /// `max_connections` across all event loops: touched once per connection, not per request.
+    let limiter: Bulkhead
     private let settings: NIOLockedValueBox<(config: ListenerConfig, runtime: ListenerRuntime)>
 
     init(id: Int, config: ListenerConfig) {
         self.id = id
-        self.limiter = ConnectionLimiter(limit: config.maxConnections)
+        self.limiter = Bulkhead(name: "listener:\(config.name)", limit: config.maxConnections)
         self.settings = NIOLockedValueBox((config, ListenerRuntime(config, bindingID: id)))
     }
 

@@ -18,3 +18,15 @@ func bounded<T: Sendable>(
     future.whenComplete { _ in timer.cancel() }
     return promise.futureResult
 }
+
+/// Polls until `predicate` holds, for state that changes on the gateway's own clock (cool-downs,
+/// check intervals) and so has no event to await from outside; fails after `timeout`.
+func waitUntil(
+    _ what: String, timeout: Duration = .seconds(20), _ predicate: () async throws -> Bool
+) async throws {
+    let deadline = ContinuousClock.now + timeout
+    while try await !predicate() {
+        guard ContinuousClock.now < deadline else { throw TestTimeout(what: what) }
+        try await Task.sleep(for: .milliseconds(20))
+    }
+}
