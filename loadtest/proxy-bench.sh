@@ -22,6 +22,8 @@
 #   RATELIMIT=redis (default: a redis-server on a free port, exact mode), RATELIMIT=approximate
 #   (the same redis-server, a window policy in approximate mode, sync_every 100ms) or
 #   RATELIMIT=local (the embedded limiter); with redis, its CPU per request is logged too
+#   target gateway-resilient: a gateway whose upstream has a health check, a circuit breaker,
+#   outlier detection, retries with a budget and bulkheads on upstream and route (none trips)
 #   target gateway-auth: a third gateway whose route requires an RS256 JWT (key made with
 #   openssl for the run); every target gets the same Authorization header, so the requests are
 #   identical; AUTH_CACHE=0 turns the verified-token cache off (every request checks the signature)
@@ -63,7 +65,7 @@ done
 (( RUNS >= 1 && THREADS >= 1 && CONNECTIONS >= THREADS )) \
     || die "need RUNS >= 1, THREADS >= 1 and CONNECTIONS >= THREADS"
 for t in $TARGETS; do
-    case $t in origin|nginx|gateway|gateway-rl|gateway-auth) ;; *) die "unknown target '$t' (known: origin nginx gateway gateway-rl gateway-auth)";; esac
+    case $t in origin|nginx|gateway|gateway-rl|gateway-auth|gateway-resilient) ;; *) die "unknown target '$t' (known: origin nginx gateway gateway-rl gateway-auth gateway-resilient)";; esac
 done
 for tool in nginx wrk curl "$PY" getconf; do
     command -v "$tool" >/dev/null || die "'$tool' not found (apt-get install -y nginx-light wrk curl)"
@@ -194,7 +196,7 @@ start_nginx() {
 
 # start_gateway: returns non-zero (after printing its output) if it does not come up right.
 start_gateway() {
-    local name=${1:-gateway} extra=${2:-} route_extra=${3:-} dir="$WORK/${1:-gateway}" port pid rc
+    local name=${1:-gateway} extra=${2:-} route_extra=${3:-} upstream_extra=${4:-} dir="$WORK/${1:-gateway}" port pid rc
     mkdir -p "$dir"
     port=$(free_port)
     local access_log=""
@@ -208,7 +210,7 @@ start_gateway() {
 }$route_extra"; fi
     "$PY" "$LIB" render "$HERE/templates/gateway.yaml.tmpl" "$dir/gateway.yaml" \
         PORT="$port" ORIGIN_PORT="${PORT[origin]}" ACCESS_LOG="$access_log" ROUTE_CACHE="$route_cache" \
-        CACHE_SECTION="$cache_section" || return 1
+        CACHE_SECTION="$cache_section" UPSTREAM_EXTRA="$upstream_extra" || return 1
     if [[ -n $extra ]]; then printf '%s\n' "$extra" >>"$dir/gateway.yaml"; fi
     "$GATEWAY_BIN" run --config "$dir/gateway.yaml" >"$dir/stdout.log" 2>"$dir/stderr.log" </dev/null &
     pid=$!
@@ -297,6 +299,18 @@ for t in $TARGETS; do
                 ACTIVE+=(gateway)
             else
                 log "gateway: FAILED to start — benchmarking the other targets, exit status will be 1"
+                FAILED=1
+            fi ;;
+        gateway-resilient)
+            # Every resilience feature on, none of them tripping: what the bookkeeping costs.
+            resilient_upstream="    health_check: { path: /, interval: 1s, timeout: 500ms }
+    circuit_breaker: { consecutive_failures: 5, error_ratio: 0.5, min_requests: 20, window: 10s, open_for: 30s }
+    outlier: { consecutive_5xx: 5, eject_for: 30s }
+    retries: { attempts: 2, on: [connect_failure, reset, timeout, 502, 503], backoff: 25ms, budget_percent: 20 }
+    limits: { max_concurrent: 100000, max_pending: 100000 }"
+            if start_gateway gateway-resilient "" "    limits: { max_concurrent: 100000 }" "$resilient_upstream"; then
+                ACTIVE+=(gateway-resilient)
+            else
                 FAILED=1
             fi ;;
         gateway-auth)
