@@ -115,6 +115,17 @@ public struct CircuitBreaker: Sendable, Equatable {
         }
     }
 
+    /// This breaker as a new owner takes it over (a reload builds new per-loop runtimes): probes in
+    /// flight will report to the old owner, so their half-open slots are not carried, or the new
+    /// breaker would wait forever for outcomes that never come.
+    public func carriedOver() -> CircuitBreaker {
+        var copy = self
+        if case .halfOpen(_, let successes, let trips) = state {
+            copy.state = .halfOpen(inFlight: 0, successes: successes, trips: trips)
+        }
+        return copy
+    }
+
     /// An admitted attempt ended without an outcome (the client left, the request was refused for
     /// its own reasons): a half-open probe slot it held is given back, or the breaker would wait
     /// forever for a probe that never reports.
@@ -126,8 +137,10 @@ public struct CircuitBreaker: Sendable, Equatable {
 
     private mutating func trip(trips: Int, now: Int64) -> Transition {
         let shift = min(trips - 1, 20)
-        let coolDown = min(settings.openForNanoseconds << Int64(shift), settings.maxOpenForNanoseconds)
-        state = .open(until: now + coolDown, trips: trips)
+        let (doubled, overflow) = settings.openForNanoseconds.multipliedReportingOverflow(by: Int64(1) << Int64(shift))
+        let coolDown = overflow ? settings.maxOpenForNanoseconds : min(doubled, settings.maxOpenForNanoseconds)
+        let (until, past) = now.addingReportingOverflow(coolDown)
+        state = .open(until: past ? .max : until, trips: trips)
         consecutive = 0
         window.reset()
         return .opened(trips: trips)

@@ -60,8 +60,9 @@ public struct OutlierDetector: Sendable, Equatable {
         endpoints[index].ejections += 1
         let (scaled, overflow) = settings.ejectForNanoseconds.multipliedReportingOverflow(
             by: Int64(endpoints[index].ejections))
-        endpoints[index].ejectedUntil =
-            now + (overflow ? settings.maxEjectForNanoseconds : min(scaled, settings.maxEjectForNanoseconds))
+        let ejectFor = overflow ? settings.maxEjectForNanoseconds : min(scaled, settings.maxEjectForNanoseconds)
+        let (until, past) = now.addingReportingOverflow(ejectFor)
+        endpoints[index].ejectedUntil = past ? .max : until
         endpoints[index].consecutive = 0
         return true
     }

@@ -3,6 +3,7 @@ import GatewayConfig
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import TestSupport
 import XCTest
 
 @testable import GatewayServer
@@ -149,6 +150,47 @@ final class ResilienceIntegrationTests: XCTestCase {
         XCTAssertEqual(small.status, .ok)
         XCTAssertEqual(small.bodyText, "healthy PUT body=1000", "the kept body went again, whole")
         await client.close()
+        await gateway.stop()
+    }
+
+    func testABodyThatArrivedWhileRedisDecidedIsRetriedWhole() async throws {
+        let redis = try RedisServerProcess()
+        try await redis.start()
+        defer { redis.stop() }
+        let failing = try await upstream("failing", .status(503))
+        let healthy = try await upstream("healthy")
+        var route = prefixRoute("all", "/", upstream: "u")
+        route.rateLimits = ["roomy"]
+        let gateway = try await TestGateway.start(
+            GatewayConfiguration(
+                node: NodeConfig(id: "n"), runtime: RuntimeConfig(eventLoops: 1, drainTimeout: .seconds(5)),
+                listeners: [ListenerConfig(name: "test", address: HostPort(host: "127.0.0.1", port: 0))],
+                upstreams: [
+                    UpstreamConfig(
+                        name: "u", endpoints: [address(failing), address(healthy)],
+                        retries: RetryConfig(attempts: 1, on: FailureConditions(statuses: [503]), backoff: .zero))
+                ],
+                routes: [route],
+                rateLimits: [
+                    RateLimitPolicyConfig(
+                        name: "roomy", algorithm: .fixedWindow, rate: Rate(count: 1000, period: .seconds(3600)),
+                        key: [.route])
+                ],
+                redis: RedisConfig(
+                    addresses: [HostPort(host: "127.0.0.1", port: redis.port)], commandTimeout: .seconds(1))))
+        // Head and body in one write: the body is parsed while the request waits for Redis.
+        let body = String(repeating: "b", count: 300)
+        // Round robin: the 1st and 3rd requests meet the failing endpoint first, the 2nd goes straight on.
+        for framing in ["content-length: 300", "content-length: 300", "transfer-encoding: chunked"] {
+            let raw = try await RawClient.connect(port: gateway.port, group: clientGroup)
+            let encoded = framing.hasPrefix("content") ? body : "12c\r\n\(body)\r\n0\r\n\r\n"
+            try await raw.send("PUT /doc HTTP/1.1\r\nHost: a\r\n\(framing)\r\nconnection: close\r\n\r\n\(encoded)")
+            let answer = try await raw.readUntilClosed()
+            XCTAssertTrue(answer.hasPrefix("HTTP/1.1 200"), "\(framing): \(answer)")
+            XCTAssertTrue(
+                answer.hasSuffix("healthy PUT body=300"), "\(framing): the retry carried the whole body: \(answer)")
+        }
+        XCTAssertEqual(failing.requests, 2, "two of the three were retried")
         await gateway.stop()
     }
 

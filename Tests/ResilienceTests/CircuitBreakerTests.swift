@@ -88,6 +88,30 @@ final class CircuitBreakerTests: XCTestCase {
         XCTAssertEqual(breaker.state, .closed, "abandoning while closed changes nothing")
     }
 
+    func testACarriedOverBreakerDoesNotWaitForTheOldOwnersProbes() {
+        var breaker = CircuitBreaker(settings: settings(consecutive: 1, halfOpen: 2))
+        XCTAssertEqual(breaker.record(success: false, now: 0), .opened(trips: 1))
+        XCTAssertTrue(breaker.allowRequest(now: 30 * second).allowed)
+        XCTAssertNil(breaker.record(success: true, now: 30 * second))
+        XCTAssertTrue(breaker.allowRequest(now: 30 * second).allowed, "a probe out, reporting to this owner")
+        var taken = breaker.carriedOver()
+        XCTAssertEqual(taken.state, .halfOpen(inFlight: 0, successes: 1, trips: 1))
+        XCTAssertTrue(taken.allowRequest(now: 31 * second).allowed, "the new owner probes itself")
+        XCTAssertEqual(taken.record(success: true, now: 31 * second), .closed)
+        XCTAssertEqual(CircuitBreaker(settings: settings()).carriedOver().state, .closed)
+    }
+
+    func testAHugeCoolDownSaturatesInsteadOfWrapping() {
+        let huge = CircuitBreaker.Settings(
+            consecutiveFailures: 1, errorRatio: nil, openForNanoseconds: .max / 2, maxOpenForNanoseconds: .max,
+            halfOpenRequests: 1)
+        var breaker = CircuitBreaker(settings: huge)
+        _ = breaker.record(success: false, now: 0)
+        XCTAssertTrue(breaker.allowRequest(now: .max / 2).allowed)
+        XCTAssertEqual(breaker.record(success: false, now: Int64.max / 2), .opened(trips: 2))
+        XCTAssertFalse(breaker.isAvailable(now: Int64.max - 1), "still open: neither doubling nor adding wrapped")
+    }
+
     func testOutcomesOfAttemptsAdmittedBeforeATripChangeNothing() {
         var breaker = CircuitBreaker(settings: settings(consecutive: 1))
         XCTAssertEqual(breaker.record(success: false, now: 0), .opened(trips: 1))

@@ -82,8 +82,9 @@ final class ProxyHandler: ChannelDuplexHandler {
 
     // The current exchange. Plain fields rather than a per-request object: no allocation per request.
     private var route: CompiledRoute?
-    /// `route`'s index in the snapshot it was matched in.
+    /// `route`'s index in the snapshot it was matched in, and that snapshot's generation.
     private var routeIndex = -1
+    private var routeGeneration = 0
     private var upstream: UpstreamRuntime?
     private var pool: EndpointPool?
     /// The endpoint of the current attempt, in `upstream.pools`.
@@ -380,6 +381,7 @@ final class ProxyHandler: ChannelDuplexHandler {
         let route = snapshot.routes[match.routeIndex]
         self.route = route
         routeIndex = match.routeIndex
+        routeGeneration = snapshot.generation
         routeMetrics = loop.routeMetrics[match.routeIndex]
         guard route.upstreamIndex >= 0, route.upstreamIndex < loop.upstreams.count else {
             return respondLocally(.noEndpoint, context: context)
@@ -394,10 +396,24 @@ final class ProxyHandler: ChannelDuplexHandler {
             head, route: route, routeIndex: match.routeIndex, snapshot: snapshot, context: context)
     }
 
+    /// Where the matched route is in the loop's current snapshot: a reload may have replaced the
+    /// snapshot while the request waited (a JWKS refresh, Redis, a shared fetch), and the loop's
+    /// per-route and per-upstream arrays follow the current one. nil when the route is gone.
+    private func liveRoute(_ route: CompiledRoute, _ index: Int) -> (index: Int, upstreamIndex: Int)? {
+        let current = loop.snapshot
+        if current.generation == routeGeneration { return (index, route.upstreamIndex) }
+        guard let live = current.routes.firstIndex(where: { $0.name == route.name }) else { return nil }
+        return (live, current.routes[live].upstreamIndex)
+    }
+
     /// Rate limits, then the cache and the upstream.
     private func continueAfterAuthentication(
-        _ head: RequestHead, route: CompiledRoute, routeIndex: Int, snapshot: Snapshot, context: ChannelHandlerContext
+        _ head: RequestHead, route: CompiledRoute, routeIndex matchedIndex: Int, snapshot: Snapshot,
+        context: ChannelHandlerContext
     ) {
+        guard let routeIndex = liveRoute(route, matchedIndex)?.index else {
+            return respondLocally(.noRoute, context: context)
+        }
         if routeIndex < loop.routeRateLimits.count, case let policies = loop.routeRateLimits[routeIndex],
             !policies.isEmpty, let limiter = loop.rateLimiter
         {
@@ -467,8 +483,12 @@ final class ProxyHandler: ChannelDuplexHandler {
 
     /// The phases after rate limiting: cache lookup, then the upstream.
     private func continueAfterRateLimits(
-        _ head: RequestHead, route: CompiledRoute, routeIndex: Int, snapshot: Snapshot, context: ChannelHandlerContext
+        _ head: RequestHead, route: CompiledRoute, routeIndex matchedIndex: Int, snapshot: Snapshot,
+        context: ChannelHandlerContext
     ) {
+        guard let routeIndex = liveRoute(route, matchedIndex)?.index else {
+            return respondLocally(.noRoute, context: context)
+        }
         if routeIndex < loop.routeCaching.count, let caching = loop.routeCaching[routeIndex], let cache = loop.cache {
             if head.method == .GET || head.method == .HEAD {
                 switch CacheExchange.lookUp(head, caching: caching, cache: cache, identity: loop.cacheIdentity) {
@@ -513,7 +533,13 @@ final class ProxyHandler: ChannelDuplexHandler {
         context: ChannelHandlerContext
     ) {
         let uri = head.target
-        let upstream = loop.upstreams[route.upstreamIndex]
+        guard let live = liveRoute(route, routeIndex), live.upstreamIndex >= 0,
+            live.upstreamIndex < loop.upstreams.count
+        else {
+            return respondLocally(.noEndpoint, context: context)
+        }
+        let routeIndex = live.index
+        let upstream = loop.upstreams[live.upstreamIndex]
         self.upstream = upstream
         upstreamMetrics = upstream.metrics
         // Bulkheads first: a request refused here must not touch the balancer or a breaker.
@@ -533,7 +559,11 @@ final class ProxyHandler: ChannelDuplexHandler {
         retriesLeft = upstream.config.retries.attempts
         if upstream.retriesAfterSending {
             upstream.recordRequest(now: now)
-            if requestHasBody { retainedBody = CircularBuffer() }
+            if requestHasBody {
+                // What arrived while the request waited (auth, rate limits) is already buffered.
+                retainedBody = CircularBuffer()
+                for part in bufferedBody { retainForRetry(part, limit: upstream.config.retries.maxBody) }
+            }
         }
         guard let index = upstream.pickEndpoint(hashKey: hashKey, excluding: triedEndpoints, now: now) else {
             upstream.metrics.sample.unavailable += 1
@@ -604,7 +634,7 @@ final class ProxyHandler: ChannelDuplexHandler {
             }
             return
         }
-        if retainedBody != nil { retainForRetry(buffer) }
+        if retainedBody != nil, let upstream { retainForRetry(buffer, limit: upstream.config.retries.maxBody) }
         switch phase {
         case .proxying:
             if let connection { writeRequestBody(buffer, to: connection) }
@@ -788,10 +818,10 @@ final class ProxyHandler: ChannelDuplexHandler {
     }
 
     /// Keeps a body part for a retry while the body fits the policy's limit.
-    private func retainForRetry(_ buffer: ByteBuffer) {
-        guard retainedBody != nil, let upstream else { return }
+    private func retainForRetry(_ buffer: ByteBuffer, limit: Int) {
+        guard retainedBody != nil else { return }
         retainedBodyBytes += buffer.readableBytes
-        if retainedBodyBytes > upstream.config.retries.maxBody {
+        if retainedBodyBytes > limit {
             retainedBody = nil
         } else {
             retainedBody?.append(buffer)
@@ -1772,7 +1802,9 @@ final class ProxyHandler: ChannelDuplexHandler {
             now >= responseHeaderDeadline ? "upstream response header timeout" : "request timeout",
             phase == .waitingForConnection ? "still waiting for a connection" : "waiting for the response")
         upstreamMetrics?.recordError(.responseTimeout)
-        if phase == .proxying, !responseHeadSent, responseStatus == 0 {
+        // Only a request sent whole and left unanswered is the endpoint's fault: a request deadline
+        // passing while the client still uploads is not.
+        if phase == .proxying, requestEndSent, !responseHeadSent, responseStatus == 0 {
             reportAttempt(.timeout)
             if now < requestDeadline, let plan = planRetry(after: .timeout) {
                 releaseConnection(reusable: false)

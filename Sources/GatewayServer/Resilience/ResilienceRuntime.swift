@@ -70,13 +70,23 @@ final class ResilienceRuntime: Sendable {
                 started += 1
                 let endpointHealth = EndpointHealth(upstream: upstream.name, address: endpoint.address.description)
                 let address = resolved[endpoint.address]
-                let bound = try await eventLoop.submit {
-                    let checker = HealthChecker(
-                        health: endpointHealth, config: check, endpoint: endpoint.address, address: address,
-                        eventLoop: eventLoop, logger: logger)
-                    checker.start()
-                    return NIOLoopBound(checker, eventLoop: eventLoop)
-                }.get()
+                let bound: NIOLoopBound<HealthChecker>
+                do {
+                    bound = try await eventLoop.submit {
+                        let checker = HealthChecker(
+                            health: endpointHealth, config: check, endpoint: endpoint.address, address: address,
+                            eventLoop: eventLoop, logger: logger)
+                        checker.start()
+                        return NIOLoopBound(checker, eventLoop: eventLoop)
+                    }.get()
+                } catch {
+                    // The loops are going away: stop what this build started, keep what it took over.
+                    for (key, entry) in checkers where previous?.checkers[key] == nil {
+                        let checker = entry.checker
+                        checker.eventLoop.execute { checker.value.stop() }
+                    }
+                    throw error
+                }
                 checkers[key] = Checker(health: endpointHealth, checker: bound)
                 endpoints.append(endpointHealth)
             }

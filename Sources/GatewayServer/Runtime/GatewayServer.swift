@@ -145,10 +145,15 @@ public final class GatewayServer: Service, Sendable {
         let newResilience = try await ResilienceRuntime.build(
             configuration, previous: previousResilience, resolved: resolved, eventLoops: state.loops.map(\.eventLoop),
             logger: logger)
-        for loop in state.loops {
-            try await loop.eventLoop.submit {
-                loop.value.apply(newSnapshot, resolvedEndpoints: resolved, auth: newAuth, resilience: newResilience)
-            }.get()
+        do {
+            for loop in state.loops {
+                try await loop.eventLoop.submit {
+                    loop.value.apply(newSnapshot, resolvedEndpoints: resolved, auth: newAuth, resilience: newResilience)
+                }.get()
+            }
+        } catch {
+            newResilience.retire(keeping: previousResilience)
+            throw error
         }
         current.withLockedValue { $0 = newSnapshot }
         auth.withLockedValue { $0 = newAuth }

@@ -61,7 +61,7 @@ final class UpstreamRuntime {
                 ),
                 old < previous.breakers.count
             {
-                return previous.breakers[old]
+                return previous.breakers[old].carriedOver()
             }
             return breakerSettings.map { CircuitBreaker(settings: $0) }
         }.compactMap { $0 }
@@ -224,8 +224,12 @@ struct EndpointStateSample: Sendable, Equatable {
 }
 
 extension Duration {
+    /// Saturating: the config accepts durations (centuries) whose nanoseconds overflow Int64.
     var nanoseconds: Int64 {
         let (seconds, attoseconds) = components
-        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
+        let (scaled, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
+        guard !overflow else { return seconds < 0 ? .min : .max }
+        let (total, carried) = scaled.addingReportingOverflow(attoseconds / 1_000_000_000)
+        return carried ? .max : total
     }
 }
