@@ -275,6 +275,30 @@ final class ResilienceIntegrationTests: XCTestCase {
         await gateway.stop()
     }
 
+    func testASlowUploadHittingTheRequestTimeoutIsNotTheEndpointsFault() async throws {
+        let server = try await upstream("server")
+        var route = prefixRoute("all", "/", upstream: "u")
+        route.requestTimeout = .milliseconds(300)
+        let gateway = try await start(
+            UpstreamConfig(
+                name: "u", endpoints: [address(server)],
+                circuitBreaker: CircuitBreakerConfig(consecutiveFailures: 1, errorRatio: nil, openFor: .seconds(60)),
+                outlier: OutlierConfig(consecutive5xx: 1)),
+            routes: [route])
+        let raw = try await RawClient.connect(port: gateway.port, group: clientGroup)
+        try await raw.send("PUT /doc HTTP/1.1\r\nHost: a\r\ncontent-length: 1000\r\n\r\nonly the start")
+        try await raw.waitFor("\r\n\r\n{")
+        XCTAssertTrue(raw.receivedText.hasPrefix("HTTP/1.1 504"), raw.receivedText)
+        try await expect(gateway, server, "circuit", "closed")
+        try await expect(gateway, server, "ejected", "0")
+        let client = try await TestClient.connect(port: gateway.port, group: clientGroup)
+        let next = try await client.request(.GET, "/")
+        XCTAssertEqual(next.status, .ok, "the endpoint is still in rotation")
+        await client.close()
+        try? await raw.channel.close()
+        await gateway.stop()
+    }
+
     func testAFailedProbeReopensTheCircuitForLonger() async throws {
         let flaky = try await upstream("flaky", .reset)
         let steady = try await upstream("steady")
