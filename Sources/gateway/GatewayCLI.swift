@@ -92,7 +92,15 @@ struct Validate: ParsableCommand {
 
     func run() throws {
         switch ConfigLoader.load(path: file) {
-        case .success:
+        case .success(let configuration):
+            // Like nginx -t, the certificates and keys are read too: a missing or mismatched file
+            // is found here rather than at start or reload.
+            do {
+                try GatewayServer.validateTLS(configuration)
+            } catch {
+                printToStandardError("\(file): \(error)")
+                throw ExitCode(1)
+            }
             print("ok")
         case .failure(let errors):
             printToStandardError(errors.description)

@@ -21,6 +21,8 @@ final class CommandLineTests: XCTestCase {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: binary)
         process.arguments = arguments
+        // Relative certificate paths in conf/ are read from the working directory, as with `make run`.
+        process.currentDirectoryURL = repositoryRoot
         let out = Pipe()
         let err = Pipe()
         process.standardOutput = out
@@ -33,6 +35,14 @@ final class CommandLineTests: XCTestCase {
     }
 
     func testValidateAcceptsTheDemoAndEveryExample() throws {
+        // The demo's HTTPS listener names certs/dev/, which the script makes (git-ignored) as `make run` does.
+        let script = Process()
+        script.executableURL = URL(fileURLWithPath: "/bin/bash")
+        script.arguments = [repositoryRoot.appendingPathComponent("certs/gen-dev-certs.sh").path]
+        script.standardOutput = FileHandle.nullDevice
+        try script.run()
+        script.waitUntilExit()
+        XCTAssertEqual(script.terminationStatus, 0)
         let conf = repositoryRoot.appendingPathComponent("conf")
         var files = [conf.appendingPathComponent("gateway.yaml").path]
         let examples = try FileManager.default.contentsOfDirectory(atPath: conf.appendingPathComponent("examples").path)
@@ -45,6 +55,27 @@ final class CommandLineTests: XCTestCase {
             XCTAssertEqual(result.status, 0, "\(file): \(result.stderr)")
             XCTAssertEqual(result.stdout, "ok\n")
         }
+    }
+
+    func testValidateReadsTheCertificatesLikeNginxT() throws {
+        let path = try writeTemporary(
+            """
+            listeners:
+              - name: secure
+                address: 127.0.0.1:8443
+                tls:
+                  certificates: [{ cert: /nonexistent/site.crt, key: /nonexistent/site.key }]
+            upstreams:
+              u: { endpoints: [{ address: 127.0.0.1:9001 }] }
+            routes:
+              - { name: r, upstream: u }
+            """)
+        let result = try runToCompletion(["validate", path])
+        XCTAssertEqual(result.status, 1)
+        XCTAssertEqual(
+            result.stderr,
+            "\(path): listener 'secure': cannot use certificate '/nonexistent/site.crt': no such file "
+                + "(run certs/gen-dev-certs.sh for the demo's)\n")
     }
 
     func testValidateReportsEveryProblemWithFileAndLine() throws {

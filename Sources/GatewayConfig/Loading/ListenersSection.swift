@@ -1,7 +1,9 @@
 import Yams
 
 extension ConfigReader {
-    static let listenerKeys = ["name", "address", "protocols", "max_connections", "timeouts", "limits"]
+    static let listenerKeys = [
+        "name", "address", "protocols", "max_connections", "timeouts", "limits", "tls", "https_redirect",
+    ]
 
     mutating func readListeners(_ entry: Entry) -> [ListenerConfig] {
         guard let items = list(entry, nonEmpty: true) else { return [] }
@@ -67,11 +69,19 @@ extension ConfigReader {
         let maxConnections = s["max_connections"].flatMap { int($0, in: 1...Int.max) }
         let timeouts = s["timeouts"].map { readListenerTimeouts($0, label: label) } ?? ListenerTimeouts()
         let limits = s["limits"].map { readListenerLimits($0, label: label) } ?? ListenerLimits()
+        let tls = s["tls"].flatMap { readListenerTLS($0, label: label) }
+        let redirectPort = s["https_redirect"].flatMap { readHTTPSRedirect($0) }
+        if let redirect = s["https_redirect"], s["tls"] != nil {
+            error(redirect.keyLine, "'https_redirect' belongs on a cleartext listener, not on one with 'tls'")
+        }
+        if tls != nil, protocols.contains(.h2c), let entry = s["protocols"] {
+            error(entry.line, "h2c is cleartext HTTP/2: use h2 on a listener with 'tls'")
+        }
         guard let name, let address, let nameEntry = s["name"], let addressEntry = s["address"] else { return nil }
         let config = ListenerConfig(
             name: name, address: address, protocols: protocols,
             maxConnections: maxConnections ?? Self.listenerDefaults.maxConnections,
-            timeouts: timeouts, limits: limits)
+            timeouts: timeouts, limits: limits, tls: tls, httpsRedirectPort: redirectPort)
         return ListenerRead(config: config, nameLine: nameEntry.line, addressLine: addressEntry.line)
     }
 

@@ -4,7 +4,6 @@
 enum UnsupportedFeatures {
     static let keys: [SectionKind: [String]] = [
         .root: ["geo", "tracing"],
-        .listener: ["tls"],
         .upstream: ["tls"],
         .route: ["upstream_by_region"],
     ]
@@ -22,7 +21,7 @@ enum UnsupportedFeatures {
 /// Which mapping of the config a key belongs to; selects the known and not-yet-supported keys.
 enum SectionKind: Hashable {
     case root, node, runtime, logging, accessLog, admin
-    case listener, listenerTimeouts, listenerLimits
+    case listener, listenerTimeouts, listenerLimits, listenerTLS, tlsCertificate
     case upstream, endpoint, hashOn, pool, upstreamTimeouts
     case healthCheck, circuitBreaker, outlier, retries, upstreamLimits, routeLimits
     case route, routeMatch, headerMatch, rewrite, headerRules

@@ -26,6 +26,10 @@ public struct ListenerConfig: Sendable, Equatable {
     public var maxConnections: Int
     public var timeouts: ListenerTimeouts
     public var limits: ListenerLimits
+    /// nil: cleartext.
+    public var tls: ListenerTLSConfig?
+    /// Every request on this listener is redirected to `https://host[:port]/target`; nil: proxied.
+    public var httpsRedirectPort: Int?
 
     public init(
         name: String,
@@ -33,8 +37,12 @@ public struct ListenerConfig: Sendable, Equatable {
         protocols: [ListenerProtocol] = [.http1],
         maxConnections: Int = 20_000,
         timeouts: ListenerTimeouts = ListenerTimeouts(),
-        limits: ListenerLimits = ListenerLimits()
+        limits: ListenerLimits = ListenerLimits(),
+        tls: ListenerTLSConfig? = nil,
+        httpsRedirectPort: Int? = nil
     ) {
+        self.tls = tls
+        self.httpsRedirectPort = httpsRedirectPort
         self.name = name
         self.address = address
         self.protocols = protocols
@@ -66,5 +74,38 @@ public struct ListenerLimits: Sendable, Equatable {
         self.maxHeaderBytes = maxHeaderBytes
         self.maxHeaders = maxHeaders
         self.maxBody = maxBody
+    }
+}
+
+/// `tls:` of a listener: TLS termination with one or more certificates chosen by SNI.
+public struct ListenerTLSConfig: Sendable, Hashable {
+    public enum Version: String, Sendable, Hashable {
+        case tls12 = "1.2"
+        case tls13 = "1.3"
+    }
+
+    public var minVersion: Version
+    /// In config order; the one without `hosts` (else the first) answers clients that name no
+    /// host or a host no certificate lists.
+    public var certificates: [TLSCertificateConfig]
+
+    public init(minVersion: Version = .tls12, certificates: [TLSCertificateConfig]) {
+        self.minVersion = minVersion
+        self.certificates = certificates
+    }
+}
+
+public struct TLSCertificateConfig: Sendable, Hashable {
+    /// PEM file paths as written (relative ones are read from the working directory).
+    public var certificatePath: String
+    public var keyPath: String
+    /// Lowercased server names, exact (`api.example.test`) or one-label wildcards
+    /// (`*.api.example.test`); empty: the default certificate.
+    public var hosts: [String]
+
+    public init(certificatePath: String, keyPath: String, hosts: [String] = []) {
+        self.certificatePath = certificatePath
+        self.keyPath = keyPath
+        self.hosts = hosts
     }
 }

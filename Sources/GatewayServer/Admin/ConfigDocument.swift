@@ -85,28 +85,49 @@ enum ConfigDocument {
     }
 
     private static func listener(_ listener: ListenerConfig) -> JSONValue {
-        .object([
-            ("name", .string(listener.name)),
-            ("address", .string(listener.address.description)),
-            ("protocols", .array(listener.protocols.map { .string($0.rawValue) })),
-            ("max_connections", .int(listener.maxConnections)),
-            (
-                "timeouts",
+        .object(
+            [
+                ("name", .string(listener.name)),
+                ("address", .string(listener.address.description)),
+                ("protocols", .array(listener.protocols.map { .string($0.rawValue) })),
+                ("max_connections", .int(listener.maxConnections)),
+                (
+                    "timeouts",
+                    .object([
+                        ("header_read", .string(duration(listener.timeouts.headerRead))),
+                        ("body_read", .string(duration(listener.timeouts.bodyRead))),
+                        ("idle", .string(duration(listener.timeouts.idle))),
+                    ])
+                ),
+                (
+                    "limits",
+                    .object([
+                        ("max_header_bytes", .int(listener.limits.maxHeaderBytes)),
+                        ("max_headers", .int(listener.limits.maxHeaders)),
+                        ("max_body", listener.limits.maxBody.map(JSONValue.int) ?? .null),
+                    ])
+                ),
+            ] + listenerTLS(listener))
+    }
+
+    /// Certificate and key paths, not their contents: the key never leaves the file.
+    private static func listenerTLS(_ listener: ListenerConfig) -> [(String, JSONValue)] {
+        var members: [(String, JSONValue)] = []
+        if let tls = listener.tls {
+            let certificates = tls.certificates.map { certificate -> JSONValue in
                 .object([
-                    ("header_read", .string(duration(listener.timeouts.headerRead))),
-                    ("body_read", .string(duration(listener.timeouts.bodyRead))),
-                    ("idle", .string(duration(listener.timeouts.idle))),
+                    ("cert", .string(certificate.certificatePath)), ("key", .string(certificate.keyPath)),
+                    ("hosts", .array(certificate.hosts.map(JSONValue.string))),
                 ])
-            ),
-            (
-                "limits",
-                .object([
-                    ("max_header_bytes", .int(listener.limits.maxHeaderBytes)),
-                    ("max_headers", .int(listener.limits.maxHeaders)),
-                    ("max_body", listener.limits.maxBody.map(JSONValue.int) ?? .null),
-                ])
-            ),
-        ])
+            }
+            members.append(
+                (
+                    "tls",
+                    .object([("min_version", .string(tls.minVersion.rawValue)), ("certificates", .array(certificates))])
+                ))
+        }
+        if let port = listener.httpsRedirectPort { members.append(("https_redirect", .int(port))) }
+        return members
     }
 
     private static func upstream(_ upstream: UpstreamConfig) -> JSONValue {

@@ -23,6 +23,13 @@ struct GatewayError: Error, Equatable, CustomStringConvertible {
     static let missingHost = GatewayError(
         code: "bad_request", status: .badRequest, source: .downstream,
         message: "HTTP/1.1 requests must carry exactly one Host header.")
+    /// A cleartext listener with `https_redirect`: 301 for GET/HEAD, 308 (method kept) otherwise.
+    static let httpsRedirect = GatewayError(
+        code: "https_required", status: .movedPermanently, source: .downstream,
+        message: "This address only redirects to HTTPS; see Location.")
+    static let httpsRedirectKeepingMethod = GatewayError(
+        code: "https_required", status: .permanentRedirect, source: .downstream,
+        message: "This address only redirects to HTTPS; see Location.")
     static let noRoute = GatewayError(
         code: "no_route", status: .notFound, source: .downstream, message: "No route matches this request.")
     static let payloadTooLarge = GatewayError(

@@ -146,6 +146,8 @@ final class ProxyHandler: ChannelDuplexHandler {
     private var authenticator: RouteAuthenticator?
     /// `WWW-Authenticate` of a refused request.
     private var authChallenge: [HeaderField] = []
+    /// Other fields of a local answer (a redirect's `Location`).
+    private var extraLocalFields: [HeaderField] = []
     private var requestDeadline = NIODeadline.distantFuture
     private var responseHeaderDeadline = NIODeadline.distantFuture
     private var responseHeaderTimeout = TimeAmount.seconds(15)
@@ -369,6 +371,9 @@ final class ProxyHandler: ChannelDuplexHandler {
             return respondLocally(.payloadTooLarge, context: context)
         }
 
+        if let port = listener.httpsRedirectPort {
+            return redirectToHTTPS(head, port: port, context: context)
+        }
         let uri = head.target
         let pathEnd = uri.utf8.firstIndex(of: UInt8(ascii: "?")) ?? uri.endIndex
         guard
@@ -394,6 +399,57 @@ final class ProxyHandler: ChannelDuplexHandler {
         }
         continueAfterAuthentication(
             head, route: route, routeIndex: match.routeIndex, snapshot: snapshot, context: context)
+    }
+
+    /// `https_redirect`: the same host and target on HTTPS. The host is the request's own, so it
+    /// must look like one (no path, user info or spaces smuggled into the Location).
+    private func redirectToHTTPS(_ head: RequestHead, port: Int, context: ChannelHandlerContext) {
+        guard let hostValue = head.host, let host = Self.hostWithoutPort(hostValue) else {
+            return respondLocally(.missingHost, context: context)
+        }
+        let authority = port == 443 ? host : "\(host):\(port)"
+        var target = head.target
+        if !target.hasPrefix("/") {
+            // Absolute form: the path after the authority (RFC 9112 3.2.2); OPTIONS * stays *.
+            if let schemeEnd = target.range(of: "://"),
+                let pathStart = target[schemeEnd.upperBound...].firstIndex(of: "/")
+            {
+                target = String(target[pathStart...])
+            } else {
+                target = "/"
+            }
+        }
+        extraLocalFields = [HeaderField(name: "Location", value: "https://\(authority)\(target)")]
+        respondLocally(
+            head.method == .GET || head.method == .HEAD ? .httpsRedirect : .httpsRedirectKeepingMethod,
+            context: context)
+    }
+
+    /// `example.test:8080` → `example.test`, `[::1]:8080` → `[::1]`; nil for anything that is not
+    /// a plain name or address.
+    static func hostWithoutPort(_ value: String) -> String? {
+        var host = Substring(value)
+        if host.hasPrefix("[") {
+            guard let close = host.firstIndex(of: "]") else { return nil }
+            let rest = host[host.index(after: close)...]
+            guard rest.isEmpty || (rest.first == ":" && rest.dropFirst().allSatisfy(\.isNumber)) else { return nil }
+            host = host[...close]
+            return host.dropFirst().dropLast().allSatisfy({ $0.isHexDigit || $0 == ":" || $0 == "." })
+                ? String(host) : nil
+        }
+        if let colon = host.firstIndex(of: ":") {
+            guard host[host.index(after: colon)...].allSatisfy(\.isNumber) else { return nil }
+            host = host[..<colon]
+        }
+        guard !host.isEmpty,
+            host.utf8.allSatisfy({ byte in
+                (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z"))
+                    || (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z"))
+                    || (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9")) || byte == UInt8(ascii: "-")
+                    || byte == UInt8(ascii: ".")
+            })
+        else { return nil }
+        return String(host)
     }
 
     /// Where the matched route is in the loop's current snapshot: a reload may have replaced the
@@ -688,6 +744,7 @@ final class ProxyHandler: ChannelDuplexHandler {
         cacheExchange = nil
         if !rateLimitFields.isEmpty { rateLimitFields.removeAll() }
         if !authChallenge.isEmpty { authChallenge.removeAll() }
+        if !extraLocalFields.isEmpty { extraLocalFields.removeAll() }
         identity = nil
         authenticator = nil
         bufferedBody.removeAll(keepingCapacity: true)
@@ -1269,7 +1326,8 @@ final class ProxyHandler: ChannelDuplexHandler {
             date: loop.dateCache.value, requestID: requestID.description,
             keepAlive: downstreamKeepAlive && !loop.isDraining,
             clientVersionMinor: downstreamVersion.minor, allocator: context.channel.allocator,
-            extraFields: rateLimitFields + authChallenge + cacheFields(for: error) + Self.retryAfter(for: error))
+            extraFields: rateLimitFields + authChallenge + cacheFields(for: error) + Self.retryAfter(for: error)
+                + extraLocalFields)
         context.write(wrapOutboundOut(head), promise: nil)
         responseBytes += head.readableBytes
         if !requestIsHead {

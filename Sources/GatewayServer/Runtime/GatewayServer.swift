@@ -5,6 +5,7 @@ import Logging
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
+import NIOSSL
 import Redis
 import ServiceLifecycle
 
@@ -126,11 +127,17 @@ public final class GatewayServer: Service, Sendable {
                 claimed.insert(match.bound.binding.id)
             }
         }
+        // Certificates are read again on every reload (renewals take effect); a bad one rejects it.
+        let tls = try Self.buildTLS(configuration)
         var added: [(name: String, bound: BoundListener)] = []
         do {
             for listener in configuration.listeners where kept[listener.name] == nil {
                 added.append(
-                    (listener.name, try await bind(listener, group: state.group, loops: state.loopsByEventLoop)))
+                    (
+                        listener.name,
+                        try await bind(
+                            listener, tls: tls[listener.name], group: state.group, loops: state.loopsByEventLoop)
+                    ))
             }
             // Last of the steps that can fail, so a rejected reload leaves the log where it was.
             try accessLog.configure(configuration.logging.accessLog)
@@ -164,7 +171,7 @@ public final class GatewayServer: Service, Sendable {
         var listeners: [(name: String, bound: BoundListener)] = []
         for listener in configuration.listeners {
             if let bound = kept[listener.name] {
-                bound.binding.update(listener)
+                bound.binding.update(listener, tls: tls[listener.name])
                 listeners.append((listener.name, bound))
             } else if let bound = added.first(where: { $0.name == listener.name })?.bound {
                 listeners.append((listener.name, bound))
@@ -301,6 +308,12 @@ public final class GatewayServer: Service, Sendable {
             throw StartupError(description: "\(error)")
         }
         let redis = try RedisEndpoint.resolve(configuration.redis)
+        let tls: [String: ServerTLS]
+        do {
+            tls = try Self.buildTLS(configuration)
+        } catch {
+            throw StartupError(description: "\(error)")
+        }
         let authRuntime: AuthRuntime
         do {
             authRuntime = try await buildAuth(configuration, previous: nil)
@@ -361,7 +374,11 @@ public final class GatewayServer: Service, Sendable {
         var listeners: [(name: String, bound: BoundListener)] = []
         do {
             for listener in configuration.listeners {
-                listeners.append((listener.name, try await bind(listener, group: group, loops: loopsByEventLoop)))
+                listeners.append(
+                    (
+                        listener.name,
+                        try await bind(listener, tls: tls[listener.name], group: group, loops: loopsByEventLoop)
+                    ))
             }
         } catch {
             for (_, bound) in listeners {
@@ -439,15 +456,31 @@ public final class GatewayServer: Service, Sendable {
         return total
     }
 
+    /// Every TLS listener's context, by listener name, with its certificates read from disk now.
+    /// `gateway validate` calls this too, so a missing or mismatched file is found before a start.
+    public static func validateTLS(_ configuration: GatewayConfiguration) throws {
+        _ = try buildTLS(configuration)
+    }
+
+    static func buildTLS(_ configuration: GatewayConfiguration) throws -> [String: ServerTLS] {
+        var contexts: [String: ServerTLS] = [:]
+        for listener in configuration.listeners {
+            guard let tls = listener.tls else { continue }
+            contexts[listener.name] = try ServerTLS.build(
+                tls, listener: listener.name, applicationProtocols: ["http/1.1"])
+        }
+        return contexts
+    }
+
     private func bind(
-        _ listener: ListenerConfig, group: MultiThreadedEventLoopGroup,
+        _ listener: ListenerConfig, tls: ServerTLS?, group: MultiThreadedEventLoopGroup,
         loops: [ObjectIdentifier: NIOLoopBound<LoopContext>]
     ) async throws -> BoundListener {
         let id = nextBindingID.withLockedValue { id in
             id += 1
             return id
         }
-        let binding = ListenerBinding(id: id, config: listener)
+        let binding = ListenerBinding(id: id, config: listener, tls: tls)
         do {
             let channel = try await Self.bind(listener, binding: binding, group: group, loops: loops)
             logger.info(
@@ -480,6 +513,9 @@ public final class GatewayServer: Service, Sendable {
                         return
                     }
                     channel.closeFuture.whenComplete { _ in limiter.release() }
+                    if let tls = binding.tls {
+                        try sync.addHandler(NIOSSLServerHandler(context: tls.context))
+                    }
                     // One handler: it parses requests from the bytes itself (RequestParser), orders
                     // pipelined ones, and writes responses as bytes (DownstreamHeadWriter).
                     try sync.addHandler(ProxyHandler(loop: loop.value, listener: binding.runtime))

@@ -14,11 +14,14 @@ struct ListenerRuntime: Sendable {
     let headerReadTimeout: TimeAmount
     let bodyReadTimeout: TimeAmount
     let idleTimeout: TimeAmount
+    /// Set on a cleartext listener whose requests are all redirected to HTTPS on this port.
+    let httpsRedirectPort: Int?
 
     init(_ config: ListenerConfig, bindingID: Int) {
         self.bindingID = bindingID
         self.name = config.name
-        self.scheme = "http"
+        self.scheme = config.tls == nil ? "http" : "https"
+        self.httpsRedirectPort = config.httpsRedirectPort
         self.maxHeaders = config.limits.maxHeaders
         self.maxHeaderBytes = config.limits.maxHeaderBytes
         self.maxBody = config.limits.maxBody

@@ -173,7 +173,7 @@ final class BadConfigTests: XCTestCase {
                 """),
             [
                 "gw.yaml:4: 'h2c' is not supported by this version yet",
-                "gw.yaml:5: 'tls' is not supported by this version yet",
+                "gw.yaml:5: missing required key 'certificates' in tls of listener 'main'",
                 "gw.yaml:11: 'h2' is not supported by this version yet",
                 "gw.yaml:12: health_check path must start with '/' and contain no spaces or control characters",
                 "gw.yaml:16: route 'a' names unknown jwt 'main' (declare it under auth.jwt)",
