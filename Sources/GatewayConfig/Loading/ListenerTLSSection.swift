@@ -60,6 +60,33 @@ extension ConfigReader {
         return ListenerTLSConfig(minVersion: minVersion, certificates: certificates)
     }
 
+    /// An upstream's `tls: { verify, ca, sni, cert, key }`.
+    mutating func readUpstreamTLS(_ entry: Entry, label: String) -> UpstreamTLSConfig? {
+        guard
+            let s = section(
+                entry, .upstreamTLS, context: "in tls of \(label)", keys: ["verify", "ca", "sni", "cert", "key"])
+        else { return nil }
+        var config = UpstreamTLSConfig()
+        if let verify = s["verify"].flatMap({ bool($0) }) { config.verify = verify }
+        config.caPath = s["ca"].flatMap { name($0) }
+        if let e = s["sni"], let sni = name(e) {
+            if Self.isValidServerName(sni.lowercased()) && !sni.hasPrefix("*") {
+                config.serverName = sni.lowercased()
+            } else {
+                error(e.line, "'\(sni)' is not a server name")
+            }
+        }
+        config.certificatePath = s["cert"].flatMap { name($0) }
+        config.keyPath = s["key"].flatMap { name($0) }
+        if (config.certificatePath == nil) != (config.keyPath == nil) {
+            error(s.line, "a client certificate needs both 'cert' and 'key' in tls of \(label)")
+        }
+        if !config.verify, config.caPath != nil, let e = s["ca"] {
+            error(e.line, "'ca' has no effect with verify: false in tls of \(label)")
+        }
+        return config
+    }
+
     /// `https_redirect: 8443` (the port clients are sent to; 443 is left out of the URL).
     mutating func readHTTPSRedirect(_ entry: Entry) -> Int? {
         int(entry, in: 1...65_535)

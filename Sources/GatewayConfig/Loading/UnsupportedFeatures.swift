@@ -4,7 +4,6 @@
 enum UnsupportedFeatures {
     static let keys: [SectionKind: [String]] = [
         .root: ["geo", "tracing"],
-        .upstream: ["tls"],
         .route: ["upstream_by_region"],
     ]
 
@@ -23,7 +22,7 @@ enum SectionKind: Hashable {
     case root, node, runtime, logging, accessLog, admin
     case listener, listenerTimeouts, listenerLimits, listenerTLS, tlsCertificate
     case upstream, endpoint, hashOn, pool, upstreamTimeouts
-    case healthCheck, circuitBreaker, outlier, retries, upstreamLimits, routeLimits
+    case healthCheck, circuitBreaker, outlier, retries, upstreamLimits, routeLimits, upstreamTLS
     case route, routeMatch, headerMatch, rewrite, headerRules
     case requestHeaderOperations, responseHeaderOperations, routeTimeouts
     case cache, routeCache, cacheKey, compression

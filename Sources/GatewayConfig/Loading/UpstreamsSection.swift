@@ -10,7 +10,7 @@ struct UpstreamsRead {
 extension ConfigReader {
     static let upstreamKeys = [
         "endpoints", "protocol", "balance", "hash_on", "pool", "timeouts", "health_check", "circuit_breaker",
-        "outlier", "retries", "limits",
+        "outlier", "retries", "limits", "tls",
     ]
     static let balanceNames = ["round_robin", "least_request", "consistent_hash"]
 
@@ -60,11 +60,12 @@ extension ConfigReader {
         let outlier = s["outlier"].flatMap { readOutlier($0, label: label) }
         let retries = s["retries"].flatMap { readRetries($0, label: label) } ?? .implicit
         let limits = s["limits"].map { readLimits($0, label: label, allowsPending: true) } ?? ConcurrencyLimits()
+        let tls = s["tls"].flatMap { readUpstreamTLS($0, label: label) }
         guard !endpoints.isEmpty, let balance else { return nil }
         return UpstreamConfig(
             name: name, endpoints: endpoints, protocolVersion: protocolVersion ?? .http1, balance: balance,
             pool: pool, timeouts: timeouts, healthCheck: healthCheck, circuitBreaker: circuitBreaker,
-            outlier: outlier, retries: retries, limits: limits)
+            outlier: outlier, retries: retries, limits: limits, tls: tls)
     }
 
     private mutating func readEndpoints(_ entry: Entry, label: String) -> [EndpointConfig] {

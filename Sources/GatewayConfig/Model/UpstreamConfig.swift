@@ -11,6 +11,8 @@ public struct UpstreamConfig: Sendable, Equatable {
     /// `RetryConfig.implicit` when the section is absent.
     public var retries: RetryConfig
     public var limits: ConcurrencyLimits
+    /// nil: cleartext to the endpoints.
+    public var tls: UpstreamTLSConfig?
 
     public init(
         name: String,
@@ -23,8 +25,10 @@ public struct UpstreamConfig: Sendable, Equatable {
         circuitBreaker: CircuitBreakerConfig? = nil,
         outlier: OutlierConfig? = nil,
         retries: RetryConfig = .implicit,
-        limits: ConcurrencyLimits = ConcurrencyLimits()
+        limits: ConcurrencyLimits = ConcurrencyLimits(),
+        tls: UpstreamTLSConfig? = nil
     ) {
+        self.tls = tls
         self.healthCheck = healthCheck
         self.circuitBreaker = circuitBreaker
         self.outlier = outlier
@@ -94,5 +98,30 @@ public struct UpstreamTimeouts: Sendable, Equatable {
         self.connect = connect
         self.responseHeader = responseHeader
         self.request = request
+    }
+}
+
+/// `tls:` of an upstream: HTTPS to its endpoints.
+public struct UpstreamTLSConfig: Sendable, Hashable {
+    /// false: any certificate is accepted (logged as a warning at every start and reload).
+    public var verify: Bool
+    /// PEM file of the CAs to trust; nil: the system's trust store.
+    public var caPath: String?
+    /// The name sent in SNI and checked against the certificate; nil: the endpoint's host when it
+    /// is a name (an IP address is checked as such and sends no SNI).
+    public var serverName: String?
+    /// A client certificate and key for mutual TLS.
+    public var certificatePath: String?
+    public var keyPath: String?
+
+    public init(
+        verify: Bool = true, caPath: String? = nil, serverName: String? = nil, certificatePath: String? = nil,
+        keyPath: String? = nil
+    ) {
+        self.verify = verify
+        self.caPath = caPath
+        self.serverName = serverName
+        self.certificatePath = certificatePath
+        self.keyPath = keyPath
     }
 }

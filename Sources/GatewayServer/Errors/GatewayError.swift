@@ -56,6 +56,9 @@ struct GatewayError: Error, Equatable, CustomStringConvertible {
     static let upstreamReset = GatewayError(
         code: "upstream_reset", status: .badGateway, source: .upstream,
         message: "The upstream closed the connection before answering.")
+    static let upstreamTLSFailure = GatewayError(
+        code: "upstream_tls_failed", status: .badGateway, source: .upstream,
+        message: "The TLS handshake with the upstream failed.")
     static let upstreamInvalidResponse = GatewayError(
         code: "bad_gateway", status: .badGateway, source: .upstream,
         message: "The upstream sent an invalid response.")

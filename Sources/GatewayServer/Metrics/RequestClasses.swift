@@ -50,7 +50,7 @@ enum StatusClass: Int, CaseIterable, Sendable {
 
 /// Why an upstream attempt failed, as a bounded label.
 enum UpstreamErrorKind: Int, CaseIterable, Sendable {
-    case connectFailure, connectTimeout, responseTimeout, reset, invalidResponse, overloaded
+    case connectFailure, connectTimeout, responseTimeout, reset, invalidResponse, overloaded, tls
 
     var label: String {
         switch self {
@@ -60,6 +60,7 @@ enum UpstreamErrorKind: Int, CaseIterable, Sendable {
         case .reset: "reset"
         case .invalidResponse: "invalid_response"
         case .overloaded: "overloaded"
+        case .tls: "tls"
         }
     }
 }

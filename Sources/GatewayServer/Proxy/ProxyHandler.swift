@@ -4,6 +4,7 @@ import HTTPCaching
 import Logging
 import NIOCore
 import NIOHTTP1
+import NIOSSL
 import RateLimiting
 import Redis
 
@@ -1200,6 +1201,11 @@ final class ProxyHandler: ChannelDuplexHandler {
     func upstreamFailed(_ error: Error) {
         eventTime = .now()
         guard let context, phase == .proxying else { return }
+        // Any TLS error before a response (a failed handshake, a peer's alert such as "certificate
+        // required") means the request was not taken.
+        if error is NIOSSLError || error is BoringSSLError, !responseHeadSent, responseStatus == 0 {
+            return upstreamHandshakeFailed(error, context: context)
+        }
         logUpstreamError(responseHeadSent ? "upstream failed mid-response" : "upstream failed before answering", error)
         upstreamMetrics?.recordError(error is UpstreamResponseError ? .invalidResponse : .reset)
         releaseConnection(reusable: false)
@@ -1223,6 +1229,20 @@ final class ProxyHandler: ChannelDuplexHandler {
         reportAttempt(.reset)
         if retry(after: .reset, context: context) { return }
         respondLocally(error is UpstreamResponseError ? .upstreamInvalidResponse : .upstreamReset, context: context)
+    }
+
+    /// The TLS handshake with the endpoint failed (certificate not trusted, wrong name, no common
+    /// protocol): the request never reached it, like a refused connection.
+    private func upstreamHandshakeFailed(_ error: Error, context: ChannelHandlerContext) {
+        logUpstreamError("TLS handshake with upstream failed", error)
+        upstreamMetrics?.recordError(.tls)
+        releaseConnection(reusable: false)
+        heldResponseHead = nil
+        reportAttempt(.connectFailure)
+        // Unlike a refused connection, the body already went into the TLS handler: only a kept
+        // copy can be sent again.
+        if !requestHasBody || retainedBody != nil, retry(after: .connectFailure, context: context) { return }
+        respondLocally(.upstreamTLSFailure, context: context)
     }
 
     /// A response head whose status the retry policy covers is dropped, with its connection, for

@@ -129,6 +129,7 @@ public final class GatewayServer: Service, Sendable {
         }
         // Certificates are read again on every reload (renewals take effect); a bad one rejects it.
         let tls = try Self.buildTLS(configuration)
+        let upstreamTLS = try Self.buildUpstreamTLS(configuration, logger: logger)
         var added: [(name: String, bound: BoundListener)] = []
         do {
             for listener in configuration.listeners where kept[listener.name] == nil {
@@ -155,7 +156,9 @@ public final class GatewayServer: Service, Sendable {
         do {
             for loop in state.loops {
                 try await loop.eventLoop.submit {
-                    loop.value.apply(newSnapshot, resolvedEndpoints: resolved, auth: newAuth, resilience: newResilience)
+                    loop.value.apply(
+                        newSnapshot, resolvedEndpoints: resolved, auth: newAuth, resilience: newResilience,
+                        upstreamTLS: upstreamTLS)
                 }.get()
             }
         } catch {
@@ -309,8 +312,10 @@ public final class GatewayServer: Service, Sendable {
         }
         let redis = try RedisEndpoint.resolve(configuration.redis)
         let tls: [String: ServerTLS]
+        let upstreamTLS: [String: UpstreamTLS]
         do {
             tls = try Self.buildTLS(configuration)
+            upstreamTLS = try Self.buildUpstreamTLS(configuration, logger: logger)
         } catch {
             throw StartupError(description: "\(error)")
         }
@@ -347,7 +352,7 @@ public final class GatewayServer: Service, Sendable {
                     LoopContext(
                         eventLoop: eventLoop, snapshot: snapshot, resolvedEndpoints: resolved, logger: logger,
                         accessLogSink: sink, cache: cache, rateLimiter: rateLimiter, redis: redis, auth: authRuntime,
-                        resilience: resilienceRuntime),
+                        resilience: resilienceRuntime, upstreamTLS: upstreamTLS),
                     eventLoop: eventLoop)
             }.get()
             loops.append(loop)
@@ -460,6 +465,23 @@ public final class GatewayServer: Service, Sendable {
     /// `gateway validate` calls this too, so a missing or mismatched file is found before a start.
     public static func validateTLS(_ configuration: GatewayConfiguration) throws {
         _ = try buildTLS(configuration)
+        _ = try buildUpstreamTLS(configuration, logger: nil)
+    }
+
+    /// Client contexts of the upstreams with `tls`, with their CA and client certificate files read now.
+    static func buildUpstreamTLS(_ configuration: GatewayConfiguration, logger: Logger?) throws -> [String: UpstreamTLS]
+    {
+        var contexts: [String: UpstreamTLS] = [:]
+        for upstream in configuration.upstreams {
+            guard let tls = upstream.tls else { continue }
+            if !tls.verify {
+                logger?.warning(
+                    "TLS to this upstream does not verify its certificate (tls.verify: false): anyone in the path can impersonate it",
+                    metadata: ["upstream": "\(upstream.name)"])
+            }
+            contexts[upstream.name] = try UpstreamTLS.build(tls, upstream: upstream.name)
+        }
+        return contexts
     }
 
     static func buildTLS(_ configuration: GatewayConfiguration) throws -> [String: ServerTLS] {

@@ -49,6 +49,8 @@ final class LoopContext {
     private(set) var routeAuth: [RouteAuthenticator?] = []
     /// Tokens this loop verified; nil when every provider turned its cache off.
     private(set) var tokenCache: VerifiedTokenCache?
+    /// Client TLS contexts of the upstreams with `tls`, by upstream name.
+    private var upstreamTLS: [String: UpstreamTLS]
     /// Health from active checks and the bulkheads, shared by all loops.
     private(set) var resilience: ResilienceRuntime
     /// Index-aligned with `snapshot.routes`: nil for routes without `limits`.
@@ -60,9 +62,11 @@ final class LoopContext {
     init(
         eventLoop: EventLoop, snapshot: Snapshot, resolvedEndpoints: [HostPort: SocketAddress], logger: Logger,
         accessLogSink: AccessLogSink? = nil, cache: EdgeCache? = nil, rateLimiter: LocalRateLimiter? = nil,
-        redis: RedisEndpoint? = nil, auth: AuthRuntime = .empty, resilience: ResilienceRuntime = .empty
+        redis: RedisEndpoint? = nil, auth: AuthRuntime = .empty, resilience: ResilienceRuntime = .empty,
+        upstreamTLS: [String: UpstreamTLS] = [:]
     ) {
         self.eventLoop = eventLoop
+        self.upstreamTLS = upstreamTLS
         self.resilience = resilience
         self.routeBulkheads = resilience.routeConcurrency
         let redisClient = redis.map { $0.makeClient(on: eventLoop, logger: logger) }
@@ -179,9 +183,10 @@ final class LoopContext {
     /// pool and deadlines they hold; the next request on any connection uses the new snapshot.
     func apply(
         _ newSnapshot: Snapshot, resolvedEndpoints newlyResolved: [HostPort: SocketAddress], auth: AuthRuntime = .empty,
-        resilience: ResilienceRuntime = .empty
+        resilience: ResilienceRuntime = .empty, upstreamTLS: [String: UpstreamTLS] = [:]
     ) {
         useAuth(auth)
+        self.upstreamTLS = upstreamTLS
         self.resilience = resilience
         routeBulkheads = resilience.routeConcurrency
         resolvedEndpoints.merge(newlyResolved) { _, new in new }
@@ -272,9 +277,11 @@ final class LoopContext {
     ) -> [UpstreamRuntime] {
         snapshot.upstreams.enumerated().map { upstreamIndex, upstream in
             let pools = upstream.endpoints.map { endpoint -> EndpointPool in
+                let tls = upstreamTLS[upstream.name]
                 let key = PoolKey(
                     address: endpoint.address, maxPerEndpoint: upstream.pool.maxPerEndpoint,
-                    idleTimeout: upstream.pool.idleTimeout, connectTimeout: upstream.timeouts.connect)
+                    idleTimeout: upstream.pool.idleTimeout, connectTimeout: upstream.timeouts.connect,
+                    tls: upstream.tls, serverName: tls?.serverName(for: endpoint.address))
                 if let existing = poolsByKey[key] ?? previous[key] {
                     poolsByKey[key] = existing
                     return existing
@@ -284,7 +291,8 @@ final class LoopContext {
                     address: address, label: endpoint.address.description, eventLoop: eventLoop,
                     maxConnections: upstream.pool.maxPerEndpoint,
                     idleTimeout: TimeAmount(upstream.pool.idleTimeout),
-                    connectTimeout: TimeAmount(upstream.timeouts.connect))
+                    connectTimeout: TimeAmount(upstream.timeouts.connect),
+                    tls: tls.map { ($0.context, $0.serverName(for: endpoint.address)) })
                 poolsByKey[key] = pool
                 return pool
             }
@@ -314,4 +322,7 @@ private struct PoolKey: Hashable {
     let maxPerEndpoint: Int
     let idleTimeout: Duration
     let connectTimeout: Duration
+    /// HTTPS pools are kept across reloads only while their TLS settings stay the same.
+    let tls: UpstreamTLSConfig?
+    let serverName: String?
 }

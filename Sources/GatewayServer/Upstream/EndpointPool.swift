@@ -1,5 +1,6 @@
 import NIOCore
 import NIOPosix
+import NIOSSL
 
 /// Keep-alive connections to one endpoint, owned by one event loop: no locks, because only this
 /// loop touches it (DESIGN.md, share nothing). Caps connections per endpoint and queues exchanges
@@ -31,7 +32,7 @@ final class EndpointPool {
 
     init(
         address: SocketAddress?, label: String, eventLoop: EventLoop, maxConnections: Int, idleTimeout: TimeAmount,
-        connectTimeout: TimeAmount, maxWaiters: Int = 1024
+        connectTimeout: TimeAmount, maxWaiters: Int = 1024, tls: (context: NIOSSLContext, serverName: String?)? = nil
     ) {
         self.address = address
         self.label = label
@@ -45,6 +46,10 @@ final class EndpointPool {
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let sync = channel.pipeline.syncOperations
+                    if let tls {
+                        // Requests written before the handshake ends wait in the TLS handler.
+                        try sync.addHandler(NIOSSLClientHandler(context: tls.context, serverHostname: tls.serverName))
+                    }
                     // Bytes both ways: requests are written by UpstreamRequestWriter, responses parsed
                     // by UpstreamHandler just enough to forward them as they came.
                     try sync.addHandler(UpstreamHandler())

@@ -75,4 +75,39 @@ final class ListenerTLSConfigTests: XCTestCase {
                 "gw.yaml:16: 'https_redirect' must be between 1 and 65535, got 70000",
             ])
     }
+
+    func testUpstreamTLSInTheReferenceShapeAndItsMistakes() throws {
+        let config = try XCTUnwrap(
+            parseValid(
+                minimalListeners + """
+
+                    upstreams:
+                      origin-static:
+                        endpoints: [{ address: 127.0.0.1:9100 }]
+                        tls: { verify: true, ca: certs/dev/ca.crt, sni: origin.example.test }
+                      mtls:
+                        endpoints: [{ address: 127.0.0.1:9101 }]
+                        tls: { cert: certs/dev/client.crt, key: certs/dev/client.key }
+                    """))
+        XCTAssertEqual(
+            config.upstreams.first { $0.name == "origin-static" }?.tls,
+            UpstreamTLSConfig(verify: true, caPath: "certs/dev/ca.crt", serverName: "origin.example.test"))
+        XCTAssertEqual(
+            config.upstreams.first { $0.name == "mtls" }?.tls,
+            UpstreamTLSConfig(certificatePath: "certs/dev/client.crt", keyPath: "certs/dev/client.key"))
+        XCTAssertEqual(
+            problems(
+                minimalListeners + """
+
+                    upstreams:
+                      a:
+                        endpoints: [{ address: 127.0.0.1:9100 }]
+                        tls: { verify: false, ca: ca.crt, sni: "*.x.test", cert: c.crt }
+                    """),
+            [
+                "gw.yaml:7: a client certificate needs both 'cert' and 'key' in tls of upstream 'a'",
+                "gw.yaml:7: 'ca' has no effect with verify: false in tls of upstream 'a'",
+                "gw.yaml:7: '*.x.test' is not a server name",
+            ])
+    }
 }
