@@ -35,17 +35,7 @@ final class UpstreamTLSTests: XCTestCase {
 
     /// A second, unrelated CA: its certificates must not be trusted for the dev CA's upstream.
     private func otherCA() throws -> String {
-        let directory = NSTemporaryDirectory() + "gateway-other-ca-\(UUID().uuidString)"
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/bash")
-        process.arguments = [
-            GatewayProcess.repositoryRoot.appendingPathComponent("certs/gen-dev-certs.sh").path, directory,
-        ]
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        var status: Int32 = 0
-        while waitpid(process.processIdentifier, &status, 0) == -1 && errno == EINTR {}
-        return directory + "/ca.crt"
+        try DevCertificates.generate() + "/ca.crt"
     }
 
     func testVerifiedHTTPSToAnUpstreamByAddressAndByName() async throws {

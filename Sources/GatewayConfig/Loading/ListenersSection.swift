@@ -77,6 +77,9 @@ extension ConfigReader {
         if tls != nil, protocols.contains(.h2c), let entry = s["protocols"] {
             error(entry.line, "h2c is cleartext HTTP/2: use h2 on a listener with 'tls'")
         }
+        if tls == nil, protocols.contains(.h2), let entry = s["protocols"] {
+            error(entry.line, "h2 is HTTP/2 over TLS: the listener needs 'tls' (or use h2c for cleartext)")
+        }
         guard let name, let address, let nameEntry = s["name"], let addressEntry = s["address"] else { return nil }
         let config = ListenerConfig(
             name: name, address: address, protocols: protocols,

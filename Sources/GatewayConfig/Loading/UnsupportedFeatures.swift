@@ -8,8 +8,7 @@ enum UnsupportedFeatures {
     ]
 
     static let values: [ValueKind: [String]] = [
-        .listenerProtocol: ["h2c", "h2"],
-        .upstreamProtocol: ["h2c", "h2"],
+        .upstreamProtocol: ["h2c", "h2"]
     ]
 
     static func message(_ name: String) -> String {

@@ -70,6 +70,10 @@ struct UpstreamResponseHead {
     func value(of field: Field) -> String {
         block.getString(at: block.readerIndex + field.valueStart, length: field.valueLength) ?? ""
     }
+
+    func name(of field: Field) -> String {
+        block.getString(at: block.readerIndex + field.nameStart, length: field.nameLength) ?? ""
+    }
 }
 
 enum UpstreamResponseError: Error, Equatable {

@@ -169,9 +169,14 @@ final class ProxyHandler: ChannelDuplexHandler {
     private var logTarget: String?
     private var logHost: String?
 
-    init(loop: LoopContext, listener: ListenerRuntime) {
+    /// Whether this handler serves an HTTP/2 stream (behind `HTTP2StreamBridge`) rather than a
+    /// client connection of its own: streams are not counted as accepted connections.
+    private let isStream: Bool
+
+    init(loop: LoopContext, listener: ListenerRuntime, isStream: Bool = false) {
         self.loop = loop
         self.listener = listener
+        self.isStream = isStream
         self.parser = RequestParser(maxHeadBytes: listener.maxHeaderBytes, maxFields: listener.maxHeaders)
         self.routeMetrics = loop.metrics.unrouted
     }
@@ -184,15 +189,28 @@ final class ProxyHandler: ChannelDuplexHandler {
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
         allocator = context.channel.allocator
+        if context.channel.isActive {
+            begin(context: context)
+        }
     }
 
+    /// Whether `begin` ran: the handler may be added before the channel is active (the common
+    /// case) or after (behind TLS ALPN or the h2c preface check), and must start once either way.
+    private var started = false
+
     func channelActive(context: ChannelHandlerContext) {
+        begin(context: context)
+        context.fireChannelActive()
+    }
+
+    private func begin(context: ChannelHandlerContext) {
+        guard !started else { return }
+        started = true
         client = ClientAddress(
             context.channel.remoteAddress, trustedProxies: loop.snapshot.configuration.trustedProxies)
         waitingSince = .now()
-        loop.metrics.acceptedConnections += 1
+        if !isStream { loop.metrics.acceptedConnections += 1 }
         loop.register(self)
-        context.fireChannelActive()
         if loop.isDraining {
             context.close(promise: nil)
         }

@@ -489,7 +489,7 @@ public final class GatewayServer: Service, Sendable {
         for listener in configuration.listeners {
             guard let tls = listener.tls else { continue }
             contexts[listener.name] = try ServerTLS.build(
-                tls, listener: listener.name, applicationProtocols: ["http/1.1"])
+                tls, listener: listener.name, applicationProtocols: ProtocolSetup.alpn(for: listener.protocols))
         }
         return contexts
     }
@@ -535,12 +535,7 @@ public final class GatewayServer: Service, Sendable {
                         return
                     }
                     channel.closeFuture.whenComplete { _ in limiter.release() }
-                    if let tls = binding.tls {
-                        try sync.addHandler(NIOSSLServerHandler(context: tls.context))
-                    }
-                    // One handler: it parses requests from the bytes itself (RequestParser), orders
-                    // pipelined ones, and writes responses as bytes (DownstreamHeadWriter).
-                    try sync.addHandler(ProxyHandler(loop: loop.value, listener: binding.runtime))
+                    try ProtocolSetup.configure(channel, loop: loop, listener: binding.runtime, tls: binding.tls)
                 }
             }
             .bind(host: listener.address.host, port: listener.address.port)

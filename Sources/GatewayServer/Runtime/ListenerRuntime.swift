@@ -16,12 +16,14 @@ struct ListenerRuntime: Sendable {
     let idleTimeout: TimeAmount
     /// Set on a cleartext listener whose requests are all redirected to HTTPS on this port.
     let httpsRedirectPort: Int?
+    let protocols: [ListenerProtocol]
 
     init(_ config: ListenerConfig, bindingID: Int) {
         self.bindingID = bindingID
         self.name = config.name
         self.scheme = config.tls == nil ? "http" : "https"
         self.httpsRedirectPort = config.httpsRedirectPort
+        self.protocols = config.protocols
         self.maxHeaders = config.limits.maxHeaders
         self.maxHeaderBytes = config.limits.maxHeaderBytes
         self.maxBody = config.limits.maxBody

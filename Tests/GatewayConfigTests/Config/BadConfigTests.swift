@@ -172,7 +172,6 @@ final class BadConfigTests: XCTestCase {
                     upstream_by_region: { us-east: users }
                 """),
             [
-                "gw.yaml:4: 'h2c' is not supported by this version yet",
                 "gw.yaml:5: missing required key 'certificates' in tls of listener 'main'",
                 "gw.yaml:11: 'h2' is not supported by this version yet",
                 "gw.yaml:12: health_check path must start with '/' and contain no spaces or control characters",

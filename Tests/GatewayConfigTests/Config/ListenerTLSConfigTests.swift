@@ -62,7 +62,7 @@ final class ListenerTLSConfigTests: XCTestCase {
                     https_redirect: 70000
                 """),
             [
-                "gw.yaml:4: 'h2c' is not supported by this version yet",
+                "gw.yaml:4: h2c is cleartext HTTP/2: use h2 on a listener with 'tls'",
                 "gw.yaml:5: 'https_redirect' belongs on a cleartext listener, not on one with 'tls'",
                 "gw.yaml:7: expected one of 1.2, 1.3, got '1.1'; did you mean '1.2'?",
                 "gw.yaml:10: missing required key 'key' in a certificate of listener 'a'",
@@ -109,5 +109,23 @@ final class ListenerTLSConfigTests: XCTestCase {
                 "gw.yaml:7: 'ca' has no effect with verify: false in tls of upstream 'a'",
                 "gw.yaml:7: '*.x.test' is not a server name",
             ])
+    }
+}
+
+extension ListenerTLSConfigTests {
+    func testH2NeedsTLSAndH2CNeedsCleartext() {
+        XCTAssertEqual(
+            problems(
+                """
+                listeners:
+                  - name: a
+                    address: 127.0.0.1:8080
+                    protocols: [http1, h2]
+                upstreams:
+                  u: { endpoints: [{ address: 127.0.0.1:9001 }] }
+                routes:
+                  - { name: r, upstream: u }
+                """),
+            ["gw.yaml:4: h2 is HTTP/2 over TLS: the listener needs 'tls' (or use h2c for cleartext)"])
     }
 }

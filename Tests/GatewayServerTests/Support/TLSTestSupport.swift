@@ -14,22 +14,31 @@ enum DevCertificates {
     static func directory() throws -> String {
         try made.withLockedValue { existing in
             if let existing { return existing }
-            let directory = NSTemporaryDirectory() + "gateway-test-certs-\(UUID().uuidString)"
-            let script = GatewayProcess.repositoryRoot.appendingPathComponent("certs/gen-dev-certs.sh").path
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/bin/bash")
-            process.arguments = [script, directory]
-            process.standardOutput = FileHandle.nullDevice
-            try process.run()
-            // A short-lived child that only writes files: waiting on its pid is safe here.
-            var status: Int32 = 0
-            while waitpid(process.processIdentifier, &status, 0) == -1 && errno == EINTR {}
-            guard FileManager.default.fileExists(atPath: directory + "/api.crt") else {
-                throw TestTimeout(what: "certs/gen-dev-certs.sh to write certificates (status \(status))")
-            }
+            let directory = try generate()
             existing = directory
             return directory
         }
+    }
+
+    /// Runs the script into `directory` (default: a new temporary one) and returns it; each run
+    /// into a new directory makes a new CA, unrelated to any other.
+    @discardableResult
+    static func generate(into directory: String? = nil) throws -> String {
+        let target = directory ?? NSTemporaryDirectory() + "gateway-test-certs-\(UUID().uuidString)"
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/bash")
+        process.arguments = [
+            GatewayProcess.repositoryRoot.appendingPathComponent("certs/gen-dev-certs.sh").path, target,
+        ]
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        // A short-lived child that only writes files: waiting on its pid is safe here.
+        var status: Int32 = 0
+        while waitpid(process.processIdentifier, &status, 0) == -1 && errno == EINTR {}
+        guard FileManager.default.fileExists(atPath: target + "/api.crt") else {
+            throw TestTimeout(what: "certs/gen-dev-certs.sh to write certificates (status \(status))")
+        }
+        return target
     }
 
     static func path(_ file: String) throws -> String {

@@ -1,0 +1,76 @@
+import NIOCore
+import NIOHTTP1
+import NIOHTTP2
+
+/// An HTTP/2 connection (h2 after ALPN, or h2c with prior knowledge): NIOHTTP2 does the framing,
+/// flow control and HPACK; every stream becomes a child channel whose request goes through the
+/// same `ProxyHandler` as HTTP/1.1, behind `HTTP2StreamBridge`.
+enum HTTP2Connection {
+    /// Streams one connection may have open at once (RFC 9113 recommends at least 100).
+    static let maxConcurrentStreams = 128
+
+    static func configure(
+        _ channel: Channel, loop: NIOLoopBound<LoopContext>, listener: ListenerRuntime
+    ) throws {
+        var connection = NIOHTTP2Handler.ConnectionConfiguration()
+        connection.initialSettings = [
+            HTTP2Setting(parameter: .maxConcurrentStreams, value: maxConcurrentStreams),
+            HTTP2Setting(parameter: .maxHeaderListSize, value: listener.maxHeaderBytes),
+            HTTP2Setting(parameter: .initialWindowSize, value: 65_535),
+        ]
+        // Rapid reset (CVE-2023-44487) and other floods are bounded by NIOHTTP2: at most 200
+        // stream resets per 30 s and a budget of "glitches" per connection, past which it is closed.
+        var stream = NIOHTTP2Handler.StreamConfiguration()
+        stream.streamResetFrameRateLimit.maximumCount = 200
+        stream.streamResetFrameRateLimit.windowLength = .seconds(30)
+        _ = try channel.pipeline.syncOperations.configureHTTP2Pipeline(
+            mode: .server, connectionConfiguration: connection, streamConfiguration: stream
+        ) { streamChannel in
+            streamChannel.eventLoop.makeCompletedFuture {
+                let sync = streamChannel.pipeline.syncOperations
+                try sync.addHandler(HTTP2FramePayloadToHTTP1ServerCodec())
+                try sync.addHandler(HTTP2StreamBridge())
+                try sync.addHandler(ProxyHandler(loop: loop.value, listener: listener, isStream: true))
+            }
+        }
+    }
+}
+
+/// On a cleartext listener that speaks both HTTP/1.1 and h2c: looks at the first bytes for the
+/// HTTP/2 connection preface, then sets up one protocol or the other and steps aside.
+final class HTTP2PrefaceSniffer: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = ByteBuffer
+    typealias InboundOut = ByteBuffer
+
+    private static let preface = Array("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".utf8)
+    private let setUp: (Channel, _ http2: Bool) throws -> Void
+    private var buffered = ByteBuffer()
+    private var decided = false
+
+    init(setUp: @escaping (Channel, _ http2: Bool) throws -> Void) {
+        self.setUp = setUp
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        var bytes = unwrapInboundIn(data)
+        guard !decided else { return context.fireChannelRead(data) }
+        buffered.writeBuffer(&bytes)
+        let seen = buffered.readableBytesView
+        let prefix = Self.preface.prefix(seen.count)
+        let isPreface = seen.prefix(Self.preface.count).elementsEqual(prefix)
+        // Undecided until either the whole preface arrived or the bytes stopped matching it.
+        if isPreface && seen.count < Self.preface.count { return }
+        decided = true
+        do {
+            try setUp(context.channel, isPreface)
+        } catch {
+            context.close(promise: nil)
+            return
+        }
+        let pending = buffered
+        buffered = ByteBuffer()
+        context.fireChannelRead(wrapInboundOut(pending))
+        context.fireChannelReadComplete()
+        context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
+    }
+}

@@ -1,0 +1,146 @@
+import Foundation
+import GatewayConfig
+import NIOCore
+import NIOPosix
+import XCTest
+
+@testable import GatewayServer
+
+/// HTTP/2 from clients, with curl (nghttp2) as the client: h2 over TLS by ALPN, h2c with prior
+/// knowledge next to HTTP/1.1 on one port, request bodies both ways of framing, many streams on
+/// one connection, and the same phases as HTTP/1.1 (routing, gateway errors).
+final class HTTP2DownstreamTests: XCTestCase {
+    private var upstream: TestUpstream?
+
+    override func tearDown() async throws {
+        await upstream?.stop()
+    }
+
+    private func start(_ listener: ListenerConfig) async throws -> TestGateway {
+        let upstream = try await TestUpstream(name: "app")
+        self.upstream = upstream
+        return try await TestGateway.start(
+            upstreams: [UpstreamConfig(name: "u", endpoints: [endpoint(upstream)])],
+            routes: [prefixRoute("all", "/api/", upstream: "u", rewrite: .stripPrefix("/api"))], listener: listener)
+    }
+
+    private func tlsListener(protocols: [ListenerProtocol]) throws -> ListenerConfig {
+        ListenerConfig(
+            name: "tls", address: HostPort(host: "127.0.0.1", port: 0), protocols: protocols,
+            tls: ListenerTLSConfig(certificates: [
+                TLSCertificateConfig(
+                    certificatePath: try DevCertificates.path("server.crt"),
+                    keyPath: try DevCertificates.path("server.key"))
+            ]))
+    }
+
+    /// Runs curl to completion (bounded by its --max-time) and returns what it printed.
+    private func curl(_ arguments: [String]) async throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
+        process.arguments = ["-sS", "--no-progress-meter", "--max-time", "20"] + arguments
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = output
+        try process.run()
+        return await withCheckedContinuation { continuation in
+            // Blocking reads on a thread of their own; curl's --max-time bounds the wait.
+            Thread {
+                let data = output.fileHandleForReading.readDataToEndOfFile()
+                var status: Int32 = 0
+                while waitpid(process.processIdentifier, &status, 0) == -1 && errno == EINTR {}
+                continuation.resume(returning: String(decoding: data, as: UTF8.self))
+            }.start()
+        }
+    }
+
+    func testH2OverTLSIsNegotiatedByALPNAndProxied() async throws {
+        let gateway = try await start(try tlsListener(protocols: [.h2, .http1]))
+        let base = "https://localhost:\(gateway.port)"
+        let ca = try DevCertificates.path("ca.crt")
+        let h2 = try await curl([
+            "--http2", "--cacert", ca, "-H", "X-Test: yes", "-w", "\nversion=%{http_version} status=%{http_code}\n",
+            "\(base)/api/echo",
+        ])
+        XCTAssertTrue(h2.contains("version=2 status=200"), h2)
+        XCTAssertTrue(h2.contains("upstream=app"), h2)
+        XCTAssertTrue(h2.contains("h:x-test=yes"), "request fields reach the upstream: \(h2)")
+        XCTAssertTrue(h2.contains("h:host=localhost:\(gateway.port)"), ":authority becomes Host: \(h2)")
+        XCTAssertTrue(h2.contains("h:x-forwarded-proto=https"), h2)
+        let http1 = try await curl([
+            "--http1.1", "--cacert", ca, "-w", "\nversion=%{http_version} status=%{http_code}\n", "\(base)/api/x",
+        ])
+        XCTAssertTrue(
+            http1.contains("version=1.1 status=200"), "HTTP/1.1 clients still work on the same port: \(http1)")
+        let notFound = try await curl([
+            "--http2", "--cacert", ca, "-w", "\nversion=%{http_version} status=%{http_code}\n", "\(base)/nowhere",
+        ])
+        XCTAssertTrue(notFound.contains("version=2 status=404"), notFound)
+        XCTAssertTrue(notFound.contains("\"error\":\"no_route\""), "gateway errors are the same JSON: \(notFound)")
+        await gateway.stop()
+    }
+
+    func testH2CWithPriorKnowledgeSharesAPortWithHTTP1() async throws {
+        let gateway = try await start(
+            ListenerConfig(name: "clear", address: HostPort(host: "127.0.0.1", port: 0), protocols: [.http1, .h2c]))
+        let base = "http://127.0.0.1:\(gateway.port)"
+        let h2c = try await curl([
+            "--http2-prior-knowledge", "-w", "\nversion=%{http_version} status=%{http_code}\n", "\(base)/api/a",
+        ])
+        XCTAssertTrue(h2c.contains("version=2 status=200"), h2c)
+        let http1 = try await curl(["-w", "\nversion=%{http_version} status=%{http_code}\n", "\(base)/api/b"])
+        XCTAssertTrue(http1.contains("version=1.1 status=200"), http1)
+        await gateway.stop()
+    }
+
+    func testRequestBodiesAndLargeResponsesStreamOverH2() async throws {
+        let gateway = try await start(
+            ListenerConfig(name: "clear", address: HostPort(host: "127.0.0.1", port: 0), protocols: [.h2c]))
+        let base = "http://127.0.0.1:\(gateway.port)"
+        let body = String(repeating: "x", count: 100_000)
+        let bodyFile = NSTemporaryDirectory() + "h2-body-\(UUID().uuidString)"
+        try body.write(toFile: bodyFile, atomically: true, encoding: .utf8)
+        // With a length (curl sends content-length) and without (chunked on the HTTP/1.1 side).
+        let upload = try await curl([
+            "--http2-prior-knowledge", "--data-binary", "@\(bodyFile)", "-w", "\nstatus=%{http_code}\n",
+            "\(base)/api/upload",
+        ])
+        XCTAssertTrue(upload.contains("100000\nstatus=200"), upload)
+        let streamed = try await curl([
+            "--http2-prior-knowledge", "-H", "Transfer-Encoding:", "-H", "Content-Length:", "--data-binary",
+            "@\(bodyFile)", "-w", "\nstatus=%{http_code}\n", "\(base)/api/upload",
+        ])
+        XCTAssertTrue(streamed.contains("100000\nstatus=200"), streamed)
+        let download = try await curl([
+            "--http2-prior-knowledge", "-o", "/dev/null", "-w", "size=%{size_download} status=%{http_code}\n",
+            "\(base)/api/bytes/3000000",
+        ])
+        XCTAssertTrue(download.contains("size=3000000 status=200"), download)
+        let chunked = try await curl([
+            "--http2-prior-knowledge", "-w", "\nstatus=%{http_code}\n", "\(base)/api/chunked",
+        ])
+        XCTAssertTrue(
+            chunked.contains("one,two,three\nstatus=200"), "a chunked upstream body is de-chunked: \(chunked)")
+        try? FileManager.default.removeItem(atPath: bodyFile)
+        await gateway.stop()
+    }
+
+    func testManyConcurrentStreamsOnOneConnection() async throws {
+        let gateway = try await start(try tlsListener(protocols: [.h2]))
+        let base = "https://localhost:\(gateway.port)"
+        // curl --parallel multiplexes the URLs as streams of one TLS connection (h2 by ALPN).
+        var arguments = [
+            "--http2", "--cacert", try DevCertificates.path("ca.crt"), "--parallel", "--parallel-max", "50", "-w",
+            "%{http_version}:%{http_code}:%{num_connects}\n",
+        ]
+        for index in 0..<100 {
+            arguments += ["-o", "/dev/null", "\(base)/api/slow/\(index % 5 * 20)"]
+        }
+        let output = try await curl(arguments)
+        let lines = output.split(separator: "\n")
+        XCTAssertEqual(lines.filter { $0.hasPrefix("2:200:") }.count, 100, output)
+        XCTAssertLessThanOrEqual(
+            lines.filter { $0.hasSuffix(":1") }.count, 2, "the streams share one or two connections: \(output)")
+        await gateway.stop()
+    }
+}
