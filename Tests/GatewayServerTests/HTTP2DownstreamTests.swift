@@ -1,6 +1,8 @@
 import Foundation
 import GatewayConfig
 import NIOCore
+import NIOHPACK
+import NIOHTTP2
 import NIOPosix
 import XCTest
 
@@ -35,7 +37,7 @@ final class HTTP2DownstreamTests: XCTestCase {
     }
 
     /// Runs curl to completion (bounded by its --max-time) and returns what it printed.
-    private func curl(_ arguments: [String]) async throws -> String {
+    static func curl(_ arguments: [String]) async throws -> String {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
         process.arguments = ["-sS", "--no-progress-meter", "--max-time", "20"] + arguments
@@ -58,7 +60,7 @@ final class HTTP2DownstreamTests: XCTestCase {
         let gateway = try await start(try tlsListener(protocols: [.h2, .http1]))
         let base = "https://localhost:\(gateway.port)"
         let ca = try DevCertificates.path("ca.crt")
-        let h2 = try await curl([
+        let h2 = try await Self.curl([
             "--http2", "--cacert", ca, "-H", "X-Test: yes", "-w", "\nversion=%{http_version} status=%{http_code}\n",
             "\(base)/api/echo",
         ])
@@ -67,12 +69,12 @@ final class HTTP2DownstreamTests: XCTestCase {
         XCTAssertTrue(h2.contains("h:x-test=yes"), "request fields reach the upstream: \(h2)")
         XCTAssertTrue(h2.contains("h:host=localhost:\(gateway.port)"), ":authority becomes Host: \(h2)")
         XCTAssertTrue(h2.contains("h:x-forwarded-proto=https"), h2)
-        let http1 = try await curl([
+        let http1 = try await Self.curl([
             "--http1.1", "--cacert", ca, "-w", "\nversion=%{http_version} status=%{http_code}\n", "\(base)/api/x",
         ])
         XCTAssertTrue(
             http1.contains("version=1.1 status=200"), "HTTP/1.1 clients still work on the same port: \(http1)")
-        let notFound = try await curl([
+        let notFound = try await Self.curl([
             "--http2", "--cacert", ca, "-w", "\nversion=%{http_version} status=%{http_code}\n", "\(base)/nowhere",
         ])
         XCTAssertTrue(notFound.contains("version=2 status=404"), notFound)
@@ -84,11 +86,11 @@ final class HTTP2DownstreamTests: XCTestCase {
         let gateway = try await start(
             ListenerConfig(name: "clear", address: HostPort(host: "127.0.0.1", port: 0), protocols: [.http1, .h2c]))
         let base = "http://127.0.0.1:\(gateway.port)"
-        let h2c = try await curl([
+        let h2c = try await Self.curl([
             "--http2-prior-knowledge", "-w", "\nversion=%{http_version} status=%{http_code}\n", "\(base)/api/a",
         ])
         XCTAssertTrue(h2c.contains("version=2 status=200"), h2c)
-        let http1 = try await curl(["-w", "\nversion=%{http_version} status=%{http_code}\n", "\(base)/api/b"])
+        let http1 = try await Self.curl(["-w", "\nversion=%{http_version} status=%{http_code}\n", "\(base)/api/b"])
         XCTAssertTrue(http1.contains("version=1.1 status=200"), http1)
         await gateway.stop()
     }
@@ -101,22 +103,22 @@ final class HTTP2DownstreamTests: XCTestCase {
         let bodyFile = NSTemporaryDirectory() + "h2-body-\(UUID().uuidString)"
         try body.write(toFile: bodyFile, atomically: true, encoding: .utf8)
         // With a length (curl sends content-length) and without (chunked on the HTTP/1.1 side).
-        let upload = try await curl([
+        let upload = try await Self.curl([
             "--http2-prior-knowledge", "--data-binary", "@\(bodyFile)", "-w", "\nstatus=%{http_code}\n",
             "\(base)/api/upload",
         ])
         XCTAssertTrue(upload.contains("100000\nstatus=200"), upload)
-        let streamed = try await curl([
+        let streamed = try await Self.curl([
             "--http2-prior-knowledge", "-H", "Transfer-Encoding:", "-H", "Content-Length:", "--data-binary",
             "@\(bodyFile)", "-w", "\nstatus=%{http_code}\n", "\(base)/api/upload",
         ])
         XCTAssertTrue(streamed.contains("100000\nstatus=200"), streamed)
-        let download = try await curl([
+        let download = try await Self.curl([
             "--http2-prior-knowledge", "-o", "/dev/null", "-w", "size=%{size_download} status=%{http_code}\n",
             "\(base)/api/bytes/3000000",
         ])
         XCTAssertTrue(download.contains("size=3000000 status=200"), download)
-        let chunked = try await curl([
+        let chunked = try await Self.curl([
             "--http2-prior-knowledge", "-w", "\nstatus=%{http_code}\n", "\(base)/api/chunked",
         ])
         XCTAssertTrue(
@@ -136,11 +138,64 @@ final class HTTP2DownstreamTests: XCTestCase {
         for index in 0..<100 {
             arguments += ["-o", "/dev/null", "\(base)/api/slow/\(index % 5 * 20)"]
         }
-        let output = try await curl(arguments)
+        let output = try await Self.curl(arguments)
         let lines = output.split(separator: "\n")
         XCTAssertEqual(lines.filter { $0.hasPrefix("2:200:") }.count, 100, output)
         XCTAssertLessThanOrEqual(
             lines.filter { $0.hasSuffix(":1") }.count, 2, "the streams share one or two connections: \(output)")
+        await gateway.stop()
+    }
+
+    func testADrainLetsOpenStreamsFinishAfterAGoAway() async throws {
+        let gateway = try await start(
+            ListenerConfig(name: "clear", address: HostPort(host: "127.0.0.1", port: 0), protocols: [.h2c]))
+        let url = "http://127.0.0.1:\(gateway.port)/api/slow/400"
+        let arguments = ["--http2-prior-knowledge", "-w", "\nstatus=%{http_code} version=%{http_version}\n", url]
+        let inFlight = Task { @Sendable in try await HTTP2DownstreamTests.curl(arguments) }
+        let upstream = try XCTUnwrap(upstream)
+        try await bounded(upstream.requestsReceived(1), "the request at the upstream").get()
+        await gateway.stop()
+        let output = try await inFlight.value
+        XCTAssertTrue(
+            output.contains("slow\nstatus=200 version=2"), "the open stream finished during the drain: \(output)")
+    }
+
+    /// CVE-2023-44487: a client opening streams and resetting them at once, as fast as it can.
+    /// The connection must be closed after a bounded number of resets, not served forever.
+    func testRapidResetIsCutOff() async throws {
+        let gateway = try await start(
+            ListenerConfig(name: "clear", address: HostPort(host: "127.0.0.1", port: 0), protocols: [.h2c]))
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let channel = try await ClientBootstrap(group: group)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(NIOHTTP2Handler(mode: .client))
+                }
+            }
+            .connect(host: "127.0.0.1", port: gateway.port).get()
+        let headers = HPACKHeaders([
+            (":method", "GET"), (":path", "/api/slow/1000"), (":scheme", "http"), (":authority", "a"),
+        ])
+        var sent = 0
+        for index in 0..<5000 {
+            let stream = HTTP2StreamID(1 + 2 * index)
+            let open = HTTP2Frame(
+                streamID: stream, payload: .headers(.init(headers: headers, endStream: true)))
+            let reset = HTTP2Frame(streamID: stream, payload: .rstStream(.cancel))
+            channel.write(open, promise: nil)
+            do {
+                try await channel.writeAndFlush(reset).get()
+            } catch {
+                break  // the server closed the connection
+            }
+            sent += 1
+            if !channel.isActive { break }
+        }
+        try await bounded(channel.closeFuture, "the server to close the connection", timeout: .seconds(10)).get()
+        XCTAssertLessThan(sent, 5000, "the connection was closed before all 5000 resets went out")
+        print("rapid reset: connection closed after \(sent) open+reset pairs")
+        XCTAssertLessThanOrEqual(upstream?.requests ?? 0, 300, "few of the reset streams reached the upstream")
+        try await group.shutdownGracefully()
         await gateway.stop()
     }
 }

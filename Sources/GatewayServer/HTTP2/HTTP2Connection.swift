@@ -23,6 +23,8 @@ enum HTTP2Connection {
         var stream = NIOHTTP2Handler.StreamConfiguration()
         stream.streamResetFrameRateLimit.maximumCount = 200
         stream.streamResetFrameRateLimit.windowLength = .seconds(30)
+        loop.value.register(http2Connection: channel)
+        defer { try? channel.pipeline.syncOperations.addHandler(ConnectionErrorCloser()) }
         _ = try channel.pipeline.syncOperations.configureHTTP2Pipeline(
             mode: .server, connectionConfiguration: connection, streamConfiguration: stream
         ) { streamChannel in
@@ -33,6 +35,28 @@ enum HTTP2Connection {
                 try sync.addHandler(ProxyHandler(loop: loop.value, listener: listener, isStream: true))
             }
         }
+    }
+}
+
+/// Last on an HTTP/2 connection's pipeline: NIOHTTP2 reports a connection error (a protocol
+/// violation, too many resets, a flood of control frames) after sending its GOAWAY, and it is
+/// this handler that ends the connection then, instead of leaving the abuser connected.
+private final class ConnectionErrorCloser: ChannelInboundHandler {
+    typealias InboundIn = Never
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        context.close(promise: nil)
+    }
+}
+
+extension HTTP2Connection {
+    /// A graceful GOAWAY (RFC 9113 6.8): no new streams, the open ones may finish. The last stream
+    /// id is the highest possible, so no request the client already sent is lost; the connection
+    /// closes when the drain ends.
+    static func goAway(_ channel: Channel) {
+        let frame = HTTP2Frame(
+            streamID: .rootStream, payload: .goAway(lastStreamID: .maxID, errorCode: .noError, opaqueData: nil))
+        channel.writeAndFlush(frame, promise: nil)
     }
 }
 

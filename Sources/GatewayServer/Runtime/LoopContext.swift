@@ -20,6 +20,8 @@ final class LoopContext {
     private var retiredPools: [EndpointPool] = []
     private var resolvedEndpoints: [HostPort: SocketAddress]
     private var connections: [ObjectIdentifier: ProxyHandler] = [:]
+    /// HTTP/2 connections (their streams' handlers are in `connections`), told to go away on drain.
+    private var http2Connections: [ObjectIdentifier: Channel] = [:]
     private var sweepTask: RepeatedTask?
     private(set) var isDraining = false
     let metrics: LoopMetrics
@@ -114,12 +116,26 @@ final class LoopContext {
         connections.removeValue(forKey: ObjectIdentifier(handler))
     }
 
-    /// Graceful shutdown: idle connections close now, busy ones after their current response.
+    /// Graceful shutdown: idle connections close now, busy ones after their current response;
+    /// HTTP/2 clients get a GOAWAY, so they open no new streams while the open ones finish.
     func beginDrain() {
         isDraining = true
         for handler in connections.values {
             handler.drain()
         }
+        for channel in http2Connections.values {
+            HTTP2Connection.goAway(channel)
+        }
+    }
+
+    func register(http2Connection channel: Channel) {
+        let key = ObjectIdentifier(channel)
+        http2Connections[key] = channel
+        let loopBound = NIOLoopBound(self, eventLoop: eventLoop)
+        channel.closeFuture.whenComplete { _ in
+            loopBound.value.http2Connections.removeValue(forKey: key)
+        }
+        if isDraining { HTTP2Connection.goAway(channel) }
     }
 
     /// A reload removed or moved these listeners: their connections close after their current
@@ -170,6 +186,9 @@ final class LoopContext {
         redis?.close()
         for handler in connections.values {
             handler.closeNow()
+        }
+        for channel in http2Connections.values {
+            channel.close(promise: nil)
         }
         accessLog?.flush()
         for pool in Array(poolsByKey.values) + retiredPools {
