@@ -176,9 +176,17 @@ final class HTTP2StreamBridge: ChannelDuplexHandler {
         }
     }
 
-    private func finishResponse(context: ChannelHandlerContext) {
+    /// END_STREAM is written but not flushed: the proxy flushes once it has finished with the
+    /// exchange (released its upstream connection for reuse). A flush here would close the
+    /// stream inside the proxy's own write, and the proxy would see its connection go away with
+    /// the upstream connection still held, and close that instead of reusing it.
+    private func finishResponse(context: ChannelHandlerContext, flush: Bool = false) {
         response = .done
-        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+        if flush {
+            context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+        } else {
+            context.write(wrapOutboundOut(.end(nil)), promise: nil)
+        }
     }
 
     /// The status and fields; hop-by-hop fields are dropped by NIOHTTP2's normalisation.
@@ -194,7 +202,7 @@ final class HTTP2StreamBridge: ChannelDuplexHandler {
     func close(context: ChannelHandlerContext, mode: CloseMode, promise: EventLoopPromise<Void>?) {
         // A close-delimited response ends where the proxy closes: that is END_STREAM here.
         if case .untilClose = response {
-            finishResponse(context: context)
+            finishResponse(context: context, flush: true)
         }
         context.close(mode: mode, promise: promise)
     }
