@@ -200,4 +200,20 @@ final class HTTP2DownstreamTests: XCTestCase {
         try await group.shutdownGracefully()
         await gateway.stop()
     }
+
+    func testAHeaderListOverTheListenersLimitIsRefusedAndTheServerCarriesOn() async throws {
+        var listener = ListenerConfig(name: "clear", address: HostPort(host: "127.0.0.1", port: 0), protocols: [.h2c])
+        listener.limits.maxHeaderBytes = 4096
+        let gateway = try await start(listener)
+        let base = "http://127.0.0.1:\(gateway.port)"
+        let huge = String(repeating: "h", count: 8000)
+        let refused = try await Self.curl([
+            "--http2-prior-knowledge", "-H", "X-Huge: \(huge)", "-w", "\nstatus=%{http_code}\n", "\(base)/api/x",
+        ])
+        XCTAssertFalse(refused.contains("status=200"), "a header list over 4 KiB is not served: \(refused)")
+        XCTAssertEqual(upstream?.requests, 0)
+        let fine = try await Self.curl(["--http2-prior-knowledge", "-w", "\nstatus=%{http_code}\n", "\(base)/api/x"])
+        XCTAssertTrue(fine.contains("status=200"), fine)
+        await gateway.stop()
+    }
 }
