@@ -110,6 +110,24 @@ enum ConfigDocument {
             ] + listenerTLS(listener))
     }
 
+    /// Paths of the CA and client certificate, not their contents.
+    private static func upstreamTLS(_ upstream: UpstreamConfig) -> [(String, JSONValue)] {
+        var members: [(String, JSONValue)] = []
+        if let tls = upstream.tls {
+            members.append(
+                (
+                    "tls",
+                    .object([
+                        ("verify", .bool(tls.verify)), ("ca", tls.caPath.map(JSONValue.string) ?? .string("system")),
+                        ("sni", tls.serverName.map(JSONValue.string) ?? .null),
+                        ("cert", tls.certificatePath.map(JSONValue.string) ?? .null),
+                        ("key", tls.keyPath.map(JSONValue.string) ?? .null),
+                    ])
+                ))
+        }
+        return members
+    }
+
     /// Certificate and key paths, not their contents: the key never leaves the file.
     private static func listenerTLS(_ listener: ListenerConfig) -> [(String, JSONValue)] {
         var members: [(String, JSONValue)] = []
@@ -170,7 +188,7 @@ enum ConfigDocument {
                         ("request", .string(duration(upstream.timeouts.request))),
                     ])
                 ),
-            ] + resilience(upstream))
+            ] + resilience(upstream) + upstreamTLS(upstream))
     }
 
     private static func route(_ route: RouteConfig) -> JSONValue {

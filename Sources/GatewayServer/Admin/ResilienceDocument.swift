@@ -61,18 +61,6 @@ extension ConfigDocument {
                 ])
             ))
         if !upstream.limits.isEmpty { members.append(("limits", limits(upstream.limits))) }
-        if let tls = upstream.tls {
-            members.append(
-                (
-                    "tls",
-                    .object([
-                        ("verify", .bool(tls.verify)), ("ca", tls.caPath.map(JSONValue.string) ?? .string("system")),
-                        ("sni", tls.serverName.map(JSONValue.string) ?? .null),
-                        ("cert", tls.certificatePath.map(JSONValue.string) ?? .null),
-                        ("key", tls.keyPath.map(JSONValue.string) ?? .null),
-                    ])
-                ))
-        }
         return members
     }
 

@@ -24,7 +24,6 @@ enum HTTP2Connection {
         stream.streamResetFrameRateLimit.maximumCount = 200
         stream.streamResetFrameRateLimit.windowLength = .seconds(30)
         loop.value.register(http2Connection: channel)
-        defer { try? channel.pipeline.syncOperations.addHandler(ConnectionErrorCloser()) }
         _ = try channel.pipeline.syncOperations.configureHTTP2Pipeline(
             mode: .server, connectionConfiguration: connection, streamConfiguration: stream
         ) { streamChannel in
@@ -35,6 +34,7 @@ enum HTTP2Connection {
                 try sync.addHandler(ProxyHandler(loop: loop.value, listener: listener, isStream: true))
             }
         }
+        try channel.pipeline.syncOperations.addHandler(ConnectionErrorCloser())
     }
 }
 

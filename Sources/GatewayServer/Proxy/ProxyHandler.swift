@@ -92,6 +92,9 @@ final class ProxyHandler: ChannelDuplexHandler {
     private var endpointIndex = 0
     /// The current attempt was admitted by the endpoint's breaker and its outcome not reported yet.
     private var attemptUnreported = false
+    /// The current attempt's connection took the request (head and buffered body): from then on
+    /// only a kept copy of the body can be sent again.
+    private var attemptSentRequest = false
     private var triedEndpoints = TriedEndpoints()
     private var retriesLeft = 0
     private var attemptsMade = 0
@@ -669,7 +672,6 @@ final class ProxyHandler: ChannelDuplexHandler {
         acquireConnection(context: context)
     }
 
-    /// Rendered once per connection (and again if a new snapshot changes the Via entry).
     /// The route's request header rules, plus the cache's conditional fields and the auth's
     /// claim headers and credential removal.
     private func upstreamOperations(route: CompiledRoute) -> HeaderOperations {
@@ -678,6 +680,7 @@ final class ProxyHandler: ChannelDuplexHandler {
         return authenticator.upstreamOperations(base, identity: identity)
     }
 
+    /// Rendered once per connection (and again if a new snapshot changes the Via entry).
     private func forwarding(for snapshot: Snapshot) -> UpstreamRequestWriter.Forwarding {
         if let forwarding = cachedForwarding, forwardingGeneration == snapshot.generation {
             return forwarding
@@ -832,6 +835,7 @@ final class ProxyHandler: ChannelDuplexHandler {
         attemptsMade += 1
         upstream.beginAttempt(index, now: now)
         attemptUnreported = true
+        attemptSentRequest = false
     }
 
     /// Tells the endpoint's breaker and outlier detection how the attempt went, once.
@@ -849,8 +853,8 @@ final class ProxyHandler: ChannelDuplexHandler {
         guard retriesLeft > 0, let upstream, !responseHeadSent, responseStatus == 0 else { return nil }
         guard outcome.matches(upstream.config.retries.on) else { return nil }
         guard outcome == .connectFailure || requestMethod.isIdempotent else { return nil }
-        // A connection that was never made sent nothing: the body is still all in `bufferedBody`.
-        guard !requestHasBody || retainedBody != nil || outcome == .connectFailure else { return nil }
+        // An attempt that never got a connection sent nothing: the body is still all in `bufferedBody`.
+        guard !requestHasBody || retainedBody != nil || !attemptSentRequest else { return nil }
         let now = Int64(truncatingIfNeeded: eventTime.uptimeNanoseconds)
         let delay = upstream.backoff.delay(attempt: attemptsMade - 1, random: Double.random(in: 0...1))
         guard eventTime + .nanoseconds(delay) < requestDeadline else { return nil }
@@ -980,6 +984,7 @@ final class ProxyHandler: ChannelDuplexHandler {
         }
         self.connection = connection
         if pendingSlot != nil { leavePendingQueue() }
+        attemptSentRequest = true
         connectionWasReused = reused
         upstreamSentAt = eventTime
         phase = .proxying
@@ -1257,9 +1262,7 @@ final class ProxyHandler: ChannelDuplexHandler {
         releaseConnection(reusable: false)
         heldResponseHead = nil
         reportAttempt(.connectFailure)
-        // Unlike a refused connection, the body already went into the TLS handler: only a kept
-        // copy can be sent again.
-        if !requestHasBody || retainedBody != nil, retry(after: .connectFailure, context: context) { return }
+        if retry(after: .connectFailure, context: context) { return }
         respondLocally(.upstreamTLSFailure, context: context)
     }
 
@@ -1335,8 +1338,6 @@ final class ProxyHandler: ChannelDuplexHandler {
         if let pool, phase == .waitingForConnection {
             pool.cancelWait(self)
         }
-        pendingRetry?.cancel()
-        pendingRetry = nil
         if error.source == .upstream, cacheExchange?.stale != nil {
             routeMetrics.recordRevalidation(.failed)
         }
@@ -1956,8 +1957,6 @@ final class ProxyHandler: ChannelDuplexHandler {
     /// The client went away mid-exchange: the upstream connection is in an unknown state.
     private func abandonExchange() {
         cancelTimer()
-        pendingRetry?.cancel()
-        pendingRetry = nil
         heldResponseHead = nil
         if phase == .waitingForConnection, let pool {
             pool.cancelWait(self)

@@ -56,7 +56,7 @@ final class LoopContext {
     /// Health from active checks and the bulkheads, shared by all loops.
     private(set) var resilience: ResilienceRuntime
     /// Index-aligned with `snapshot.routes`: nil for routes without `limits`.
-    private(set) var routeBulkheads: [Bulkhead?] = []
+    var routeBulkheads: [Bulkhead?] { resilience.routeConcurrency }
 
     /// For errors only: nothing is logged per successful request (that is the access log's job).
     let logger: Logger
@@ -70,7 +70,6 @@ final class LoopContext {
         self.eventLoop = eventLoop
         self.upstreamTLS = upstreamTLS
         self.resilience = resilience
-        self.routeBulkheads = resilience.routeConcurrency
         let redisClient = redis.map { $0.makeClient(on: eventLoop, logger: logger) }
         self.redis = redisClient
         self.rateLimiter = rateLimiter
@@ -207,7 +206,6 @@ final class LoopContext {
         useAuth(auth)
         self.upstreamTLS = upstreamTLS
         self.resilience = resilience
-        routeBulkheads = resilience.routeConcurrency
         resolvedEndpoints.merge(newlyResolved) { _, new in new }
         let previousPools = poolsByKey
         poolsByKey = [:]

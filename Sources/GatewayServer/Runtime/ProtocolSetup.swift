@@ -24,7 +24,7 @@ enum ProtocolSetup {
         if let tls {
             try sync.addHandler(NIOSSLServerHandler(context: tls.context))
             guard listener.protocols.contains(.h2) else {
-                return try sync.addHandler(ProxyHandler(loop: loop.value, listener: listener))
+                return try addHTTP1(channel, loop: loop, listener: listener)
             }
             let negotiation = ApplicationProtocolNegotiationHandler { result, channel in
                 channel.eventLoop.makeCompletedFuture {
@@ -34,8 +34,7 @@ enum ProtocolSetup {
                     case .negotiated, .fallback:
                         // No ALPN (or http/1.1): HTTP/1.1 if the listener speaks it.
                         guard speaksHTTP1 else { throw ChannelError.inappropriateOperationForState }
-                        try channel.pipeline.syncOperations.addHandler(
-                            ProxyHandler(loop: loop.value, listener: listener))
+                        try addHTTP1(channel, loop: loop, listener: listener)
                     }
                 }
             }
@@ -48,14 +47,18 @@ enum ProtocolSetup {
                     if http2 {
                         try HTTP2Connection.configure(channel, loop: loop, listener: listener)
                     } else {
-                        try channel.pipeline.syncOperations.addHandler(
-                            ProxyHandler(loop: loop.value, listener: listener))
+                        try addHTTP1(channel, loop: loop, listener: listener)
                     }
                 })
         case (false, true):
             try HTTP2Connection.configure(channel, loop: loop, listener: listener)
         default:
-            try sync.addHandler(ProxyHandler(loop: loop.value, listener: listener))
+            try addHTTP1(channel, loop: loop, listener: listener)
         }
+    }
+
+    private static func addHTTP1(_ channel: Channel, loop: NIOLoopBound<LoopContext>, listener: ListenerRuntime) throws
+    {
+        try channel.pipeline.syncOperations.addHandler(ProxyHandler(loop: loop.value, listener: listener))
     }
 }

@@ -53,18 +53,21 @@ final class UpstreamRuntime {
         self.concurrency = concurrency
         self.pending = pending
         self.logger = logger
-        let breakerSettings = config.circuitBreaker.map(Self.settings)
-        self.breakers = config.endpoints.indices.map { index in
-            // A reload that keeps the endpoint and the breaker's settings keeps what it learned.
-            if let previous, previous.config.circuitBreaker == config.circuitBreaker,
-                let old = previous.config.endpoints.firstIndex(where: { $0.address == config.endpoints[index].address }
-                ),
-                old < previous.breakers.count
-            {
-                return previous.breakers[old].carriedOver()
+        if let breakerConfig = config.circuitBreaker {
+            // A reload that keeps an endpoint and the breaker's settings keeps what it learned.
+            let carried = previous?.config.circuitBreaker == breakerConfig ? previous : nil
+            self.breakers = config.endpoints.map { endpoint in
+                if let carried,
+                    let old = carried.config.endpoints.firstIndex(where: { $0.address == endpoint.address }),
+                    old < carried.breakers.count
+                {
+                    return carried.breakers[old].carriedOver()
+                }
+                return CircuitBreaker(settings: Self.settings(breakerConfig))
             }
-            return breakerSettings.map { CircuitBreaker(settings: $0) }
-        }.compactMap { $0 }
+        } else {
+            self.breakers = []
+        }
         self.outliers = config.outlier.map {
             OutlierDetector(
                 endpoints: config.endpoints.count,
