@@ -85,6 +85,23 @@ final class RedisClusterClientTests: XCTestCase {
 
     /// The first steps of a resharding: the slot is importing on `target`, migrating on `source`,
     /// and `key` already lives on `target`.
+    /// A client on `cluster`, a counter at 5 under `key`, and its slot being migrated from its
+    /// owner (`source`) to another master (`target`).
+    private func counterInMigration(_ key: String, in cluster: RedisClusterProcess) async throws -> (
+        client: Client, eventLoop: EventLoop, key: String, slot: Int, source: Int, target: Int
+    ) {
+        let eventLoop = group.next()
+        let ports = cluster.ports
+        let client = try await connectedClient(to: cluster, on: eventLoop)
+        let slot = HashSlot.slot(of: key)
+        let reply = try await evaluate(client, on: eventLoop, incrby, keys: [key], arguments: ["5"])
+        XCTAssertEqual(reply, .integer(5))
+        let source = try await ownerPort(ofSlot: slot, askingPort: ports[0])
+        let target = try XCTUnwrap(ports.first { $0 != source })
+        try await beginMigration(slot: slot, key: key, from: source, to: target)
+        return (client, eventLoop, key, slot, source, target)
+    }
+
     private func beginMigration(slot: Int, key: String, from source: Int, to target: Int) async throws {
         let sourceID = try await nodeID(source)
         let targetID = try await nodeID(target)
@@ -190,18 +207,9 @@ final class RedisClusterClientTests: XCTestCase {
     func testMovedIsFollowedAndRemembered() async throws {
         let cluster = try await startCluster()
         defer { cluster.stop() }
-        let eventLoop = group.next()
-        let ports = cluster.ports
-        let client = try await connectedClient(to: cluster, on: eventLoop)
-        let key = "{moving}:counter"
-        let slot = HashSlot.slot(of: key)
-        let reply1 = try await evaluate(client, on: eventLoop, incrby, keys: [key], arguments: ["5"])
-        XCTAssertEqual(reply1, .integer(5))
-
-        let source = try await ownerPort(ofSlot: slot, askingPort: ports[0])
-        let target = try XCTUnwrap(ports.first { $0 != source })
-        try await beginMigration(slot: slot, key: key, from: source, to: target)
-        try await finishMigration(slot: slot, to: target, ports: ports)
+        let (client, eventLoop, key, slot, source, target) = try await counterInMigration(
+            "{moving}:counter", in: cluster)
+        try await finishMigration(slot: slot, to: target, ports: cluster.ports)
         let knownOwner = try await eventLoop.submit { client.value.owner(ofSlot: slot)?.port }.get()
         XCTAssertEqual(knownOwner, source, "the client has not heard of the move yet")
 
@@ -238,17 +246,8 @@ final class RedisClusterClientTests: XCTestCase {
     func testAskIsFollowedForOneCallWithoutChangingTheMap() async throws {
         let cluster = try await startCluster()
         defer { cluster.stop() }
-        let eventLoop = group.next()
-        let ports = cluster.ports
-        let client = try await connectedClient(to: cluster, on: eventLoop)
-        let key = "{asking}:counter"
-        let slot = HashSlot.slot(of: key)
-        let reply1 = try await evaluate(client, on: eventLoop, incrby, keys: [key], arguments: ["5"])
-        XCTAssertEqual(reply1, .integer(5))
-
-        let source = try await ownerPort(ofSlot: slot, askingPort: ports[0])
-        let target = try XCTUnwrap(ports.first { $0 != source })
-        try await beginMigration(slot: slot, key: key, from: source, to: target)
+        let (client, eventLoop, key, slot, source, target) = try await counterInMigration(
+            "{asking}:counter", in: cluster)
         try await command(target, ["CONFIG", "RESETSTAT"])
 
         let reply2 = try await evaluate(client, on: eventLoop, incrby, keys: [key], arguments: ["2"])
@@ -264,7 +263,7 @@ final class RedisClusterClientTests: XCTestCase {
         XCTAssertEqual(stored, "10")
 
         // Once the migration is done, MOVED takes over.
-        try await finishMigration(slot: slot, to: target, ports: ports)
+        try await finishMigration(slot: slot, to: target, ports: cluster.ports)
         let reply4 = try await evaluate(client, on: eventLoop, incrby, keys: [key], arguments: ["1"])
         XCTAssertEqual(reply4, .integer(11))
         let newOwner = try await eventLoop.submit { client.value.owner(ofSlot: slot)?.port }.get()
