@@ -4,16 +4,10 @@ import XCTest
 
 /// `auth` providers and a route's `auth`, the keys issue 6 brought in.
 final class AuthConfigTests: XCTestCase {
-    let upstream = """
-
-        upstreams:
-          app: { endpoints: [{ address: 127.0.0.1:9001 }] }
-        """
-
     func testTheReferenceShapeIsRead() throws {
         let config = try XCTUnwrap(
             parseValid(
-                minimalListeners + upstream + """
+                minimalListeners + minimalUpstream + """
 
                     auth:
                       jwt:
@@ -78,7 +72,7 @@ final class AuthConfigTests: XCTestCase {
     func testProblems() {
         XCTAssertEqual(
             problems(
-                minimalListeners + upstream + """
+                minimalListeners + minimalUpstream + """
 
                     auth:
                       jwt:

@@ -30,3 +30,10 @@ let minimalListeners = """
       - name: main
         address: 127.0.0.1:8080
     """
+
+/// One upstream named `app`, to append to `minimalListeners` for sections that need one.
+let minimalUpstream = """
+
+    upstreams:
+      app: { endpoints: [{ address: 127.0.0.1:9001 }] }
+    """

@@ -4,16 +4,10 @@ import XCTest
 
 /// `rate_limits` policies and a route's `rate_limits`, the keys issue 5 brought in.
 final class RateLimitConfigTests: XCTestCase {
-    let upstream = """
-
-        upstreams:
-          app: { endpoints: [{ address: 127.0.0.1:9001 }] }
-        """
-
     func testPoliciesAndRoutesAreRead() throws {
         let config = try XCTUnwrap(
             parseValid(
-                minimalListeners + upstream + """
+                minimalListeners + minimalUpstream + """
 
                     rate_limits:
                       per-ip:
@@ -50,7 +44,7 @@ final class RateLimitConfigTests: XCTestCase {
     func testProblems() {
         XCTAssertEqual(
             problems(
-                minimalListeners + upstream + """
+                minimalListeners + minimalUpstream + """
 
                     rate_limits:
                       a:
