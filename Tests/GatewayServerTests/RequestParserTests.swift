@@ -570,7 +570,7 @@ final class RequestParserTests: XCTestCase {
         let expected: [(String, RequestHead.FieldKind)] = [
             ("HOST", .host), ("X-Request-ID", .requestID), ("CONNECTION", .connection), ("Via", .via),
             ("X-Forwarded-For", .forwardedFor), ("x-forwarded-proto", .forwardedProto),
-            ("X-FORWARDED-HOST", .forwardedHost), ("TE", .dropped), ("Trailer", .dropped), ("UPGRADE", .dropped),
+            ("X-FORWARDED-HOST", .forwardedHost), ("TE", .dropped), ("Trailer", .dropped), ("UPGRADE", .upgrade),
             ("Keep-Alive", .dropped), ("Proxy-Connection", .dropped), ("Content-Length", .dropped),
             ("Transfer-Encoding", .dropped), ("EXPECT", .dropped), ("Accept", .other), ("Tx", .other),
             ("Vis", .other), ("Hosts", .other), ("Hose", .other), ("X-Request-IDs", .other), ("X-Request-Ix", .other),
@@ -584,6 +584,27 @@ final class RequestParserTests: XCTestCase {
             XCTAssertEqual(parsed.fields[index].kind, kind, written)
             XCTAssertEqual(fieldName(parsed, index), written)
         }
+    }
+
+    func testUpgradeNeedsConnectionUpgradeHTTP11AndNoBody() throws {
+        XCTAssertTrue(
+            try parse("GET /ws HTTP/1.1\r\nUpgrade: websocket\r\nConnection: keep-alive, Upgrade\r\n\r\n").isUpgrade)
+        XCTAssertTrue(
+            try parse("GET /ws HTTP/1.1\r\nUpgrade: websocket\r\nConnection: upgrade\r\nContent-Length: 0\r\n\r\n")
+                .isUpgrade)
+        // Without the Connection option, or without Upgrade, or in HTTP/1.0, or with a body: not one.
+        XCTAssertFalse(try parse("GET /ws HTTP/1.1\r\nUpgrade: websocket\r\n\r\n").isUpgrade)
+        XCTAssertFalse(try parse("GET /ws HTTP/1.1\r\nConnection: upgrade\r\n\r\n").isUpgrade)
+        XCTAssertFalse(try parse("GET /ws HTTP/1.0\r\nUpgrade: websocket\r\nConnection: upgrade\r\n\r\n").isUpgrade)
+        XCTAssertFalse(
+            try parse("POST /ws HTTP/1.1\r\nUpgrade: h2c\r\nConnection: upgrade\r\nContent-Length: 3\r\n\r\n").isUpgrade
+        )
+        XCTAssertFalse(
+            try parse("POST /ws HTTP/1.1\r\nUpgrade: h2c\r\nConnection: upgrade\r\nTransfer-Encoding: chunked\r\n\r\n")
+                .isUpgrade)
+        // `upgrade` in Connection names the Upgrade field, which is handled apart: no other field to drop.
+        XCTAssertFalse(
+            try parse("GET /ws HTTP/1.1\r\nUpgrade: websocket\r\nConnection: upgrade\r\n\r\n").connectionNamesFields)
     }
 
     func testRequestIDFieldIsTheFirst() throws {

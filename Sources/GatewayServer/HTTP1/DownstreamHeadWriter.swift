@@ -15,6 +15,8 @@ enum DownstreamHeadWriter {
         case chunked
         /// The body ends when the connection closes (de-chunked for HTTP/1.0, or close-delimited).
         case untilClose
+        /// A 101: the upstream's `Upgrade` is kept and the connection becomes a tunnel.
+        case switchingProtocols
     }
 
     struct Options {
@@ -51,6 +53,8 @@ enum DownstreamHeadWriter {
                         // Framing is written below from what the gateway actually does with the body;
                         // nothing the upstream says (not even `Connection: content-length`) changes that.
                         continue
+                    case .upgrade:
+                        guard case .switchingProtocols = options.framing else { continue }
                     case .contentLength:
                         guard case .noBody = options.framing, !wroteContentLength else { continue }
                         wroteContentLength = true
@@ -78,6 +82,7 @@ enum DownstreamHeadWriter {
             }
             switch options.framing {
             case .noBody, .untilClose: break
+            case .switchingProtocols: writer.append("connection: upgrade\r\n")
             case .contentLength(let length): writer.appendFraming(contentLength: length, chunked: false)
             case .chunked: writer.appendFraming(contentLength: nil, chunked: true)
             }

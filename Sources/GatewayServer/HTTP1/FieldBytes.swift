@@ -119,14 +119,17 @@ enum FieldBytes {
     /// What a Connection value lists, in one pass: `close`, `keep-alive`, and anything else (field
     /// names, which must be dropped too).
     static func connectionOptions(_ bytes: UnsafeRawBufferPointer, _ start: Int, _ end: Int)
-        -> (close: Bool, keepAlive: Bool, namesFields: Bool)
+        -> (close: Bool, keepAlive: Bool, namesFields: Bool, upgrade: Bool)
     {
-        var result = (close: false, keepAlive: false, namesFields: false)
+        var result = (close: false, keepAlive: false, namesFields: false, upgrade: false)
         _ = firstToken(bytes, start, end) { from, length in
             if length == 5 && equalsLowercase(bytes, from, "close") {
                 result.close = true
             } else if length == 10 && equalsLowercase(bytes, from, "keep-alive") {
                 result.keepAlive = true
+            } else if length == 7 && equalsLowercase(bytes, from, "upgrade") {
+                // Names the Upgrade field, which is hop-by-hop anyway: nothing more to drop.
+                result.upgrade = true
             } else if length > 0 {
                 result.namesFields = true
             }

@@ -8,9 +8,11 @@ struct RequestHead {
     /// Decided once while parsing, so that writing the upstream head never compares names again.
     enum FieldKind: UInt8 {
         case other
-        /// Keep-Alive, Proxy-Connection, TE, Trailer, Upgrade, and the client's framing and Expect
-        /// fields: the gateway writes its own.
+        /// Keep-Alive, Proxy-Connection, TE, Trailer, and the client's framing and Expect fields:
+        /// the gateway writes its own.
         case dropped
+        /// Forwarded only with a protocol upgrade the gateway tunnels (`isUpgrade`), else dropped.
+        case upgrade
         case connection
         case host
         case requestID
@@ -70,6 +72,10 @@ struct RequestHead {
     let keepAlive: Bool
     /// `Connection` names fields beyond its keep-alive/close options (they must be dropped too).
     let connectionNamesFields: Bool
+    /// An HTTP/1.1 request asking to switch protocols (`Connection: upgrade` with an `Upgrade`
+    /// field, e.g. WebSocket) and carrying no body: the upgrade is forwarded, and a 101 answer
+    /// turns the connection into a byte tunnel (RFC 9110 7.8).
+    let isUpgrade: Bool
 
     var version: HTTPVersion { HTTPVersion(major: 1, minor: versionMinor) }
 

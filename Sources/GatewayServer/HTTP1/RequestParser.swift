@@ -203,6 +203,8 @@ struct RequestParser {
             var connectionClose = false
             var connectionKeepAlive = false
             var connectionNamesFields = false
+            var connectionUpgrade = false
+            var sawUpgrade = false
             cursor = lineCR + 2
             while true {
                 guard cursor + 1 < bytes.count else { throw .malformed }
@@ -223,6 +225,9 @@ struct RequestParser {
                     connectionClose = connectionClose || options.close
                     connectionKeepAlive = connectionKeepAlive || options.keepAlive
                     connectionNamesFields = connectionNamesFields || options.namesFields
+                    connectionUpgrade = connectionUpgrade || options.upgrade
+                case .upgrade:
+                    sawUpgrade = true
                 case .dropped:
                     if nameLength == 14 && FieldBytes.equalsLowercase(bytes, cursor, "content-length") {
                         if let parsed = FieldBytes.parseDecimal(bytes, valueStart, valueEnd),
@@ -266,7 +271,10 @@ struct RequestParser {
                 requestIDField: requestIDField, contentLength: contentLength,
                 contentLengthValid: contentLengthValid, transferCoding: transferCoding, expectation: expectation,
                 keepAlive: !connectionClose && (versionMinor >= 1 || connectionKeepAlive),
-                connectionNamesFields: connectionNamesFields)
+                connectionNamesFields: connectionNamesFields,
+                // A body would leave no clear point where the tunnel's bytes begin.
+                isUpgrade: connectionUpgrade && sawUpgrade && versionMinor == 1 && contentLengthValid
+                    && transferCoding == .none && (contentLength ?? 0) == 0)
         }
     }
 
@@ -305,8 +313,8 @@ struct RequestParser {
         case 4: return FieldBytes.equalsLowercase(bytes, start, "host") ? .host : .other
         case 6: return FieldBytes.equalsLowercase(bytes, start, "expect") ? .dropped : .other
         case 7:
-            return FieldBytes.equalsLowercase(bytes, start, "trailer")
-                || FieldBytes.equalsLowercase(bytes, start, "upgrade") ? .dropped : .other
+            if FieldBytes.equalsLowercase(bytes, start, "upgrade") { return .upgrade }
+            return FieldBytes.equalsLowercase(bytes, start, "trailer") ? .dropped : .other
         case 10:
             if FieldBytes.equalsLowercase(bytes, start, "connection") { return .connection }
             return FieldBytes.equalsLowercase(bytes, start, "keep-alive") ? .dropped : .other

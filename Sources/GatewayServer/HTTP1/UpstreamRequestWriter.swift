@@ -69,6 +69,8 @@ enum UpstreamRequestWriter {
                     switch field.kind {
                     case .dropped, .connection, .requestID:
                         continue
+                    case .upgrade:
+                        if !request.isUpgrade { continue }
                     case .host:
                         // An absolute-form target's authority is the Host (written below).
                         if request.authority != nil { continue }
@@ -146,6 +148,7 @@ enum UpstreamRequestWriter {
             writer.append("x-request-id: ")
             requestID.append(to: &writer)
             writer.append("\r\n")
+            if request.isUpgrade { writer.append("connection: upgrade\r\n") }
             switch framing {
             case .none: break
             case .contentLength(let length): writer.appendFraming(contentLength: length, chunked: false)

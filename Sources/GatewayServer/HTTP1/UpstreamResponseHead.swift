@@ -8,8 +8,10 @@ struct UpstreamResponseHead {
     /// head never compares names again.
     enum FieldKind: UInt8 {
         case other
-        /// Connection, Keep-Alive, Proxy-Connection, TE, Trailer, Upgrade.
+        /// Connection, Keep-Alive, Proxy-Connection, TE, Trailer.
         case hopByHop
+        /// Hop-by-hop too, but kept in a 101 answer to an upgrade the gateway tunnels.
+        case upgrade
         case transferEncoding
         case contentLength
         case requestID
@@ -82,5 +84,6 @@ enum UpstreamResponseError: Error, Equatable {
     case headTooLarge
     case conflictingFraming
     case malformedChunk
+    /// A 101 to a request that asked for no upgrade.
     case unsupportedUpgrade
 }

@@ -7,15 +7,18 @@ import NIOCore
 enum UpstreamResponseParser {
     static let maxHeadBytes = 64 * 1024
 
-    static func parse(_ block: ByteBuffer) throws(UpstreamResponseError) -> UpstreamResponseHead {
+    static func parse(_ block: ByteBuffer, allowUpgrade: Bool = false) throws(UpstreamResponseError)
+        -> UpstreamResponseHead
+    {
         var fieldStorage: [UpstreamResponseHead.Field] = []
-        return try parse(block, fieldStorage: &fieldStorage)
+        return try parse(block, fieldStorage: &fieldStorage, allowUpgrade: allowUpgrade)
     }
 
     /// `fieldStorage` is emptied and filled; the head shares it (so a connection reuses one array).
-    static func parse(_ block: ByteBuffer, fieldStorage fields: inout [UpstreamResponseHead.Field])
-        throws(UpstreamResponseError) -> UpstreamResponseHead
-    {
+    /// A 101 is accepted only with `allowUpgrade` (the request asked for the switch).
+    static func parse(
+        _ block: ByteBuffer, fieldStorage fields: inout [UpstreamResponseHead.Field], allowUpgrade: Bool = false
+    ) throws(UpstreamResponseError) -> UpstreamResponseHead {
         fields.removeAll(keepingCapacity: true)
         return try block.withUnsafeReadableBytes { (bytes) throws(UpstreamResponseError) -> UpstreamResponseHead in
             // "HTTP/1.x NNN"
@@ -83,7 +86,7 @@ enum UpstreamResponseParser {
                 cursor = lineCR + 2
             }
             if sawTransferEncoding && contentLength != nil { throw .conflictingFraming }
-            if status == 101 { throw .unsupportedUpgrade }
+            if status == 101 && !allowUpgrade { throw .unsupportedUpgrade }
             // RFC 9112 6.1: an HTTP/1.0 message with Transfer-Encoding ends with the connection.
             let keepAlive =
                 !connectionClose && (versionMinor >= 1 || (connectionKeepAlive && !sawTransferEncoding))
@@ -102,9 +105,8 @@ enum UpstreamResponseParser {
         switch length {
         case 2: return FieldBytes.equalsLowercase(bytes, start, "te") ? .hopByHop : .other
         case 7:
-            return FieldBytes.equalsLowercase(bytes, start, "trailer")
-                || FieldBytes.equalsLowercase(bytes, start, "upgrade")
-                ? .hopByHop : .other
+            if FieldBytes.equalsLowercase(bytes, start, "upgrade") { return .upgrade }
+            return FieldBytes.equalsLowercase(bytes, start, "trailer") ? .hopByHop : .other
         case 10:
             return FieldBytes.equalsLowercase(bytes, start, "connection")
                 || FieldBytes.equalsLowercase(bytes, start, "keep-alive")

@@ -192,7 +192,10 @@ final class HTTP2StreamBridge: ChannelDuplexHandler {
     /// The status and fields; hop-by-hop fields are dropped by NIOHTTP2's normalisation.
     private static func responseHead(_ head: UpstreamResponseHead) -> HTTPResponseHead {
         var headers = HTTPHeaders()
-        for field in head.fields where field.kind != .hopByHop && field.kind != .transferEncoding {
+        for field in head.fields
+        where field.kind != .hopByHop && field.kind != .upgrade
+            && field.kind != .transferEncoding
+        {
             headers.add(name: head.name(of: field), value: head.value(of: field))
         }
         return HTTPResponseHead(

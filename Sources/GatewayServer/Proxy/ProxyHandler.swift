@@ -37,6 +37,9 @@ final class ProxyHandler: ChannelDuplexHandler {
         /// Waiting for something to decide whether the request may go on: Redis for the route's
         /// rate limits, or a JWKS refresh for a token naming a new key.
         case waitingForDecision
+        /// The upstream switched protocols (101): bytes go both ways as they come until either
+        /// side closes or the tunnel is idle for the listener's idle timeout.
+        case tunnelling
         /// The gateway answered itself; the rest of the request body is discarded.
         case answeredLocally
         /// The last response is being written and the connection closes after it; input is ignored.
@@ -119,6 +122,7 @@ final class ProxyHandler: ChannelDuplexHandler {
     private var downstreamKeepAlive = true
     private var requestHasBody = false
     private var requestIsHead = false
+    private var requestIsUpgrade = false
     private var requestEndReceived = false
     private var requestEndSent = false
     private var responseHeadSent = false
@@ -237,6 +241,9 @@ final class ProxyHandler: ChannelDuplexHandler {
         }
         var buffer = unwrapInboundIn(data)
         eventTime = .now()
+        if phase == .tunnelling {
+            return forwardIntoTunnel(buffer)
+        }
         input.append(&buffer)
         processInput(context: context)
     }
@@ -278,7 +285,7 @@ final class ProxyHandler: ChannelDuplexHandler {
     func channelReadComplete(context: ChannelHandlerContext) {
         // Not passed on: this is the pipeline's last handler, and the walk to NIO's tail costs
         // time on every read.
-        if phase == .proxying {
+        if phase == .proxying || phase == .tunnelling {
             connection?.handler.flush()
         }
     }
@@ -567,7 +574,9 @@ final class ProxyHandler: ChannelDuplexHandler {
         guard let routeIndex = liveRoute(route, matchedIndex)?.index else {
             return respondLocally(.noRoute, context: context)
         }
-        if routeIndex < loop.routeCaching.count, let caching = loop.routeCaching[routeIndex], let cache = loop.cache {
+        if !requestIsUpgrade, routeIndex < loop.routeCaching.count, let caching = loop.routeCaching[routeIndex],
+            let cache = loop.cache
+        {
             if head.method == .GET || head.method == .HEAD {
                 switch CacheExchange.lookUp(head, caching: caching, cache: cache, identity: loop.cacheIdentity) {
                 case .serve(let exchange, let entry, let outcome, let cacheStatus, let refresh):
@@ -720,7 +729,7 @@ final class ProxyHandler: ChannelDuplexHandler {
             bufferedBody.append(buffer)
         case .waitingForDecision:
             bufferedBody.append(buffer)
-        case .idle, .followingFill, .answeredLocally, .closing, .closed:
+        case .idle, .followingFill, .answeredLocally, .tunnelling, .closing, .closed:
             break
         }
     }
@@ -732,7 +741,7 @@ final class ProxyHandler: ChannelDuplexHandler {
             sendRequestEnd()
         case .answeredLocally:
             finishExchange(context: context)
-        case .idle, .waitingForConnection, .followingFill, .waitingForDecision, .closing, .closed:
+        case .idle, .waitingForConnection, .followingFill, .waitingForDecision, .tunnelling, .closing, .closed:
             break
         }
     }
@@ -749,6 +758,8 @@ final class ProxyHandler: ChannelDuplexHandler {
         requestBodyBytes = 0
         discardBodyUntil = .max
         requestIsHead = head.method == .HEAD
+        // HTTP/2 has no Upgrade (RFC 9113 8.6); the bridge never forwards one anyway.
+        requestIsUpgrade = head.isUpgrade && !isStream
         requestHasBody = false
         connectionWasReused = false
         retriedOnFreshConnection = false
@@ -993,7 +1004,8 @@ final class ProxyHandler: ChannelDuplexHandler {
         // A response that may be stored arrives without chunk framing and is framed again for the client.
         handler.beginResponse(
             requestWasHead: requestIsHead,
-            dechunk: downstreamVersion.minor == 0 || cacheExchange?.wantsUnframedBody == true)
+            dechunk: downstreamVersion.minor == 0 || cacheExchange?.wantsUnframedBody == true,
+            requestedUpgrade: requestIsUpgrade)
         handler.setReadsAllowed(downstreamWritable)
         upstreamWritable = handler.isWritable
         handler.write(upstreamHead)
@@ -1207,6 +1219,7 @@ final class ProxyHandler: ChannelDuplexHandler {
 
     func upstreamReadComplete() {
         guard let context else { return }
+        if phase == .tunnelling { waitingSince = .now() }
         writeHeldResponseHead(context: context)
         if downstreamNeedsFlush {
             downstreamNeedsFlush = false
@@ -1223,6 +1236,10 @@ final class ProxyHandler: ChannelDuplexHandler {
 
     func upstreamFailed(_ error: Error) {
         eventTime = .now()
+        if phase == .tunnelling {
+            logUpstreamError("upstream failed in a tunnel", error)
+            return upstreamTunnelClosed()
+        }
         guard let context, phase == .proxying else { return }
         // Any TLS error before a response (a failed handshake, a peer's alert such as "certificate
         // required") means the request was not taken.
@@ -1277,6 +1294,61 @@ final class ProxyHandler: ChannelDuplexHandler {
         connection.pool.release(connection, reusable: false, now: eventTime)
         performRetry(plan, context: context)
         return true
+    }
+
+    // MARK: - Tunnels (101 Switching Protocols)
+
+    /// The upstream accepted the upgrade: its 101 goes to the client, whatever the client sent
+    /// after its request (already the new protocol) goes to the upstream, and from here on bytes
+    /// are forwarded as they come, with the same backpressure as bodies.
+    func upstreamSwitchedProtocols(_ head: UpstreamResponseHead) {
+        guard let context, let connection, phase == .proxying else { return }
+        if attemptUnreported { reportAttempt(.response(status: head.status)) }
+        phase = .tunnelling
+        cancelTimer()
+        responseHeadSent = true
+        responseStatus = head.status
+        downstreamKeepAlive = false
+        waitingSince = eventTime
+        let options = DownstreamHeadWriter.Options(
+            requestID: requestID, operations: clientResponseOperations, framing: .switchingProtocols,
+            keepAlive: true, clientVersionMinor: 1)
+        var output = allocator.buffer(capacity: DownstreamHeadWriter.capacity(for: head))
+        DownstreamHeadWriter.writeProxiedHead(head, options: options, into: &output)
+        responseBytes += output.readableBytes
+        context.write(wrapOutboundOut(output), promise: nil)
+        downstreamNeedsFlush = true
+        if input.bytes.readableBytes > 0 {
+            let early = input.bytes
+            input.clear()
+            forwardIntoTunnel(early)
+            connection.handler.flush()
+        }
+        resumeDownstreamReads()
+    }
+
+    private func forwardIntoTunnel(_ buffer: ByteBuffer) {
+        guard let connection else { return }
+        requestBodyBytes += buffer.readableBytes
+        waitingSince = eventTime
+        connection.handler.write(buffer)
+    }
+
+    func upstreamTunnelData(_ buffer: ByteBuffer) {
+        guard let context, phase == .tunnelling else { return }
+        responseBytes += buffer.readableBytes
+        context.write(wrapOutboundOut(buffer), promise: nil)
+        downstreamNeedsFlush = true
+    }
+
+    /// Either the upstream closed its side or its connection failed: the client's connection
+    /// ends too, after what the upstream sent before closing.
+    func upstreamTunnelClosed() {
+        guard let context, phase == .tunnelling else { return }
+        eventTime = .now()
+        releaseConnection(reusable: false)
+        recordExchange(status: responseStatus)
+        closeAfterPendingWrites(context: context)
     }
 
     // MARK: - Finishing
@@ -1928,6 +2000,10 @@ final class ProxyHandler: ChannelDuplexHandler {
                 } else {
                     closeNow()
                 }
+            }
+        case .tunnelling:
+            if now - waitingSince > listener.idleTimeout {
+                closeNow()
             }
         case .answeredLocally, .closing:
             // A client that never finishes its body, or never reads the final response, must not

@@ -14,6 +14,8 @@ final class UpstreamHandler: ChannelDuplexHandler {
         case length(remaining: Int)
         case chunked(ChunkedBodyScanner)
         case untilClose
+        /// After a 101: bytes both ways until either side closes.
+        case tunnel
         case done
     }
 
@@ -31,6 +33,8 @@ final class UpstreamHandler: ChannelDuplexHandler {
     private(set) var isWritable = true
     private var state = ResponseState.done
     private var requestWasHead = false
+    /// The request asked to switch protocols, so a 101 may answer it.
+    private var requestedUpgrade = false
     /// Forward only chunk data (for an HTTP/1.0 client) instead of the chunked bytes as they came.
     private var dechunk = false
     /// The previous response head's field array, reused once that head is gone.
@@ -46,9 +50,10 @@ final class UpstreamHandler: ChannelDuplexHandler {
     }
 
     /// Called when an exchange starts using the connection, before its request is written.
-    func beginResponse(requestWasHead: Bool, dechunk: Bool) {
+    func beginResponse(requestWasHead: Bool, dechunk: Bool, requestedUpgrade: Bool = false) {
         self.requestWasHead = requestWasHead
         self.dechunk = dechunk
+        self.requestedUpgrade = requestedUpgrade
         state = .head(pending: nil, searchFrom: 0)
     }
 
@@ -97,7 +102,17 @@ final class UpstreamHandler: ChannelDuplexHandler {
                 guard let block = buffer.readSlice(length: end) else {
                     throw UpstreamResponseError.malformedHeader
                 }
-                let head = try UpstreamResponseParser.parse(block, fieldStorage: &fieldStorage)
+                let head = try UpstreamResponseParser.parse(
+                    block, fieldStorage: &fieldStorage, allowUpgrade: requestedUpgrade)
+                if head.status == 101 {
+                    // Never reused: once switched, the connection belongs to that one tunnel.
+                    connection?.markUnusable()
+                    state = .tunnel
+                    exchange.upstreamSwitchedProtocols(head)
+                    guard self.exchange === exchange else { return }
+                    if buffer.readableBytes > 0 { exchange.upstreamTunnelData(buffer) }
+                    return
+                }
                 if head.status < 200 {
                     // Interim responses (100, 103) are not forwarded: the gateway answers
                     // Expect itself and the client gets the final response only.
@@ -149,6 +164,9 @@ final class UpstreamHandler: ChannelDuplexHandler {
             case .untilClose:
                 exchange.upstreamResponseBody(buffer)
                 return
+            case .tunnel:
+                exchange.upstreamTunnelData(buffer)
+                return
             case .done:
                 return
             }
@@ -183,6 +201,12 @@ final class UpstreamHandler: ChannelDuplexHandler {
             // A close-delimited body ends here, cleanly.
             state = .done
             exchange.upstreamResponseEnd()
+            return
+        }
+        if case .tunnel = state, let exchange {
+            state = .done
+            self.exchange = nil
+            exchange.upstreamTunnelClosed()
             return
         }
         let exchange = self.exchange
