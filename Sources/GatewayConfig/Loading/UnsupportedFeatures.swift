@@ -7,9 +7,7 @@ enum UnsupportedFeatures {
         .route: ["upstream_by_region"],
     ]
 
-    static let values: [ValueKind: [String]] = [
-        .upstreamProtocol: ["h2c", "h2"]
-    ]
+    static let values: [ValueKind: [String]] = [:]
 
     static func message(_ name: String) -> String {
         "'\(name)' is not supported by this version yet"

@@ -61,6 +61,22 @@ extension ConfigReader {
         let retries = s["retries"].flatMap { readRetries($0, label: label) } ?? .implicit
         let limits = s["limits"].map { readLimits($0, label: label, allowsPending: true) } ?? ConcurrencyLimits()
         let tls = s["tls"].flatMap { readUpstreamTLS($0, label: label) }
+        if let protocolEntry = s["protocol"] {
+            switch protocolVersion {
+            case .h2 where s["tls"] == nil:
+                error(protocolEntry.line, "h2 is HTTP/2 over TLS: \(label) needs 'tls' (or use h2c for cleartext)")
+            case .h2c where s["tls"] != nil:
+                error(protocolEntry.line, "h2c is cleartext HTTP/2: use h2 for \(label), which has 'tls'")
+            default:
+                break
+            }
+            if protocolVersion == .h2 || protocolVersion == .h2c, let check = s["health_check"] {
+                error(
+                    check.line,
+                    "health_check is not supported for HTTP/2 upstreams yet (checks speak HTTP/1.1); "
+                        + "passive checks (circuit_breaker, outlier) work")
+            }
+        }
         guard !endpoints.isEmpty, let balance else { return nil }
         return UpstreamConfig(
             name: name, endpoints: endpoints, protocolVersion: protocolVersion ?? .http1, balance: balance,

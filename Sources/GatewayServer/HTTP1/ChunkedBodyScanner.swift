@@ -20,6 +20,28 @@ struct ChunkedBodyScanner {
 
     private var state = State.size(value: 0, digits: 0)
     private var trailerBytes = 0
+    /// Keep the trailer section's bytes (for an HTTP/2 client, whose trailers are a HEADERS frame).
+    private let capturesTrailers: Bool
+    /// The trailer lines with their CRLFs, when captured (empty without trailers).
+    private(set) var trailerBlock: [UInt8] = []
+
+    init(capturesTrailers: Bool = false) {
+        self.capturesTrailers = capturesTrailers
+    }
+
+    /// `name: value` pairs of the captured trailer block (already checked line by line for bare
+    /// CR/LF/NUL); lines without a colon are skipped.
+    var trailerFields: [(name: String, value: String)] {
+        var fields: [(String, String)] = []
+        for line in trailerBlock.split(separator: 10) {
+            let text = String(decoding: line.last == 13 ? line.dropLast() : line, as: UTF8.self)
+            guard let colon = text.firstIndex(of: ":") else { continue }
+            let name = text[..<colon]
+            guard !name.isEmpty, !name.contains(where: { $0 == " " || $0 == "\t" }) else { continue }
+            fields.append((String(name), String(text[text.index(after: colon)...].trimmingSpaces())))
+        }
+        return fields
+    }
     private static let maxTrailerBytes = 64 * 1024
     private static let maxSizeDigits = 15
 
@@ -112,16 +134,17 @@ struct ChunkedBodyScanner {
             // A bare LF here would end the message for lenient clients but not for us: refuse it.
             guard byte != 10, byte != 0 else { throw .malformedChunk }
             state = byte == 13 ? .trailerLF(emptyLine: true) : .trailerLine
-            try countTrailer()
+            if byte != 13 { try countTrailer(byte) }
         case .trailerLine:
             if byte == 13 {
                 state = .trailerLF(emptyLine: false)
             } else if byte == 10 || byte == 0 {
                 throw .malformedChunk
             }
-            try countTrailer()
+            try countTrailer(byte)
         case .trailerLF(let emptyLine):
             guard byte == 10 else { throw .malformedChunk }
+            if !emptyLine && capturesTrailers { trailerBlock.append(10) }
             state = emptyLine ? .done : .trailerLineStart
         case .data, .done:
             break
@@ -134,9 +157,10 @@ struct ChunkedBodyScanner {
     private var whitespaceBytes = 0
     private static let maxWhitespaceBytes = 64
 
-    private mutating func countTrailer() throws(UpstreamResponseError) {
+    private mutating func countTrailer(_ byte: UInt8) throws(UpstreamResponseError) {
         trailerBytes += 1
         if trailerBytes > Self.maxTrailerBytes { throw .malformedChunk }
+        if capturesTrailers { trailerBlock.append(byte) }
     }
 
     private static func hexValue(_ byte: UInt8) -> Int? {

@@ -114,6 +114,19 @@ struct RequestHead {
         return result
     }
 
+    /// `Content-Type: application/grpc`, `application/grpc+proto`, … (any case): a gRPC call.
+    var isGRPC: Bool {
+        block.withUnsafeReadableBytes { bytes in
+            fields.contains { field in
+                field.nameLength == 12 && field.valueLength >= 16
+                    && FieldBytes.equalsIgnoringCase(bytes, Int(field.nameStart), 12, "content-type")
+                    && FieldBytes.equalsIgnoringCase(bytes, Int(field.valueStart), 16, "application/grpc")
+                    && (field.valueLength == 16 || bytes[Int(field.valueStart) + 16] == UInt8(ascii: "+")
+                        || bytes[Int(field.valueStart) + 16] == UInt8(ascii: ";"))
+            }
+        }
+    }
+
     func nameEquals(_ index: Int, _ name: String) -> Bool {
         let field = fields[index]
         return block.withUnsafeReadableBytes { bytes in

@@ -144,7 +144,7 @@ final class HTTP2StreamBridge: ChannelDuplexHandler {
                 case .none:
                     finishResponse(context: context)
                 case .length(let length): response = .length(remaining: length)
-                case .chunked: response = .chunked(ChunkedBodyScanner())
+                case .chunked: response = .chunked(ChunkedBodyScanner(capturesTrailers: true))
                 case .untilClose: response = .untilClose
                 }
             case .length(let remaining):
@@ -162,7 +162,16 @@ final class HTTP2StreamBridge: ChannelDuplexHandler {
                 }
                 bytes.moveReaderIndex(forwardBy: consumed)
                 if scanner.isDone {
-                    finishResponse(context: context)
+                    // Chunked trailers (gRPC's status) become the stream's trailing HEADERS.
+                    let fields = scanner.trailerFields
+                    var trailers: HTTPHeaders?
+                    if !fields.isEmpty {
+                        trailers = HTTPHeaders(
+                            fields.filter { !Self.isConnectionSpecific($0.name) }.map {
+                                ($0.name.lowercased(), $0.value)
+                            })
+                    }
+                    finishResponse(context: context, trailers: trailers)
                 } else {
                     response = .chunked(scanner)
                 }
@@ -180,12 +189,12 @@ final class HTTP2StreamBridge: ChannelDuplexHandler {
     /// exchange (released its upstream connection for reuse). A flush here would close the
     /// stream inside the proxy's own write, and the proxy would see its connection go away with
     /// the upstream connection still held, and close that instead of reusing it.
-    private func finishResponse(context: ChannelHandlerContext, flush: Bool = false) {
+    private func finishResponse(context: ChannelHandlerContext, flush: Bool = false, trailers: HTTPHeaders? = nil) {
         response = .done
         if flush {
-            context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+            context.writeAndFlush(wrapOutboundOut(.end(trailers)), promise: nil)
         } else {
-            context.write(wrapOutboundOut(.end(nil)), promise: nil)
+            context.write(wrapOutboundOut(.end(trailers)), promise: nil)
         }
     }
 

@@ -123,6 +123,8 @@ final class ProxyHandler: ChannelDuplexHandler {
     private var requestHasBody = false
     private var requestIsHead = false
     private var requestIsUpgrade = false
+    /// gRPC needs HTTP/2, so only streams are looked at; its errors are answered in gRPC form.
+    private var requestIsGRPC = false
     private var requestEndReceived = false
     private var requestEndSent = false
     private var responseHeadSent = false
@@ -760,6 +762,7 @@ final class ProxyHandler: ChannelDuplexHandler {
         requestIsHead = head.method == .HEAD
         // HTTP/2 has no Upgrade (RFC 9113 8.6); the bridge never forwards one anyway.
         requestIsUpgrade = head.isUpgrade && !isStream
+        requestIsGRPC = isStream && head.isGRPC
         requestHasBody = false
         connectionWasReused = false
         retriedOnFreshConnection = false
@@ -1429,6 +1432,19 @@ final class ProxyHandler: ChannelDuplexHandler {
         }
         phase = .answeredLocally
         responseHeadSent = true
+        if requestIsGRPC {
+            // The client sees 200 + grpc-status; metrics and the access log keep the HTTP status.
+            responseStatus = Int(error.status.code)
+            let answer = GRPCErrorResponse.bytes(
+                for: error, requestID: requestID.description,
+                extraFields: rateLimitFields + authChallenge + Self.retryAfter(for: error) + extraLocalFields,
+                allocator: context.channel.allocator)
+            responseBytes += answer.readableBytes
+            context.write(wrapOutboundOut(answer), promise: nil)
+            writeEnd(context: context)
+            resumeDownstreamReads()
+            return
+        }
         let body = ErrorResponse.body(
             for: error, requestID: requestID.description, allocator: context.channel.allocator)
         responseStatus = Int(error.status.code)

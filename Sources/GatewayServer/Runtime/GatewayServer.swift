@@ -479,7 +479,8 @@ public final class GatewayServer: Service, Sendable {
                     "TLS to this upstream does not verify its certificate (tls.verify: false): anyone in the path can impersonate it",
                     metadata: ["upstream": "\(upstream.name)"])
             }
-            contexts[upstream.name] = try UpstreamTLS.build(tls, upstream: upstream.name)
+            contexts[upstream.name] = try UpstreamTLS.build(
+                tls, upstream: upstream.name, http2: upstream.protocolVersion == .h2)
         }
         return contexts
     }

@@ -298,7 +298,8 @@ final class LoopContext {
                 let key = PoolKey(
                     address: endpoint.address, maxPerEndpoint: upstream.pool.maxPerEndpoint,
                     idleTimeout: upstream.pool.idleTimeout, connectTimeout: upstream.timeouts.connect,
-                    tls: upstream.tls, serverName: tls?.serverName(for: endpoint.address))
+                    tls: upstream.tls, serverName: tls?.serverName(for: endpoint.address),
+                    protocolVersion: upstream.protocolVersion)
                 if let existing = poolsByKey[key] ?? previous[key] {
                     poolsByKey[key] = existing
                     return existing
@@ -309,7 +310,8 @@ final class LoopContext {
                     maxConnections: upstream.pool.maxPerEndpoint,
                     idleTimeout: TimeAmount(upstream.pool.idleTimeout),
                     connectTimeout: TimeAmount(upstream.timeouts.connect),
-                    tls: tls.map { ($0.context, $0.serverName(for: endpoint.address)) })
+                    tls: tls.map { ($0.context, $0.serverName(for: endpoint.address)) },
+                    http2: upstream.protocolVersion != .http1)
                 poolsByKey[key] = pool
                 return pool
             }
@@ -342,4 +344,5 @@ private struct PoolKey: Hashable {
     /// HTTPS pools are kept across reloads only while their TLS settings stay the same.
     let tls: UpstreamTLSConfig?
     let serverName: String?
+    let protocolVersion: UpstreamProtocol
 }

@@ -23,14 +23,15 @@ final class UpstreamTLS: Sendable {
         return isAddress ? nil : host
     }
 
-    static func build(_ config: UpstreamTLSConfig, upstream: String) throws -> UpstreamTLS {
+    /// `http2`: ALPN offers only `h2` (an upstream declared `protocol: h2`), else only `http/1.1`.
+    static func build(_ config: UpstreamTLSConfig, upstream: String, http2: Bool = false) throws -> UpstreamTLS {
         func fail(_ reason: String) -> ServerTLS.SetupError {
             ServerTLS.SetupError(description: "upstream '\(upstream)': \(reason)")
         }
         var configuration = TLSConfiguration.makeClientConfiguration()
         configuration.minimumTLSVersion = .tlsv12
         configuration.cipherSuiteValues = ServerTLS.cipherSuites
-        configuration.applicationProtocols = ["http/1.1"]
+        configuration.applicationProtocols = http2 ? ["h2"] : ["http/1.1"]
         if config.verify {
             configuration.certificateVerification = .fullVerification
             if let ca = config.caPath {

@@ -1,10 +1,15 @@
 import NIOCore
+import NIOHTTP2
 import NIOPosix
 import NIOSSL
 
 /// Keep-alive connections to one endpoint, owned by one event loop: no locks, because only this
 /// loop touches it (DESIGN.md, share nothing). Caps connections per endpoint and queues exchanges
 /// that wait for one.
+///
+/// For an HTTP/2 upstream the "connections" it hands out are streams of one shared HTTP/2
+/// connection (`UpstreamHTTP2Session`), one per exchange and never reused; the cap then counts
+/// streams.
 final class EndpointPool {
     /// nil when the name did not resolve: every connect then fails fast as a 502, never a crash.
     let address: SocketAddress?
@@ -25,6 +30,11 @@ final class EndpointPool {
     /// No longer in the current snapshot (a reload removed or changed its endpoint): exchanges that
     /// already hold it finish, but nothing is parked in it any more.
     private(set) var isRetired = false
+    /// Set for `protocol: h2c | h2`: whether streams say `https` in `:scheme`.
+    private let http2: (https: Bool, Void)?
+    private var session: UpstreamHTTP2Session?
+    private var sessionConnecting = false
+    private var sessionWaiters: [(handler: ProxyHandler, exchange: UInt64)] = []
 
     /// Nothing open and nobody waiting: a retired pool in this state can be let go (its
     /// connections hold it `unowned`, so it must outlive them).
@@ -32,7 +42,8 @@ final class EndpointPool {
 
     init(
         address: SocketAddress?, label: String, eventLoop: EventLoop, maxConnections: Int, idleTimeout: TimeAmount,
-        connectTimeout: TimeAmount, maxWaiters: Int = 1024, tls: (context: NIOSSLContext, serverName: String?)? = nil
+        connectTimeout: TimeAmount, maxWaiters: Int = 1024, tls: (context: NIOSSLContext, serverName: String?)? = nil,
+        http2: Bool = false
     ) {
         self.address = address
         self.label = label
@@ -40,9 +51,18 @@ final class EndpointPool {
         self.maxConnections = max(1, maxConnections)
         self.maxWaiters = maxWaiters
         self.idleTimeout = idleTimeout
-        self.bootstrap = ClientBootstrap(group: eventLoop)
+        self.http2 = http2 ? (tls != nil, ()) : nil
+        let bootstrap = ClientBootstrap(group: eventLoop)
             .connectTimeout(connectTimeout)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
+        if http2 {
+            self.bootstrap = bootstrap.channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture { try UpstreamHTTP2Session.configure(channel, tls: tls) }
+            }
+            return
+        }
+        self.bootstrap =
+            bootstrap
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let sync = channel.pipeline.syncOperations
@@ -134,6 +154,10 @@ final class EndpointPool {
 
     func connectionClosed(_ connection: UpstreamConnection) {
         openConnections -= 1
+        if isRetired, openConnections == 0, let session {
+            // The last stream of a retired pool's session ended.
+            session.channel.close(promise: nil)
+        }
         if let index = idle.firstIndex(where: { $0 === connection }) {
             idle.remove(at: index)
         }
@@ -146,6 +170,15 @@ final class EndpointPool {
 
     /// Closes connections idle longer than the idle timeout; run by the loop's sweep timer.
     func closeExpiredIdle(now: NIODeadline) {
+        if let session {
+            if openConnections > 0 || sessionConnecting {
+                session.idleSince = nil
+            } else if let since = session.idleSince {
+                if now - since >= idleTimeout { session.channel.close(promise: nil) }
+            } else {
+                session.idleSince = now
+            }
+        }
         guard !idle.isEmpty else { return }
         let expired = idle.filter { now - $0.idleSince >= idleTimeout }
         for connection in expired {
@@ -156,6 +189,9 @@ final class EndpointPool {
     func closeAll() {
         for connection in idle {
             connection.close()
+        }
+        if let session, openConnections == 0 {
+            session.channel.close(promise: nil)
         }
     }
 
@@ -173,6 +209,9 @@ final class EndpointPool {
             }
             return
         }
+        if let http2 {
+            return startStream(for: waiter, exchange: exchange, address: address, https: http2.https)
+        }
         bootstrap.connect(to: address).assumeIsolated().whenComplete { result in
             switch result {
             case .success(let channel):
@@ -186,6 +225,81 @@ final class EndpointPool {
                 handler.connection = connection
                 pool.activeRequests += 1
                 waiter.connectionReady(connection, reused: false, exchange: exchange)
+            case .failure(let error):
+                pool.openConnections -= 1
+                waiter.connectionFailed(error, exchange: exchange)
+            }
+        }
+    }
+
+    // MARK: - HTTP/2 upstreams
+
+    /// A stream on the shared session, connecting the session first if there is none usable.
+    private func startStream(for waiter: ProxyHandler, exchange: UInt64, address: SocketAddress, https: Bool) {
+        if let session, session.isUsable {
+            return openStream(on: session, for: waiter, exchange: exchange, https: https)
+        }
+        sessionWaiters.append((waiter, exchange))
+        guard !sessionConnecting else { return }
+        sessionConnecting = true
+        let pool = self
+        bootstrap.connect(to: address).assumeIsolated().whenComplete { result in
+            pool.sessionConnecting = false
+            let waiting = pool.sessionWaiters
+            pool.sessionWaiters.removeAll()
+            let session: UpstreamHTTP2Session
+            do {
+                let channel = try result.get()
+                do {
+                    let multiplexer = try channel.pipeline.syncOperations.handler(type: NIOHTTP2Handler.self)
+                        .syncMultiplexer()
+                    session = UpstreamHTTP2Session(channel: channel, multiplexer: multiplexer)
+                    try channel.pipeline.syncOperations.addHandler(
+                        UpstreamHTTP2SessionWatcher(session: session) { closed in
+                            if pool.session === closed { pool.session = nil }
+                        })
+                } catch {
+                    channel.close(promise: nil)
+                    throw error
+                }
+            } catch {
+                for waiter in waiting {
+                    pool.openConnections -= 1
+                    waiter.handler.connectionFailed(error, exchange: waiter.exchange)
+                }
+                return
+            }
+            pool.session = session
+            for waiter in waiting {
+                pool.openStream(on: session, for: waiter.handler, exchange: waiter.exchange, https: https)
+            }
+        }
+    }
+
+    private func openStream(
+        on session: UpstreamHTTP2Session, for waiter: ProxyHandler, exchange: UInt64, https: Bool
+    ) {
+        let reused = session.hasCarriedStreams
+        session.hasCarriedStreams = true
+        session.idleSince = nil
+        let pool = self
+        session.multiplexer.createStreamChannel { stream in
+            stream.eventLoop.makeCompletedFuture { try UpstreamHTTP2Session.configureStream(stream, https: https) }
+        }.assumeIsolated().whenComplete { result in
+            switch result {
+            case .success(let stream):
+                guard let handler = try? stream.pipeline.syncOperations.handler(type: UpstreamHandler.self) else {
+                    pool.openConnections -= 1
+                    stream.close(promise: nil)
+                    waiter.connectionFailed(UpstreamConnectionError.closed, exchange: exchange)
+                    return
+                }
+                let connection = UpstreamConnection(channel: stream, handler: handler, pool: pool)
+                // One exchange per stream: released streams are closed, never parked.
+                connection.markUnusable()
+                handler.connection = connection
+                pool.activeRequests += 1
+                waiter.connectionReady(connection, reused: reused, exchange: exchange)
             case .failure(let error):
                 pool.openConnections -= 1
                 waiter.connectionFailed(error, exchange: exchange)
