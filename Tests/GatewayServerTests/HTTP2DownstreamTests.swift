@@ -127,6 +127,26 @@ final class HTTP2DownstreamTests: XCTestCase {
         await gateway.stop()
     }
 
+    func testFinishedStreamsAndConnectionsAreFreed() async throws {
+        let gateway = try await start(try tlsListener(protocols: [.h2, .http1]))
+        let before = ProxyHandler.liveHandlers.load(ordering: .relaxed)
+        let base = "https://localhost:\(gateway.port)"
+        let tls = ["--cacert", try DevCertificates.path("ca.crt"), "-s", "-o", "/dev/null", "-w", "%{http_code}\n"]
+        // 200 streams on one h2 connection, then 20 HTTP/1.1 connections each closed after its request.
+        let streams = try await Self.curl(["--http2"] + tls + (0..<200).map { "\(base)/api/s\($0)" })
+        XCTAssertEqual(streams.split(separator: "\n").filter { $0 == "200" }.count, 200, streams)
+        let connections = try await Self.curl(
+            ["--http1.1", "-H", "connection: close"] + tls + (0..<20).map { "\(base)/api/c\($0)" })
+        XCTAssertEqual(connections.split(separator: "\n").filter { $0 == "200" }.count, 20, connections)
+        // Each stream and connection had a handler; once closed, every one must be gone (a handler
+        // kept alive by its own pipeline once leaked ~5 KiB per HTTP/2 request).
+        try await waitUntil("every handler freed (\(ProxyHandler.liveHandlers.load(ordering: .relaxed) - before) left)")
+        {
+            ProxyHandler.liveHandlers.load(ordering: .relaxed) <= before
+        }
+        await gateway.stop()
+    }
+
     func testManyConcurrentStreamsOnOneConnection() async throws {
         let gateway = try await start(try tlsListener(protocols: [.h2]))
         let base = "https://localhost:\(gateway.port)"

@@ -1,3 +1,4 @@
+import Atomics
 import Authentication
 import GatewayConfig
 import HTTPCaching
@@ -188,7 +189,16 @@ final class ProxyHandler: ChannelDuplexHandler {
         self.isStream = isStream
         self.parser = RequestParser(maxHeadBytes: listener.maxHeaderBytes, maxFields: listener.maxHeaders)
         self.routeMetrics = loop.metrics.unrouted
+        Self.liveHandlers.wrappingIncrement(ordering: .relaxed)
     }
+
+    deinit {
+        Self.liveHandlers.wrappingDecrement(ordering: .relaxed)
+    }
+
+    /// Handlers alive in the process (one per client connection or HTTP/2 stream): what a leak
+    /// of connections would show first; tests check it returns to where it was.
+    static let liveHandlers = ManagedAtomic(0)
 
     var listenerName: String { listener.name }
     var listenerBindingID: Int { listener.bindingID }
@@ -201,6 +211,16 @@ final class ProxyHandler: ChannelDuplexHandler {
         if context.channel.isActive {
             begin(context: context)
         }
+    }
+
+    /// The context holds this handler and this handler held the context: without letting go here,
+    /// every closed connection (every finished HTTP/2 stream) stayed in memory with its pipeline.
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.context = nil
+        timer?.cancel()
+        timer = nil
+        pendingRetry?.cancel()
+        pendingRetry = nil
     }
 
     /// Whether `begin` ran: the handler may be added before the channel is active (the common
