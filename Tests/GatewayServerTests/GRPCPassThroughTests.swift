@@ -57,6 +57,16 @@ final class GRPCPassThroughTests: XCTestCase {
         return try await withGRPCClient(transport: transport) { client in try await body(client) }
     }
 
+    /// The status a unary call ended with, or nil if it succeeded.
+    private static func failure(of response: ClientResponse<String>) -> RPCError? {
+        do {
+            _ = try response.message
+            return nil
+        } catch {
+            return error as? RPCError
+        }
+    }
+
     func testUnaryCallKeepsMetadataAndTrailers() async throws {
         let coder = self.coder
         let options = self.options
@@ -134,14 +144,7 @@ final class GRPCPassThroughTests: XCTestCase {
             try await client.unary(
                 request: ClientRequest(message: "x"), descriptor: EchoMethod.fail, serializer: coder,
                 deserializer: coder, options: options
-            ) { response -> RPCError? in
-                do {
-                    _ = try response.message
-                    return nil
-                } catch let error as RPCError {
-                    return error
-                }
-            }
+            ) { response in Self.failure(of: response) }
         }
         XCTAssertEqual(error?.code, .notFound)
         XCTAssertEqual(error?.message, "no such order 42")
@@ -156,27 +159,13 @@ final class GRPCPassThroughTests: XCTestCase {
                 request: ClientRequest(message: "x"),
                 descriptor: MethodDescriptor(fullyQualifiedService: "down.Service", method: "Call"), serializer: coder,
                 deserializer: coder, options: options
-            ) { response -> RPCError? in
-                do {
-                    _ = try response.message
-                    return nil
-                } catch let error as RPCError {
-                    return error
-                }
-            }
+            ) { response in Self.failure(of: response) }
             // No route: 404 becomes UNIMPLEMENTED.
             let unimplemented = try await client.unary(
                 request: ClientRequest(message: "x"),
                 descriptor: MethodDescriptor(fullyQualifiedService: "nowhere.Service", method: "Call"),
                 serializer: coder, deserializer: coder, options: options
-            ) { response -> RPCError? in
-                do {
-                    _ = try response.message
-                    return nil
-                } catch let error as RPCError {
-                    return error
-                }
-            }
+            ) { response in Self.failure(of: response) }
             return (unavailable, unimplemented)
         }
         XCTAssertEqual(unavailable?.code, .unavailable)

@@ -213,22 +213,31 @@ final class EndpointPool {
             return startStream(for: waiter, exchange: exchange, address: address, https: http2.https)
         }
         bootstrap.connect(to: address).assumeIsolated().whenComplete { result in
-            switch result {
-            case .success(let channel):
-                guard let handler = try? channel.pipeline.syncOperations.handler(type: UpstreamHandler.self) else {
-                    pool.openConnections -= 1
-                    channel.close(promise: nil)
-                    waiter.connectionFailed(UpstreamConnectionError.closed, exchange: exchange)
-                    return
-                }
-                let connection = UpstreamConnection(channel: channel, handler: handler, pool: pool)
-                handler.connection = connection
-                pool.activeRequests += 1
-                waiter.connectionReady(connection, reused: false, exchange: exchange)
-            case .failure(let error):
-                pool.openConnections -= 1
-                waiter.connectionFailed(error, exchange: exchange)
+            pool.handOver(result, to: waiter, exchange: exchange, reused: false, reusable: true)
+        }
+    }
+
+    /// A new connection (or HTTP/2 stream) goes to the exchange that asked for it; a failure
+    /// gives its slot back and tells the exchange.
+    private func handOver(
+        _ result: Result<Channel, Error>, to waiter: ProxyHandler, exchange: UInt64, reused: Bool, reusable: Bool
+    ) {
+        switch result {
+        case .success(let channel):
+            guard let handler = try? channel.pipeline.syncOperations.handler(type: UpstreamHandler.self) else {
+                openConnections -= 1
+                channel.close(promise: nil)
+                waiter.connectionFailed(UpstreamConnectionError.closed, exchange: exchange)
+                return
             }
+            let connection = UpstreamConnection(channel: channel, handler: handler, pool: self)
+            if !reusable { connection.markUnusable() }
+            handler.connection = connection
+            activeRequests += 1
+            waiter.connectionReady(connection, reused: reused, exchange: exchange)
+        case .failure(let error):
+            openConnections -= 1
+            waiter.connectionFailed(error, exchange: exchange)
         }
     }
 
@@ -286,24 +295,8 @@ final class EndpointPool {
         session.multiplexer.createStreamChannel { stream in
             stream.eventLoop.makeCompletedFuture { try UpstreamHTTP2Session.configureStream(stream, https: https) }
         }.assumeIsolated().whenComplete { result in
-            switch result {
-            case .success(let stream):
-                guard let handler = try? stream.pipeline.syncOperations.handler(type: UpstreamHandler.self) else {
-                    pool.openConnections -= 1
-                    stream.close(promise: nil)
-                    waiter.connectionFailed(UpstreamConnectionError.closed, exchange: exchange)
-                    return
-                }
-                let connection = UpstreamConnection(channel: stream, handler: handler, pool: pool)
-                // One exchange per stream: released streams are closed, never parked.
-                connection.markUnusable()
-                handler.connection = connection
-                pool.activeRequests += 1
-                waiter.connectionReady(connection, reused: reused, exchange: exchange)
-            case .failure(let error):
-                pool.openConnections -= 1
-                waiter.connectionFailed(error, exchange: exchange)
-            }
+            // One exchange per stream: released streams are closed, never parked.
+            pool.handOver(result, to: waiter, exchange: exchange, reused: reused, reusable: false)
         }
     }
 }
