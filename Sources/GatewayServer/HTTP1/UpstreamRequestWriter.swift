@@ -182,6 +182,16 @@ enum UpstreamRequestWriter {
     static let chunkTrailer = ByteBuffer(staticString: "\r\n")
     static let lastChunk = ByteBuffer(staticString: "0\r\n\r\n")
 
+    /// `data` as one complete chunk in a single buffer (for the HTTP/2 bridges, which hand each
+    /// piece on as one read).
+    static func chunk(_ data: ByteBuffer, allocator: ByteBufferAllocator) -> ByteBuffer {
+        var chunk = chunkHeader(size: data.readableBytes, allocator: allocator)
+        chunk.reserveCapacity(minimumWritableBytes: data.readableBytes + 2)
+        chunk.writeImmutableBuffer(data)
+        chunk.writeImmutableBuffer(chunkTrailer)
+        return chunk
+    }
+
     private static func isReplacedByRoute(
         _ bytes: UnsafeRawBufferPointer, _ field: RequestHead.Field, _ operations: HeaderOperations
     ) -> Bool {

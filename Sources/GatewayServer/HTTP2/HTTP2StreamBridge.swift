@@ -55,12 +55,7 @@ final class HTTP2StreamBridge: ChannelDuplexHandler {
             switch request {
             case .chunked:
                 guard body.readableBytes > 0 else { return }
-                var chunk = context.channel.allocator.buffer(capacity: body.readableBytes + 16)
-                chunk.writeString(String(body.readableBytes, radix: 16))
-                chunk.writeStaticString("\r\n")
-                chunk.writeImmutableBuffer(body)
-                chunk.writeStaticString("\r\n")
-                fire(chunk, context: context)
+                fire(UpstreamRequestWriter.chunk(body, allocator: context.channel.allocator), context: context)
             case .contentLength:
                 fire(body, context: context)
             case .idle, .headHeld, .done:
@@ -71,7 +66,7 @@ final class HTTP2StreamBridge: ChannelDuplexHandler {
             case .headHeld(let head):
                 fire(Self.serialize(head, chunked: false), context: context)
             case .chunked:
-                fire(ByteBuffer(staticString: "0\r\n\r\n"), context: context)
+                fire(UpstreamRequestWriter.lastChunk, context: context)
             case .idle, .contentLength, .done:
                 break
             }
@@ -96,9 +91,10 @@ final class HTTP2StreamBridge: ChannelDuplexHandler {
         return ByteBuffer(string: text)
     }
 
-    /// Fields HTTP/2 forbids (RFC 9113 8.2.2); a client that sent them had its stream refused by
-    /// NIOHTTP2's validation already, this is for `TE` and anything that slipped through.
-    private static func isConnectionSpecific(_ name: String) -> Bool {
+    /// Fields HTTP/2 forbids (RFC 9113 8.2.2), left out in both directions and on both sides of
+    /// the gateway; a client that sent them had its stream refused by NIOHTTP2's validation
+    /// already, this is for `TE` and anything that slipped through.
+    static func isConnectionSpecific(_ name: String) -> Bool {
         switch name.lowercased() {
         case "connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade", "te": true
         default: false

@@ -17,7 +17,7 @@ final class HTTP2UpstreamStreamBridge: ChannelDuplexHandler {
     /// The request bytes are the gateway's own (`UpstreamRequestWriter`), so the limits only
     /// guard against a mistake, not a client.
     private var requestParser = RequestParser(maxHeadBytes: 1 << 20, maxFields: 10_000)
-    private var pendingRequest = ByteBuffer()
+    private var pendingRequest = PendingInput()
     private var requestWasHead = false
     private var responseIsChunked = false
     private var responseHasBody = true
@@ -30,9 +30,9 @@ final class HTTP2UpstreamStreamBridge: ChannelDuplexHandler {
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         var bytes = unwrapOutboundIn(data)
-        pendingRequest.writeBuffer(&bytes)
+        pendingRequest.append(&bytes)
         do {
-            while let event = try requestParser.next(&pendingRequest) {
+            while let event = try requestParser.next(&pendingRequest.bytes) {
                 switch event {
                 case .head(let head):
                     requestWasHead = head.method == .HEAD
@@ -43,7 +43,7 @@ final class HTTP2UpstreamStreamBridge: ChannelDuplexHandler {
                     context.write(wrapOutboundOut(.end(nil)), promise: nil)
                 }
             }
-            pendingRequest.discardReadBytes()
+            pendingRequest.releaseIfConsumed()
             promise?.succeed()
         } catch {
             promise?.fail(error)
@@ -89,7 +89,7 @@ final class HTTP2UpstreamStreamBridge: ChannelDuplexHandler {
             let isTrailersOnly = head.headers.contains(name: "grpc-status")
             responseIsChunked = responseHasBody && (isTrailersOnly || !head.headers.contains(name: "content-length"))
             var text = "HTTP/1.1 \(head.status.code) \(head.status.reasonPhrase)\r\n"
-            for (name, value) in head.headers where !Self.isConnectionSpecific(name) {
+            for (name, value) in head.headers where !HTTP2StreamBridge.isConnectionSpecific(name) {
                 if responseIsChunked, Self.isGRPCStatusField(name) {
                     statusMovedToTrailers.append((name, value))
                     continue
@@ -103,12 +103,8 @@ final class HTTP2UpstreamStreamBridge: ChannelDuplexHandler {
         case .body(let body):
             guard responseHasBody, body.readableBytes > 0 else { return }
             if responseIsChunked {
-                var chunk = context.channel.allocator.buffer(capacity: body.readableBytes + 16)
-                chunk.writeString(String(body.readableBytes, radix: 16))
-                chunk.writeStaticString("\r\n")
-                chunk.writeImmutableBuffer(body)
-                chunk.writeStaticString("\r\n")
-                context.fireChannelRead(wrapInboundOut(chunk))
+                context.fireChannelRead(
+                    wrapInboundOut(UpstreamRequestWriter.chunk(body, allocator: context.channel.allocator)))
             } else {
                 context.fireChannelRead(wrapInboundOut(body))
             }
@@ -119,7 +115,7 @@ final class HTTP2UpstreamStreamBridge: ChannelDuplexHandler {
             for (name, value) in statusMovedToTrailers {
                 text += "\(name): \(value)\r\n"
             }
-            for (name, value) in trailers ?? [:] where !Self.isConnectionSpecific(name) {
+            for (name, value) in trailers ?? [:] where !HTTP2StreamBridge.isConnectionSpecific(name) {
                 text += "\(name): \(value)\r\n"
             }
             text += "\r\n"
@@ -130,13 +126,6 @@ final class HTTP2UpstreamStreamBridge: ChannelDuplexHandler {
     private static func isGRPCStatusField(_ name: String) -> Bool {
         switch name.lowercased() {
         case "grpc-status", "grpc-message", "grpc-status-details-bin": true
-        default: false
-        }
-    }
-
-    private static func isConnectionSpecific(_ name: String) -> Bool {
-        switch name.lowercased() {
-        case "connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade", "te": true
         default: false
         }
     }

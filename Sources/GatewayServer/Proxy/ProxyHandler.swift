@@ -1452,34 +1452,31 @@ final class ProxyHandler: ChannelDuplexHandler {
         }
         phase = .answeredLocally
         responseHeadSent = true
+        responseStatus = Int(error.status.code)
         if requestIsGRPC {
             // The client sees 200 + grpc-status; metrics and the access log keep the HTTP status.
-            responseStatus = Int(error.status.code)
             let answer = GRPCErrorResponse.bytes(
                 for: error, requestID: requestID.description,
                 extraFields: rateLimitFields + authChallenge + Self.retryAfter(for: error) + extraLocalFields,
                 allocator: context.channel.allocator)
             responseBytes += answer.readableBytes
             context.write(wrapOutboundOut(answer), promise: nil)
-            writeEnd(context: context)
-            resumeDownstreamReads()
-            return
-        }
-        let body = ErrorResponse.body(
-            for: error, requestID: requestID.description, allocator: context.channel.allocator)
-        responseStatus = Int(error.status.code)
-        let head = DownstreamHeadWriter.localHead(
-            status: error.status, contentType: "application/json", contentLength: body.readableBytes,
-            date: loop.dateCache.value, requestID: requestID.description,
-            keepAlive: downstreamKeepAlive && !loop.isDraining,
-            clientVersionMinor: downstreamVersion.minor, allocator: context.channel.allocator,
-            extraFields: rateLimitFields + authChallenge + cacheFields(for: error) + Self.retryAfter(for: error)
-                + extraLocalFields)
-        context.write(wrapOutboundOut(head), promise: nil)
-        responseBytes += head.readableBytes
-        if !requestIsHead {
-            responseBytes += body.readableBytes
-            context.write(wrapOutboundOut(body), promise: nil)
+        } else {
+            let body = ErrorResponse.body(
+                for: error, requestID: requestID.description, allocator: context.channel.allocator)
+            let head = DownstreamHeadWriter.localHead(
+                status: error.status, contentType: "application/json", contentLength: body.readableBytes,
+                date: loop.dateCache.value, requestID: requestID.description,
+                keepAlive: downstreamKeepAlive && !loop.isDraining,
+                clientVersionMinor: downstreamVersion.minor, allocator: context.channel.allocator,
+                extraFields: rateLimitFields + authChallenge + cacheFields(for: error) + Self.retryAfter(for: error)
+                    + extraLocalFields)
+            context.write(wrapOutboundOut(head), promise: nil)
+            responseBytes += head.readableBytes
+            if !requestIsHead {
+                responseBytes += body.readableBytes
+                context.write(wrapOutboundOut(body), promise: nil)
+            }
         }
         writeEnd(context: context)
         resumeDownstreamReads()

@@ -1,5 +1,4 @@
 import NIOCore
-import NIOHTTP2
 import NIOPosix
 import NIOSSL
 
@@ -30,8 +29,10 @@ final class EndpointPool {
     /// No longer in the current snapshot (a reload removed or changed its endpoint): exchanges that
     /// already hold it finish, but nothing is parked in it any more.
     private(set) var isRetired = false
-    /// Set for `protocol: h2c | h2`: whether streams say `https` in `:scheme`.
-    private let http2: (https: Bool, Void)?
+    /// `protocol: h2c | h2`: exchanges get streams of `session` instead of connections.
+    private let isHTTP2: Bool
+    /// Streams say `https` in `:scheme` (the connection has TLS).
+    private let isHTTPS: Bool
     private var session: UpstreamHTTP2Session?
     private var sessionConnecting = false
     private var sessionWaiters: [(handler: ProxyHandler, exchange: UInt64)] = []
@@ -51,18 +52,11 @@ final class EndpointPool {
         self.maxConnections = max(1, maxConnections)
         self.maxWaiters = maxWaiters
         self.idleTimeout = idleTimeout
-        self.http2 = http2 ? (tls != nil, ()) : nil
-        let bootstrap = ClientBootstrap(group: eventLoop)
+        self.isHTTP2 = http2
+        self.isHTTPS = tls != nil
+        self.bootstrap = ClientBootstrap(group: eventLoop)
             .connectTimeout(connectTimeout)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
-        if http2 {
-            self.bootstrap = bootstrap.channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture { try UpstreamHTTP2Session.configure(channel, tls: tls) }
-            }
-            return
-        }
-        self.bootstrap =
-            bootstrap
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let sync = channel.pipeline.syncOperations
@@ -70,9 +64,13 @@ final class EndpointPool {
                         // Requests written before the handshake ends wait in the TLS handler.
                         try sync.addHandler(NIOSSLClientHandler(context: tls.context, serverHostname: tls.serverName))
                     }
-                    // Bytes both ways: requests are written by UpstreamRequestWriter, responses parsed
-                    // by UpstreamHandler just enough to forward them as they came.
-                    try sync.addHandler(UpstreamHandler())
+                    if http2 {
+                        try UpstreamHTTP2Session.configure(channel)
+                    } else {
+                        // Bytes both ways: requests are written by UpstreamRequestWriter, responses
+                        // parsed by UpstreamHandler just enough to forward them as they came.
+                        try sync.addHandler(UpstreamHandler())
+                    }
                 }
             }
     }
@@ -209,8 +207,8 @@ final class EndpointPool {
             }
             return
         }
-        if let http2 {
-            return startStream(for: waiter, exchange: exchange, address: address, https: http2.https)
+        if isHTTP2 {
+            return startStream(for: waiter, exchange: exchange, address: address)
         }
         bootstrap.connect(to: address).assumeIsolated().whenComplete { result in
             pool.handOver(result, to: waiter, exchange: exchange, reused: false, reusable: true)
@@ -244,9 +242,9 @@ final class EndpointPool {
     // MARK: - HTTP/2 upstreams
 
     /// A stream on the shared session, connecting the session first if there is none usable.
-    private func startStream(for waiter: ProxyHandler, exchange: UInt64, address: SocketAddress, https: Bool) {
+    private func startStream(for waiter: ProxyHandler, exchange: UInt64, address: SocketAddress) {
         if let session, session.isUsable {
-            return openStream(on: session, for: waiter, exchange: exchange, https: https)
+            return openStream(on: session, for: waiter, exchange: exchange)
         }
         sessionWaiters.append((waiter, exchange))
         guard !sessionConnecting else { return }
@@ -258,18 +256,8 @@ final class EndpointPool {
             pool.sessionWaiters.removeAll()
             let session: UpstreamHTTP2Session
             do {
-                let channel = try result.get()
-                do {
-                    let multiplexer = try channel.pipeline.syncOperations.handler(type: NIOHTTP2Handler.self)
-                        .syncMultiplexer()
-                    session = UpstreamHTTP2Session(channel: channel, multiplexer: multiplexer)
-                    try channel.pipeline.syncOperations.addHandler(
-                        UpstreamHTTP2SessionWatcher(session: session) { closed in
-                            if pool.session === closed { pool.session = nil }
-                        })
-                } catch {
-                    channel.close(promise: nil)
-                    throw error
+                session = try UpstreamHTTP2Session.start(on: result.get()) { closed in
+                    if pool.session === closed { pool.session = nil }
                 }
             } catch {
                 for waiter in waiting {
@@ -280,18 +268,17 @@ final class EndpointPool {
             }
             pool.session = session
             for waiter in waiting {
-                pool.openStream(on: session, for: waiter.handler, exchange: waiter.exchange, https: https)
+                pool.openStream(on: session, for: waiter.handler, exchange: waiter.exchange)
             }
         }
     }
 
-    private func openStream(
-        on session: UpstreamHTTP2Session, for waiter: ProxyHandler, exchange: UInt64, https: Bool
-    ) {
+    private func openStream(on session: UpstreamHTTP2Session, for waiter: ProxyHandler, exchange: UInt64) {
         let reused = session.hasCarriedStreams
         session.hasCarriedStreams = true
         session.idleSince = nil
         let pool = self
+        let https = isHTTPS
         session.multiplexer.createStreamChannel { stream in
             stream.eventLoop.makeCompletedFuture { try UpstreamHTTP2Session.configureStream(stream, https: https) }
         }.assumeIsolated().whenComplete { result in

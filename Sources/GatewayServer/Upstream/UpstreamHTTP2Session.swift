@@ -1,7 +1,6 @@
 import NIOCore
 import NIOHTTP1
 import NIOHTTP2
-import NIOSSL
 
 /// One HTTP/2 connection to an endpoint of an upstream declared `protocol: h2c` or `h2`, shared
 /// by the requests of one event loop: each request gets a stream of its own (a child channel with
@@ -26,13 +25,10 @@ final class UpstreamHTTP2Session {
 
     var isUsable: Bool { isAcceptingStreams && channel.isActive }
 
-    /// The connection's pipeline: optional TLS (ALPN `h2`), then NIOHTTP2 as a client. Push is
-    /// off, and the windows are larger than the defaults so one stream can fill a fast link.
-    static func configure(_ channel: Channel, tls: (context: NIOSSLContext, serverName: String?)?) throws {
+    /// NIOHTTP2 as a client, after the pool's TLS handler if any (its ALPN offers only `h2`).
+    /// Push is off, and the windows are larger than the defaults so one stream can fill a fast link.
+    static func configure(_ channel: Channel) throws {
         let sync = channel.pipeline.syncOperations
-        if let tls {
-            try sync.addHandler(NIOSSLClientHandler(context: tls.context, serverHostname: tls.serverName))
-        }
         var connection = NIOHTTP2Handler.ConnectionConfiguration()
         connection.initialSettings = [
             HTTP2Setting(parameter: .enablePush, value: 0),
@@ -44,6 +40,23 @@ final class UpstreamHTTP2Session {
         ) { pushed in
             // Servers may not open streams to a client that disabled push: refuse any.
             pushed.close()
+        }
+    }
+
+    /// The session of a connection `configure` set up; `closed` runs when the connection ends. A
+    /// connection it cannot use is closed.
+    static func start(on channel: Channel, closed: @escaping (UpstreamHTTP2Session) -> Void) throws
+        -> UpstreamHTTP2Session
+    {
+        do {
+            let sync = channel.pipeline.syncOperations
+            let session = UpstreamHTTP2Session(
+                channel: channel, multiplexer: try sync.handler(type: NIOHTTP2Handler.self).syncMultiplexer())
+            try sync.addHandler(UpstreamHTTP2SessionWatcher(session: session, closed: closed))
+            return session
+        } catch {
+            channel.close(promise: nil)
+            throw error
         }
     }
 
