@@ -11,8 +11,8 @@ import XCTest
 final class GRPCPassThroughTests: XCTestCase {
     private var upstream: GRPCEchoServer!
     private var gateway: TestGateway!
-    private let coder = UTF8Coder()
-    private var options: CallOptions {
+    private static let coder = UTF8Coder()
+    private static var options: CallOptions {
         var options = CallOptions.defaults
         options.timeout = .seconds(15)
         return options
@@ -48,13 +48,23 @@ final class GRPCPassThroughTests: XCTestCase {
         await upstream.stop()
     }
 
-    /// A client connected to the gateway (never to the upstream directly).
+    /// A client connected to a gateway (never to the upstream directly): this test's, or the one on `port`.
     private func withClient<Result: Sendable>(
-        _ body: @Sendable (GRPCClient<HTTP2ClientTransport.Posix>) async throws -> Result
+        port: Int? = nil, _ body: @Sendable (GRPCClient<HTTP2ClientTransport.Posix>) async throws -> Result
     ) async throws -> Result {
         let transport = try HTTP2ClientTransport.Posix(
-            target: .ipv4(address: "127.0.0.1", port: gateway.port), transportSecurity: .plaintext)
+            target: .ipv4(address: "127.0.0.1", port: port ?? gateway.port), transportSecurity: .plaintext)
         return try await withGRPCClient(transport: transport) { client in try await body(client) }
+    }
+
+    /// One unary call with the string coder and a 15 s deadline: the response as it came.
+    private static func unary(
+        _ client: GRPCClient<HTTP2ClientTransport.Posix>, _ message: String, _ method: MethodDescriptor
+    ) async throws -> ClientResponse<String> {
+        try await client.unary(
+            request: ClientRequest(message: message), descriptor: method, serializer: coder, deserializer: coder,
+            options: options
+        ) { $0 }
     }
 
     /// The status a unary call ended with, or nil if it succeeded.
@@ -68,14 +78,7 @@ final class GRPCPassThroughTests: XCTestCase {
     }
 
     func testUnaryCallKeepsMetadataAndTrailers() async throws {
-        let coder = self.coder
-        let options = self.options
-        let response = try await withClient { client in
-            try await client.unary(
-                request: ClientRequest(message: "order 7"), descriptor: EchoMethod.unary, serializer: coder,
-                deserializer: coder, options: options
-            ) { $0 }
-        }
+        let response = try await withClient { client in try await Self.unary(client, "order 7", EchoMethod.unary) }
         XCTAssertEqual(try response.message, "echo: order 7")
         XCTAssertEqual(Array(response.metadata[stringValues: "x-initial"]), ["i1"])
         // Trailers came through the gateway as trailers (grpc-status too, or the call would fail).
@@ -85,8 +88,8 @@ final class GRPCPassThroughTests: XCTestCase {
     }
 
     func testBidirectionalStreamingIsInterleaved() async throws {
-        let coder = self.coder
-        let options = self.options
+        let coder = Self.coder
+        let options = Self.options
         // The client sends message n+1 only after the echo of message n came back: if the gateway
         // buffered either direction until its end, this would never finish.
         let (echoes, echoSeen) = AsyncStream.makeStream(of: String.self)
@@ -114,8 +117,8 @@ final class GRPCPassThroughTests: XCTestCase {
     }
 
     func testServerAndClientStreaming() async throws {
-        let coder = self.coder
-        let options = self.options
+        let coder = Self.coder
+        let options = Self.options
         let (streamed, joined) = try await withClient { client in
             let streamed = try await client.serverStreaming(
                 request: ClientRequest(message: "tick"), descriptor: EchoMethod.serverStream, serializer: coder,
@@ -138,34 +141,23 @@ final class GRPCPassThroughTests: XCTestCase {
     }
 
     func testUpstreamStatusAndMessagePassThrough() async throws {
-        let coder = self.coder
-        let options = self.options
         let error = try await withClient { client in
-            try await client.unary(
-                request: ClientRequest(message: "x"), descriptor: EchoMethod.fail, serializer: coder,
-                deserializer: coder, options: options
-            ) { response in Self.failure(of: response) }
+            Self.failure(of: try await Self.unary(client, "x", EchoMethod.fail))
         }
         XCTAssertEqual(error?.code, .notFound)
         XCTAssertEqual(error?.message, "no such order 42")
     }
 
     func testGatewayErrorsAreAnsweredInGRPCForm() async throws {
-        let coder = self.coder
-        let options = self.options
         let (unavailable, unimplemented) = try await withClient { client in
             // The upstream's only endpoint refuses connections: the gateway's 502 becomes UNAVAILABLE.
-            let unavailable = try await client.unary(
-                request: ClientRequest(message: "x"),
-                descriptor: MethodDescriptor(fullyQualifiedService: "down.Service", method: "Call"), serializer: coder,
-                deserializer: coder, options: options
-            ) { response in Self.failure(of: response) }
+            let unavailable = Self.failure(
+                of: try await Self.unary(
+                    client, "x", MethodDescriptor(fullyQualifiedService: "down.Service", method: "Call")))
             // No route: 404 becomes UNIMPLEMENTED.
-            let unimplemented = try await client.unary(
-                request: ClientRequest(message: "x"),
-                descriptor: MethodDescriptor(fullyQualifiedService: "nowhere.Service", method: "Call"),
-                serializer: coder, deserializer: coder, options: options
-            ) { response in Self.failure(of: response) }
+            let unimplemented = Self.failure(
+                of: try await Self.unary(
+                    client, "x", MethodDescriptor(fullyQualifiedService: "nowhere.Service", method: "Call")))
             return (unavailable, unimplemented)
         }
         XCTAssertEqual(unavailable?.code, .unavailable)
@@ -188,17 +180,10 @@ final class GRPCPassThroughTests: XCTestCase {
             ],
             routes: [prefixRoute("echo", "/echo.Echo/", upstream: "echo")],
             listener: ListenerConfig(name: "test", address: HostPort(host: "127.0.0.1", port: 0), protocols: [.h2c]))
-        let coder = self.coder
-        let options = self.options
         let result: Result<String, any Error>
         do {
-            let transport = try HTTP2ClientTransport.Posix(
-                target: .ipv4(address: "127.0.0.1", port: tlsGateway.port), transportSecurity: .plaintext)
-            let reply = try await withGRPCClient(transport: transport) { client in
-                try await client.unary(
-                    request: ClientRequest(message: "secure"), descriptor: EchoMethod.unary, serializer: coder,
-                    deserializer: coder, options: options
-                ) { try $0.message }
+            let reply = try await withClient(port: tlsGateway.port) { client in
+                try await Self.unary(client, "secure", EchoMethod.unary).message
             }
             result = .success(reply)
         } catch {
@@ -210,17 +195,10 @@ final class GRPCPassThroughTests: XCTestCase {
     }
 
     func testTwoHundredConcurrentCallsAllAnswered() async throws {
-        let coder = self.coder
-        let options = self.options
         let replies = try await withClient { client in
             try await withThrowingTaskGroup(of: String.self) { group in
                 for index in 0..<200 {
-                    group.addTask {
-                        try await client.unary(
-                            request: ClientRequest(message: "n\(index)"), descriptor: EchoMethod.unary,
-                            serializer: coder, deserializer: coder, options: options
-                        ) { try $0.message }
-                    }
+                    group.addTask { try await Self.unary(client, "n\(index)", EchoMethod.unary).message }
                 }
                 var all: [String] = []
                 for try await reply in group { all.append(reply) }
