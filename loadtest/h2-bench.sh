@@ -27,6 +27,8 @@ done
 [[ -x $GATEWAY_BIN ]] || { echo "h2-bench: no gateway at $GATEWAY_BIN (make release)" >&2; exit 1; }
 
 WORK=$(mktemp -d /tmp/h2-bench.XXXXXX)
+# nginx workers run as nobody when started by root: the origin must be able to read the body.
+chmod 0755 "$WORK"
 PIDS=()
 cleanup() { for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$WORK"; }
 trap cleanup EXIT
@@ -86,12 +88,16 @@ for run in $(seq "$RUNS"); do
         out=$(h2load -c "$CLIENTS" -m "$STREAMS" -D "$DURATION" "https://localhost:$(port_of $target)/" 2>&1)
         rps=$(awk '/^finished in/ { gsub(",", "", $4); print $4 }' <<<"$out")
         proto=$(awk '/Application protocol:/ { print $3 }' <<<"$out")
-        failed=$(awk '/^requests:/ { print $8 }' <<<"$out")
+        failed=$(awk '/^requests:/ { print $10 }' <<<"$out")
+        ok=$(awk '/^status codes:/ { print $3 }' <<<"$out")
+        # A ratio of error pages is no measure: every response must be the origin's 2xx.
+        [[ $failed == 0 && ${ok:-0} -gt 0 ]] || { echo "h2-bench: $target answered $failed requests with errors" >&2; echo "$out" >&2; exit 1; }
         echo "run $run $target h2: $rps req/s (protocol $proto, failed $failed)"
         H2[$target]+="$rps "
         # New TLS connection per request: the server closes after each response.
-        hs=$(wrk -t2 -c "$CLIENTS" -d "${DURATION}s" -H "Connection: close" "https://localhost:$(port_of $target)/" 2>&1 \
-            | awk '/^Requests\/sec:/ { print $2 }')
+        out=$(wrk -t2 -c "$CLIENTS" -d "${DURATION}s" -H "Connection: close" "https://localhost:$(port_of $target)/" 2>&1)
+        if grep -q "Non-2xx" <<<"$out"; then echo "h2-bench: $target answered with errors over HTTP/1.1" >&2; echo "$out" >&2; exit 1; fi
+        hs=$(awk '/^Requests\/sec:/ { print $2 }' <<<"$out")
         echo "run $run $target TLS handshake+request per connection: $hs conn/s"
         HS[$target]+="$hs "
     done
