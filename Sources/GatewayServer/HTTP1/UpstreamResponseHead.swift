@@ -76,6 +76,13 @@ struct UpstreamResponseHead {
     func name(of field: Field) -> String {
         block.getString(at: block.readerIndex + field.nameStart, length: field.nameLength) ?? ""
     }
+
+    /// The name as HTTP/2 writes it; most upstreams send lowercase names already, and those are
+    /// not copied twice.
+    func lowercasedName(of field: Field) -> String {
+        let name = self.name(of: field)
+        return name.utf8.contains(where: { $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") }) ? name.lowercased() : name
+    }
 }
 
 enum UpstreamResponseError: Error, Equatable {

@@ -30,7 +30,6 @@ enum HTTP2Connection {
         ) { streamChannel in
             streamChannel.eventLoop.makeCompletedFuture {
                 let sync = streamChannel.pipeline.syncOperations
-                try sync.addHandler(HTTP2FramePayloadToHTTP1ServerCodec())
                 try sync.addHandler(HTTP2StreamBridge())
                 try sync.addHandler(ProxyHandler(loop: loop.value, listener: listener, isStream: true))
             }

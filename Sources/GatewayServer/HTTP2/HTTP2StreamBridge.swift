@@ -1,23 +1,26 @@
 import NIOCore
-import NIOHTTP1
+import NIOHPACK
+import NIOHTTP2
 
 /// Lets one HTTP/2 stream go through the same `ProxyHandler` as an HTTP/1.1 connection, so both
 /// protocols share every phase (routing, auth, limits, cache, retries) instead of having two code
-/// paths: the request parts NIOHTTP2's codec produces are written as HTTP/1.1 request bytes, and
-/// the HTTP/1.1 response bytes the proxy writes are parsed back (with the parsers used for
-/// upstream responses) into response parts for the codec. The cost is one extra serialisation
-/// and parse of the head per request, on HTTP/2 only.
+/// paths: the request's HEADERS and DATA frames are written as HTTP/1.1 request bytes, and the
+/// HTTP/1.1 response bytes the proxy writes are parsed back (with the parsers used for upstream
+/// responses) into HEADERS and DATA frames. It works on frame payloads directly: going through
+/// NIOHTTP2's HTTP/1 codec as well cost a second conversion of every head (`HTTPHeaders` both
+/// ways, lowercasing, `String` building), measurable at tens of thousands of streams per second.
 final class HTTP2StreamBridge: ChannelDuplexHandler {
-    typealias InboundIn = HTTPServerRequestPart
+    typealias InboundIn = HTTP2Frame.FramePayload
     typealias InboundOut = ByteBuffer
     typealias OutboundIn = ByteBuffer
-    typealias OutboundOut = HTTPServerResponsePart
+    typealias OutboundOut = HTTP2Frame.FramePayload
 
     private enum RequestState {
-        case idle
-        /// A head without Content-Length, held until the first body part or the end says whether
-        /// a (chunked) body follows.
-        case headHeld(HTTPRequestHead)
+        case head
+        /// A head without Content-Length and not ending the stream, held (without its final CRLF)
+        /// until the first DATA says whether a body follows: some clients end a GET with an empty
+        /// DATA frame, and that must not become a chunked body upstream.
+        case headHeld(ByteBuffer)
         case contentLength
         case chunked
         case done
@@ -31,69 +34,139 @@ final class HTTP2StreamBridge: ChannelDuplexHandler {
         case done
     }
 
-    private var request = RequestState.idle
+    private var request = RequestState.head
     private var response = ResponseState.head(ByteBuffer())
     private var requestWasHead = false
 
-    // MARK: Request: parts in, HTTP/1.1 bytes out
+    // MARK: Request: frames in, HTTP/1.1 bytes out
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
-        case .head(let head):
-            requestWasHead = head.method == .HEAD
-            if head.headers.contains(name: "content-length") {
-                request = .contentLength
-                fire(Self.serialize(head, chunked: false), context: context)
-            } else {
-                request = .headHeld(head)
+        case .headers(let headers):
+            guard case .head = request else {
+                // Trailers: an HTTP/1.1 upstream gets none (see the README); they end the body.
+                endRequest(context: context)
+                return
             }
-        case .body(let body):
-            if case .headHeld(let head) = request {
-                request = .chunked
-                fire(Self.serialize(head, chunked: true), context: context)
+            var serialized = Self.requestHead(headers.headers, allocator: context.channel.allocator)
+            requestWasHead = serialized.isHead
+            if headers.endStream || serialized.hasContentLength {
+                serialized.bytes.writeStaticString("\r\n")
+                request = .contentLength
+                fire(serialized.bytes, context: context)
+                if headers.endStream { endRequest(context: context) }
+            } else {
+                request = .headHeld(serialized.bytes)
+            }
+        case .data(let data):
+            guard case .byteBuffer(let body) = data.data else { return }
+            if case .headHeld(var head) = request {
+                if body.readableBytes == 0 && data.endStream {
+                    head.writeStaticString("\r\n")
+                    request = .contentLength
+                } else {
+                    head.writeStaticString("transfer-encoding: chunked\r\n\r\n")
+                    request = .chunked
+                }
+                fire(head, context: context)
             }
             switch request {
-            case .chunked:
-                guard body.readableBytes > 0 else { return }
+            case .chunked where body.readableBytes > 0:
                 fire(UpstreamRequestWriter.chunk(body, allocator: context.channel.allocator), context: context)
             case .contentLength:
                 fire(body, context: context)
-            case .idle, .headHeld, .done:
+            case .head, .headHeld, .chunked, .done:
                 break
             }
-        case .end:
-            switch request {
-            case .headHeld(let head):
-                fire(Self.serialize(head, chunked: false), context: context)
-            case .chunked:
-                fire(UpstreamRequestWriter.lastChunk, context: context)
-            case .idle, .contentLength, .done:
-                break
-            }
-            request = .done
-            context.fireChannelReadComplete()
+            if data.endStream { endRequest(context: context) }
+        default:
+            // RST_STREAM closes the stream channel itself; flow control and priority are NIOHTTP2's.
+            break
         }
+    }
+
+    private func endRequest(context: ChannelHandlerContext) {
+        switch request {
+        case .chunked:
+            fire(UpstreamRequestWriter.lastChunk, context: context)
+        case .headHeld(var head):
+            head.writeStaticString("\r\n")
+            fire(head, context: context)
+        case .head, .contentLength, .done:
+            break
+        }
+        request = .done
+        context.fireChannelReadComplete()
     }
 
     private func fire(_ bytes: ByteBuffer, context: ChannelHandlerContext) {
         context.fireChannelRead(wrapInboundOut(bytes))
     }
 
-    /// The request line and fields as HTTP/1.1. NIOHTTP2 has already validated names and values
-    /// (no CR, LF or NUL can be in them) and turned `:authority` into `host`.
-    static func serialize(_ head: HTTPRequestHead, chunked: Bool) -> ByteBuffer {
-        var text = "\(head.method.rawValue) \(head.uri) HTTP/1.1\r\n"
-        for (name, value) in head.headers where !Self.isConnectionSpecific(name) {
-            text += "\(name): \(value)\r\n"
+    /// The request line and fields as HTTP/1.1, in one pass over the block. NIOHTTP2 has already
+    /// validated it (pseudo-fields first and well-formed, no CR, LF or NUL anywhere, no
+    /// connection-specific fields but `te: trailers`). `:authority` becomes `host`; several
+    /// `cookie` fields are joined into one (RFC 9113 8.2.3), as HTTP/1.1 servers expect one.
+    /// The final CRLF is left to the caller, which may still have to add Transfer-Encoding.
+    static func requestHead(
+        _ headers: HPACKHeaders, allocator: ByteBufferAllocator
+    ) -> (bytes: ByteBuffer, hasContentLength: Bool, isHead: Bool) {
+        var bytes = allocator.buffer(capacity: 512)
+        var method = ""
+        var path = ""
+        var authority: String?
+        var wroteRequestLine = false
+        var hasContentLength = false
+        var cookie: String?
+
+        func writeRequestLine() {
+            wroteRequestLine = true
+            bytes.writeString(method)
+            bytes.writeInteger(UInt8(ascii: " "))
+            // CONNECT has no :path; its target is the authority.
+            bytes.writeString(path.isEmpty ? authority ?? "/" : path)
+            bytes.writeStaticString(" HTTP/1.1\r\n")
+            if let authority { writeField(&bytes, "host", authority) }
         }
-        if chunked { text += "transfer-encoding: chunked\r\n" }
-        text += "\r\n"
-        return ByteBuffer(string: text)
+
+        for (name, value, _) in headers {
+            if name.utf8.first == UInt8(ascii: ":") {
+                switch name {
+                case ":method": method = value
+                case ":path": path = value
+                case ":authority": authority = value
+                default: break
+                }
+                continue
+            }
+            if !wroteRequestLine { writeRequestLine() }
+            switch name {
+            case "host" where authority != nil, "te":
+                continue
+            case "cookie":
+                cookie = cookie.map { "\($0); \(value)" } ?? value
+                continue
+            case "content-length":
+                hasContentLength = true
+            default:
+                break
+            }
+            writeField(&bytes, name, value)
+        }
+        if !wroteRequestLine { writeRequestLine() }
+        if let cookie { writeField(&bytes, "cookie", cookie) }
+        return (bytes, hasContentLength, method == "HEAD")
     }
 
-    /// Fields HTTP/2 forbids (RFC 9113 8.2.2), left out in both directions and on both sides of
-    /// the gateway; a client that sent them had its stream refused by NIOHTTP2's validation
-    /// already, this is for `TE` and anything that slipped through.
+    private static func writeField(_ bytes: inout ByteBuffer, _ name: String, _ value: String) {
+        bytes.writeString(name)
+        bytes.writeStaticString(": ")
+        bytes.writeString(value)
+        bytes.writeStaticString("\r\n")
+    }
+
+    /// Fields HTTP/2 forbids (RFC 9113 8.2.2), left out on the upstream HTTP/2 side of the
+    /// gateway; a client that sent them had its stream refused by NIOHTTP2's validation already.
     static func isConnectionSpecific(_ name: String) -> Bool {
         switch name.lowercased() {
         case "connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade", "te": true
@@ -101,7 +174,7 @@ final class HTTP2StreamBridge: ChannelDuplexHandler {
         }
     }
 
-    // MARK: Response: HTTP/1.1 bytes in, parts out
+    // MARK: Response: HTTP/1.1 bytes in, frames out
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         var bytes = unwrapOutboundIn(data)
@@ -135,10 +208,16 @@ final class HTTP2StreamBridge: ChannelDuplexHandler {
                     response = .head(ByteBuffer())
                     continue
                 }
-                context.write(wrapOutboundOut(.head(Self.responseHead(head))), promise: nil)
-                switch head.framing(requestWasHead: requestWasHead) {
-                case .none:
-                    finishResponse(context: context)
+                let framing = head.framing(requestWasHead: requestWasHead)
+                let headers = Self.responseHeaders(head)
+                if case .none = framing {
+                    response = .done
+                    send(.headers(.init(headers: headers, endStream: true)), context: context)
+                    continue
+                }
+                send(.headers(.init(headers: headers)), context: context)
+                switch framing {
+                case .none: break
                 case .length(let length): response = .length(remaining: length)
                 case .chunked: response = .chunked(ChunkedBodyScanner(capturesTrailers: true))
                 case .untilClose: response = .untilClose
@@ -146,33 +225,29 @@ final class HTTP2StreamBridge: ChannelDuplexHandler {
             case .length(let remaining):
                 let take = min(remaining, bytes.readableBytes)
                 guard let slice = bytes.readSlice(length: take) else { return }
-                context.write(wrapOutboundOut(.body(.byteBuffer(slice))), promise: nil)
-                if remaining == take {
-                    finishResponse(context: context)
-                } else {
-                    response = .length(remaining: remaining - take)
-                }
+                let isLast = remaining == take
+                response = isLast ? .done : .length(remaining: remaining - take)
+                send(.data(.init(data: .byteBuffer(slice), endStream: isLast)), context: context)
             case .chunked(var scanner):
                 let consumed = try scanner.scan(bytes) { data in
-                    context.write(self.wrapOutboundOut(.body(.byteBuffer(data))), promise: nil)
+                    self.send(.data(.init(data: .byteBuffer(data))), context: context)
                 }
                 bytes.moveReaderIndex(forwardBy: consumed)
-                if scanner.isDone {
-                    // Chunked trailers (gRPC's status) become the stream's trailing HEADERS.
-                    let fields = scanner.trailerFields
-                    var trailers: HTTPHeaders?
-                    if !fields.isEmpty {
-                        trailers = HTTPHeaders(
-                            fields.filter { !Self.isConnectionSpecific($0.name) }.map {
-                                ($0.name.lowercased(), $0.value)
-                            })
-                    }
-                    finishResponse(context: context, trailers: trailers)
-                } else {
+                guard scanner.isDone else {
                     response = .chunked(scanner)
+                    continue
+                }
+                response = .done
+                // Chunked trailers (gRPC's status) become the stream's trailing HEADERS.
+                let trailers = scanner.trailerFields.filter { !Self.isConnectionSpecific($0.name) }
+                if trailers.isEmpty {
+                    send(.data(.init(data: .byteBuffer(ByteBuffer()), endStream: true)), context: context)
+                } else {
+                    let fields = HPACKHeaders(trailers.map { ($0.name.lowercased(), $0.value) })
+                    send(.headers(.init(headers: fields, endStream: true)), context: context)
                 }
             case .untilClose:
-                context.write(wrapOutboundOut(.body(.byteBuffer(bytes))), promise: nil)
+                send(.data(.init(data: .byteBuffer(bytes))), context: context)
                 return
             case .done:
                 // Bytes after the response's end have nowhere to go on this stream.
@@ -181,36 +256,43 @@ final class HTTP2StreamBridge: ChannelDuplexHandler {
         }
     }
 
-    /// END_STREAM is written but not flushed: the proxy flushes once it has finished with the
-    /// exchange (released its upstream connection for reuse). A flush here would close the
+    /// Written but not flushed, END_STREAM included: the proxy flushes once it has finished with
+    /// the exchange (released its upstream connection for reuse). A flush here would close the
     /// stream inside the proxy's own write, and the proxy would see its connection go away with
     /// the upstream connection still held, and close that instead of reusing it.
-    private func finishResponse(context: ChannelHandlerContext, flush: Bool = false, trailers: HTTPHeaders? = nil) {
-        response = .done
-        if flush {
-            context.writeAndFlush(wrapOutboundOut(.end(trailers)), promise: nil)
-        } else {
-            context.write(wrapOutboundOut(.end(trailers)), promise: nil)
-        }
+    private func send(_ payload: HTTP2Frame.FramePayload, context: ChannelHandlerContext) {
+        context.write(wrapOutboundOut(payload), promise: nil)
     }
 
-    /// The status and fields; hop-by-hop fields are dropped by NIOHTTP2's normalisation.
-    private static func responseHead(_ head: UpstreamResponseHead) -> HTTPResponseHead {
-        var headers = HTTPHeaders()
-        for field in head.fields
-        where field.kind != .hopByHop && field.kind != .upgrade
-            && field.kind != .transferEncoding
-        {
-            headers.add(name: head.name(of: field), value: head.value(of: field))
+    private static let statusValues = (0..<600).map { String($0) }
+
+    /// `:status` and the fields, names lowercased (HTTP/2 requires it), hop-by-hop fields left
+    /// out. The request id is unique per response, so it is kept out of the HPACK dynamic table,
+    /// where it would only evict fields that repeat (server, content-type, date).
+    static func responseHeaders(_ head: UpstreamResponseHead) -> HPACKHeaders {
+        var headers = HPACKHeaders()
+        headers.reserveCapacity(head.fields.count + 1)
+        let status = head.status < statusValues.count ? statusValues[head.status] : String(head.status)
+        headers.add(name: ":status", value: status)
+        for field in head.fields {
+            switch field.kind {
+            case .hopByHop, .upgrade, .transferEncoding:
+                continue
+            case .requestID:
+                headers.add(name: head.lowercasedName(of: field), value: head.value(of: field), indexing: .nonIndexable)
+            case .other, .contentLength:
+                headers.add(name: head.lowercasedName(of: field), value: head.value(of: field))
+            }
         }
-        return HTTPResponseHead(
-            version: .http1_1, status: HTTPResponseStatus(statusCode: head.status), headers: headers)
+        return headers
     }
 
     func close(context: ChannelHandlerContext, mode: CloseMode, promise: EventLoopPromise<Void>?) {
         // A close-delimited response ends where the proxy closes: that is END_STREAM here.
         if case .untilClose = response {
-            finishResponse(context: context, flush: true)
+            response = .done
+            context.writeAndFlush(
+                wrapOutboundOut(.data(.init(data: .byteBuffer(ByteBuffer()), endStream: true))), promise: nil)
         }
         context.close(mode: mode, promise: promise)
     }

@@ -1,0 +1,88 @@
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOHPACK
+import NIOHTTP2
+import NIOPosix
+
+/// An HTTP/2 client at frame level (NIOHTTP2Handler without a multiplexer): tests send HEADERS and
+/// DATA frames exactly as they choose and see every frame the server answers with, which the
+/// HTTP-level clients (curl, AsyncHTTPClient) hide.
+final class RawHTTP2Client: Sendable {
+    private let group: MultiThreadedEventLoopGroup
+    let channel: Channel
+    private let collector: FrameCollector
+
+    init(port: Int) async throws {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let collector = FrameCollector()
+        self.group = group
+        self.collector = collector
+        channel = try await ClientBootstrap(group: group)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(NIOHTTP2Handler(mode: .client))
+                    try channel.pipeline.syncOperations.addHandler(collector)
+                }
+            }
+            .connect(host: "127.0.0.1", port: port).get()
+    }
+
+    func send(_ stream: Int, _ payload: HTTP2Frame.FramePayload) {
+        channel.writeAndFlush(HTTP2Frame(streamID: HTTP2StreamID(stream), payload: payload), promise: nil)
+    }
+
+    /// Every HEADERS and DATA frame of the stream, once the server has ended it.
+    func response(_ stream: Int) async throws -> [HTTP2Frame.FramePayload] {
+        let promise = channel.eventLoop.makePromise(of: [HTTP2Frame.FramePayload].self)
+        channel.eventLoop.execute { self.collector.whenEnded(HTTP2StreamID(stream), promise) }
+        return try await bounded(promise.futureResult, "stream \(stream) to end", timeout: .seconds(10)).get()
+    }
+
+    func close() async throws {
+        try? await channel.close()
+        try await group.shutdownGracefully()
+    }
+}
+
+/// Used on the client's event loop only; the lock is what lets the channel initializer capture it.
+private final class FrameCollector: ChannelInboundHandler, Sendable {
+    typealias InboundIn = HTTP2Frame
+
+    private struct State {
+        var frames: [HTTP2StreamID: [HTTP2Frame.FramePayload]] = [:]
+        var ended: Set<HTTP2StreamID> = []
+        var waiters: [HTTP2StreamID: EventLoopPromise<[HTTP2Frame.FramePayload]>] = [:]
+    }
+
+    private let state = NIOLockedValueBox(State())
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let frame = unwrapInboundIn(data)
+        let ends: Bool
+        switch frame.payload {
+        case .headers(let headers): ends = headers.endStream
+        case .data(let data): ends = data.endStream
+        case .rstStream: ends = true
+        default: return
+        }
+        let waiter = state.withLockedValue { state -> (EventLoopPromise<[HTTP2Frame.FramePayload]>, [HTTP2Frame.FramePayload])? in
+            state.frames[frame.streamID, default: []].append(frame.payload)
+            guard ends else { return nil }
+            state.ended.insert(frame.streamID)
+            guard let waiter = state.waiters.removeValue(forKey: frame.streamID) else { return nil }
+            return (waiter, state.frames[frame.streamID] ?? [])
+        }
+        if let (promise, frames) = waiter { promise.succeed(frames) }
+    }
+
+    func whenEnded(_ stream: HTTP2StreamID, _ promise: EventLoopPromise<[HTTP2Frame.FramePayload]>) {
+        let frames = state.withLockedValue { state -> [HTTP2Frame.FramePayload]? in
+            guard state.ended.contains(stream) else {
+                state.waiters[stream] = promise
+                return nil
+            }
+            return state.frames[stream] ?? []
+        }
+        if let frames { promise.succeed(frames) }
+    }
+}
