@@ -81,7 +81,8 @@ struct UpstreamResponseHead {
     /// not copied twice.
     func lowercasedName(of field: Field) -> String {
         let name = self.name(of: field)
-        return name.utf8.contains(where: { $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") }) ? name.lowercased() : name
+        return name.utf8.contains(where: { $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") })
+            ? name.lowercased() : name
     }
 }
 

@@ -25,13 +25,16 @@ enum HTTP2Connection {
         stream.streamResetFrameRateLimit.windowLength = .seconds(30)
         loop.value.register(http2Connection: channel)
         try channel.pipeline.syncOperations.addHandler(FlushCoalescer())
+        let peer = NIOLoopBound(ConnectionPeer(sharedByStreams: true), eventLoop: channel.eventLoop)
+        channel.closeFuture.whenComplete { _ in peer.value.streamTimer?.stop() }
         _ = try channel.pipeline.syncOperations.configureHTTP2Pipeline(
             mode: .server, connectionConfiguration: connection, streamConfiguration: stream
         ) { streamChannel in
             streamChannel.eventLoop.makeCompletedFuture {
                 let sync = streamChannel.pipeline.syncOperations
                 try sync.addHandler(HTTP2StreamBridge())
-                try sync.addHandler(ProxyHandler(loop: loop.value, listener: listener, isStream: true))
+                try sync.addHandler(
+                    ProxyHandler(loop: loop.value, listener: listener, isStream: true, peer: peer.value))
             }
         }
         try channel.pipeline.syncOperations.addHandler(ConnectionErrorCloser())

@@ -53,9 +53,8 @@ final class ProxyHandler: ChannelDuplexHandler {
     private var context: ChannelHandlerContext?
     /// Asked of the channel once: each `context.channel` is a walk through the pipeline.
     private var allocator = ByteBufferAllocator()
-    private var client = ClientAddress(nil, trustedProxies: [])
-    private var cachedForwarding: UpstreamRequestWriter.Forwarding?
-    private var forwardingGeneration = -1
+    private let peer: ConnectionPeer
+    private var client: ClientAddress { peer.client }
 
     private var phase = Phase.idle
     private var downstreamReadPending = false
@@ -135,7 +134,8 @@ final class ProxyHandler: ChannelDuplexHandler {
     private var retriedOnFreshConnection = false
     /// One timer per connection, re-armed lazily: it may fire early (a deadline moved later) and
     /// then re-arms itself, so a busy keep-alive connection schedules a timer about once per
-    /// timeout period instead of scheduling and cancelling one per request.
+    /// timeout period instead of scheduling and cancelling one per request. HTTP/2 streams (a
+    /// handler per request) share their connection's timer instead (`ConnectionPeer.streamTimer`).
     private var timer: Scheduled<Void>?
     private var timerDeadline: NIODeadline?
     private var downstreamNeedsFlush = false
@@ -183,10 +183,13 @@ final class ProxyHandler: ChannelDuplexHandler {
     /// client connection of its own: streams are not counted as accepted connections.
     private let isStream: Bool
 
-    init(loop: LoopContext, listener: ListenerRuntime, isStream: Bool = false) {
+    /// `peer` is shared by the streams of one HTTP/2 connection; an HTTP/1.1 connection has its own.
+    init(loop: LoopContext, listener: ListenerRuntime, isStream: Bool = false, peer: ConnectionPeer = ConnectionPeer())
+    {
         self.loop = loop
         self.listener = listener
         self.isStream = isStream
+        self.peer = peer
         self.parser = RequestParser(maxHeadBytes: listener.maxHeaderBytes, maxFields: listener.maxHeaders)
         self.routeMetrics = loop.metrics.unrouted
         Self.liveHandlers.wrappingIncrement(ordering: .relaxed)
@@ -217,8 +220,7 @@ final class ProxyHandler: ChannelDuplexHandler {
     /// every closed connection (every finished HTTP/2 stream) stayed in memory with its pipeline.
     func handlerRemoved(context: ChannelHandlerContext) {
         self.context = nil
-        timer?.cancel()
-        timer = nil
+        stopTimer()
         pendingRetry?.cancel()
         pendingRetry = nil
     }
@@ -235,8 +237,7 @@ final class ProxyHandler: ChannelDuplexHandler {
     private func begin(context: ChannelHandlerContext) {
         guard !started else { return }
         started = true
-        client = ClientAddress(
-            context.channel.remoteAddress, trustedProxies: loop.snapshot.configuration.trustedProxies)
+        peer.resolve(context.channel.remoteAddress, trustedProxies: loop.snapshot.configuration.trustedProxies)
         waitingSince = .now()
         if !isStream { loop.metrics.acceptedConnections += 1 }
         loop.register(self)
@@ -251,8 +252,7 @@ final class ProxyHandler: ChannelDuplexHandler {
         // nginx's 499: the client closed before its response was complete.
         recordExchange(status: responseStatus == 0 ? 499 : responseStatus)
         abandonExchange()
-        timer?.cancel()
-        timer = nil
+        stopTimer()
         phase = .closed
         context.fireChannelInactive()
     }
@@ -713,14 +713,7 @@ final class ProxyHandler: ChannelDuplexHandler {
 
     /// Rendered once per connection (and again if a new snapshot changes the Via entry).
     private func forwarding(for snapshot: Snapshot) -> UpstreamRequestWriter.Forwarding {
-        if let forwarding = cachedForwarding, forwardingGeneration == snapshot.generation {
-            return forwarding
-        }
-        let forwarding = UpstreamRequestWriter.Forwarding(
-            client: client, scheme: listener.scheme, via: snapshot.viaValue)
-        cachedForwarding = forwarding
-        forwardingGeneration = snapshot.generation
-        return forwarding
+        peer.forwarding(scheme: listener.scheme, snapshot: snapshot)
     }
 
     private func receiveBody(_ buffer: ByteBuffer, context: ChannelHandlerContext) {
@@ -1964,11 +1957,22 @@ final class ProxyHandler: ChannelDuplexHandler {
 
     private func ensureTimer(firingBy deadline: NIODeadline, context: ChannelHandlerContext) {
         if let armed = timerDeadline, armed <= deadline { return }
-        timer?.cancel()
         timerDeadline = deadline
-        timer = context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { [self] in
-            self.timerFired()
+        if let streamTimer = peer.streamTimer {
+            streamTimer.schedule(self, at: deadline, on: context.eventLoop)
+            return
         }
+        timer?.cancel()
+        timer = context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { [self] in
+            self.deadlineReached()
+        }
+    }
+
+    private func stopTimer() {
+        timer?.cancel()
+        timer = nil
+        timerDeadline = nil
+        peer.streamTimer?.cancel(self)
     }
 
     /// The exchange no longer has deadlines; an armed timer stays and finds nothing to do.
@@ -1977,7 +1981,7 @@ final class ProxyHandler: ChannelDuplexHandler {
         responseHeaderDeadline = .distantFuture
     }
 
-    private func timerFired() {
+    func deadlineReached() {
         eventTime = .now()
         timer = nil
         timerDeadline = nil

@@ -65,7 +65,8 @@ private final class FrameCollector: ChannelInboundHandler, Sendable {
         case .rstStream: ends = true
         default: return
         }
-        let waiter = state.withLockedValue { state -> (EventLoopPromise<[HTTP2Frame.FramePayload]>, [HTTP2Frame.FramePayload])? in
+        let waiter = state.withLockedValue {
+            state -> (EventLoopPromise<[HTTP2Frame.FramePayload]>, [HTTP2Frame.FramePayload])? in
             state.frames[frame.streamID, default: []].append(frame.payload)
             guard ends else { return nil }
             state.ended.insert(frame.streamID)
