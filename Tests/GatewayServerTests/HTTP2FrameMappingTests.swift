@@ -56,6 +56,19 @@ final class HTTP2FrameMappingTests: XCTestCase {
         client.send(3, .data(.init(data: .byteBuffer(ByteBuffer(string: "world")), endStream: true)))
         let uploaded = try await client.response(3)
         XCTAssertEqual(body(of: uploaded), "11")
+
+        // Malformed by RFC 9113 8.3.1, though NIOHTTP2 lets them through: an absolute URI as
+        // :path (it would override :authority in routing) and a host naming another authority.
+        client.send(5, .headers(.init(headers: request("GET", "http://other.test/api/echo"), endStream: true)))
+        let absolute = try await client.response(5)
+        guard case .rstStream(.protocolError) = absolute.last else { return XCTFail("not reset: \(absolute)") }
+        client.send(7, .headers(.init(headers: request("GET", "/api/echo", [("host", "other.test")]), endStream: true)))
+        let otherHost = try await client.response(7)
+        guard case .rstStream(.protocolError) = otherHost.last else { return XCTFail("not reset: \(otherHost)") }
+        client.send(9, .headers(.init(headers: request("GET", "/api/echo", [("host", "EDGE.test")]), endStream: true)))
+        let sameHost = try await client.response(9)
+        XCTAssertTrue(body(of: sameHost).contains("h:host=edge.test\n"), "the same authority is fine")
+        XCTAssertEqual(upstream?.requests, 3, "neither malformed request reached the upstream")
         try await client.close()
         await gateway.stop()
     }
@@ -91,6 +104,16 @@ final class HTTP2FrameMappingTests: XCTestCase {
         XCTAssertEqual(body(of: chunked), "one,two,three")
         guard case .headers(let chunkedHead) = chunked.first else { return XCTFail("\(chunked)") }
         XCTAssertFalse(chunkedHead.headers.contains(name: "transfer-encoding"))
+
+        // 204: the head alone, and never a content-length (NIOHTTP2 would refuse to send one).
+        client.send(7, .headers(.init(headers: request("GET", "/api/status/204"), endStream: true)))
+        let noContent = try await client.response(7)
+        guard case .headers(let noContentHead) = noContent.first, noContent.count == 1 else {
+            return XCTFail("\(noContent)")
+        }
+        XCTAssertEqual(noContentHead.headers.first(name: ":status"), "204")
+        XCTAssertTrue(noContentHead.endStream)
+        XCTAssertFalse(noContentHead.headers.contains(name: "content-length"))
         try await client.close()
         await gateway.stop()
     }

@@ -63,4 +63,35 @@ final class HTTP2StreamDeadlineTests: XCTestCase {
         await gateway.stop()
         await upstream.stop()
     }
+
+    /// A stream whose response head arrived but whose body is still coming re-arms for its later
+    /// request deadline when the shared timer fires for it; a hung stream beside it must still
+    /// time out at its own, earlier, deadline (not at the other stream's).
+    func testAStreamReArmingForALaterDeadlineDoesNotDelayAnother() async throws {
+        let upstream = try await TestUpstream()
+        let gateway = try await TestGateway.start(
+            upstreams: [
+                UpstreamConfig(
+                    name: "slow", endpoints: [endpoint(upstream)],
+                    timeouts: UpstreamTimeouts(
+                        connect: .seconds(1), responseHeader: .milliseconds(300), request: .seconds(60)))
+            ],
+            routes: [prefixRoute("all", "/", upstream: "slow")],
+            listener: ListenerConfig(name: "clear", address: HostPort(host: "127.0.0.1", port: 0), protocols: [.h2c]),
+            eventLoops: 1)
+        let client = try await RawHTTP2Client(port: gateway.port)
+        let start = ContinuousClock.now
+        // The raw client grants no stream-level credit beyond the first 64 KiB: this response
+        // starts at once and then stalls, its stream waiting on the 60 s request deadline. The
+        // connection-level window is opened, so the other stream's answer can get through.
+        client.send(0, .windowUpdate(windowSizeIncrement: 1 << 24))
+        client.send(1, request("/bytes/5000000"))
+        client.send(3, request("/slow/20000"))
+        let hung = try await client.response(3)
+        XCTAssertEqual(status(hung), "504")
+        XCTAssertLessThan(ContinuousClock.now - start, .seconds(3))
+        try await client.close()
+        await gateway.stop()
+        await upstream.stop()
+    }
 }

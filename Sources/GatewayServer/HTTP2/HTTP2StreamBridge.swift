@@ -48,7 +48,13 @@ final class HTTP2StreamBridge: ChannelDuplexHandler {
                 endRequest(context: context)
                 return
             }
-            var serialized = Self.requestHead(headers.headers, allocator: context.channel.allocator)
+            guard var serialized = Self.requestHead(headers.headers, allocator: context.channel.allocator) else {
+                // Malformed (RFC 9113 8.1.1): a stream error, as NIOHTTP2 answers its own checks.
+                request = .done
+                context.writeAndFlush(wrapOutboundOut(.rstStream(.protocolError)), promise: nil)
+                context.close(promise: nil)
+                return
+            }
             requestWasHead = serialized.isHead
             if headers.endStream || serialized.hasContentLength {
                 serialized.bytes.writeStaticString("\r\n")
@@ -108,9 +114,12 @@ final class HTTP2StreamBridge: ChannelDuplexHandler {
     /// connection-specific fields but `te: trailers`). `:authority` becomes `host`; several
     /// `cookie` fields are joined into one (RFC 9113 8.2.3), as HTTP/1.1 servers expect one.
     /// The final CRLF is left to the caller, which may still have to add Transfer-Encoding.
+    /// Nil for what RFC 9113 8.3.1 calls malformed and NIOHTTP2 lets through: a `:path` that is
+    /// not origin-form (an absolute URI there would override `:authority` in routing) and a
+    /// `host` field naming another authority than `:authority`.
     static func requestHead(
         _ headers: HPACKHeaders, allocator: ByteBufferAllocator
-    ) -> (bytes: ByteBuffer, hasContentLength: Bool, isHead: Bool) {
+    ) -> (bytes: ByteBuffer, hasContentLength: Bool, isHead: Bool)? {
         var bytes = allocator.buffer(capacity: 512)
         var method = ""
         var path = ""
@@ -139,9 +148,15 @@ final class HTTP2StreamBridge: ChannelDuplexHandler {
                 }
                 continue
             }
-            if !wroteRequestLine { writeRequestLine() }
+            if !wroteRequestLine {
+                guard isOriginForm(path, method: method) else { return nil }
+                writeRequestLine()
+            }
             switch name {
-            case "host" where authority != nil, "te":
+            case "host" where authority != nil:
+                guard let authority, value.lowercased() == authority.lowercased() else { return nil }
+                continue
+            case "te":
                 continue
             case "cookie":
                 cookie = cookie.map { "\($0); \(value)" } ?? value
@@ -153,9 +168,17 @@ final class HTTP2StreamBridge: ChannelDuplexHandler {
             }
             writeField(&bytes, name, value)
         }
-        if !wroteRequestLine { writeRequestLine() }
+        if !wroteRequestLine {
+            guard isOriginForm(path, method: method) else { return nil }
+            writeRequestLine()
+        }
         if let cookie { writeField(&bytes, "cookie", cookie) }
         return (bytes, hasContentLength, method == "HEAD")
+    }
+
+    /// CONNECT has no `:path` (NIOHTTP2 checks that); `*` is for OPTIONS only.
+    private static func isOriginForm(_ path: String, method: String) -> Bool {
+        path.utf8.first == UInt8(ascii: "/") || (path == "*" && method == "OPTIONS") || method == "CONNECT"
     }
 
     private static func writeField(_ bytes: inout ByteBuffer, _ name: String, _ value: String) {
@@ -280,6 +303,9 @@ final class HTTP2StreamBridge: ChannelDuplexHandler {
                 continue
             case .requestID:
                 headers.add(name: head.lowercasedName(of: field), value: head.value(of: field), indexing: .nonIndexable)
+            case .contentLength where head.status == 204:
+                // RFC 9110 8.6: never on a 204, and NIOHTTP2 refuses to send one with a length.
+                continue
             case .other, .contentLength:
                 headers.add(name: head.lowercasedName(of: field), value: head.value(of: field))
             }

@@ -9,9 +9,18 @@ import NIOCore
 final class SharedDeadlineTimer {
     private var deadlines: [ObjectIdentifier: (deadline: NIODeadline, handler: ProxyHandler)] = [:]
     private var armed: (deadline: NIODeadline, task: Scheduled<Void>)?
+    /// While due handlers run, new deadlines are only recorded; the timer is armed once after,
+    /// for the earliest of all, so one handler's far deadline cannot hide another's near one.
+    private var isFiring = false
+    private var isStopped = false
 
     func schedule(_ handler: ProxyHandler, at deadline: NIODeadline, on eventLoop: EventLoop) {
+        guard !isStopped, deadline != .distantFuture else {
+            cancel(handler)
+            return
+        }
         deadlines[ObjectIdentifier(handler)] = (deadline, handler)
+        if isFiring { return }
         if let armed, armed.deadline <= deadline { return }
         arm(at: deadline, on: eventLoop)
     }
@@ -24,6 +33,7 @@ final class SharedDeadlineTimer {
 
     /// The connection closed: its streams are gone, and the timer must not keep this alive.
     func stop() {
+        isStopped = true
         armed?.task.cancel()
         armed = nil
         deadlines.removeAll()
@@ -41,15 +51,17 @@ final class SharedDeadlineTimer {
         armed = nil
         let now = NIODeadline.now()
         var due: [ProxyHandler] = []
-        for (key, entry) in deadlines where entry.deadline <= now {
+        deadlines = deadlines.filter { _, entry in
+            guard entry.deadline <= now else { return true }
             due.append(entry.handler)
-            deadlines.removeValue(forKey: key)
+            return false
         }
-        // A handler may schedule again from here (a later deadline of its own).
+        isFiring = true
         for handler in due {
             handler.deadlineReached()
         }
-        if armed == nil, let next = deadlines.values.map(\.deadline).min() {
+        isFiring = false
+        if !isStopped, let next = deadlines.values.map(\.deadline).min() {
             arm(at: next, on: eventLoop)
         }
     }
