@@ -262,17 +262,20 @@ final class CacheExchange {
     }
 
     /// The route's response operations plus the cache's fields, for a response forwarded from the
-    /// origin.
+    /// origin, or from a parent tier whose own cache fields it extends.
     static func downstreamOperations(
-        _ route: HeaderOperations, identity: CacheIdentity, outcome: CacheOutcome, cacheStatus: String
+        _ route: HeaderOperations, identity: CacheIdentity, outcome: CacheOutcome, cacheStatus: String,
+        parent: ParentCacheFields
     )
         -> HeaderOperations
     {
         var operations = route
         operations.remove += ["surrogate-key", "cache-tag"] + identity.targetedFields
         operations.set += [
-            HeaderField(name: "X-Cache", value: outcome.rawValue),
-            HeaderField(name: "Cache-Status", value: cacheStatus),
+            HeaderField(name: "X-Cache", value: parent.xCache.map { "\(outcome.rawValue), \($0)" } ?? outcome.rawValue),
+            HeaderField(
+                name: "X-Served-By", value: parent.servedBy.map { "\(identity.name), \($0)" } ?? identity.name),
+            HeaderField(name: "Cache-Status", value: parent.cacheStatus.map { "\($0), \(cacheStatus)" } ?? cacheStatus),
         ]
         return operations
     }

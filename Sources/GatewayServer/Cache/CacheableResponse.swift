@@ -12,13 +12,14 @@ struct CacheableResponse {
     var tags: [String] = []
     var etag: EntityTag?
     var lastModifiedText: String?
-    /// The upstream's `Cache-Status` / `X-Cache` (a parent cache), reported after ours.
-    var upstreamCacheStatus: String?
-    var upstreamXCache: String?
     var hasDate = false
 
     /// Names the cache handles itself and so never stores or forwards as the origin sent them.
-    static let cacheOwnedFields: Set<String> = ["age", "x-cache", "cache-status", "surrogate-key", "cache-tag"]
+    /// A parent tier's `X-Cache`, `X-Served-By` and `Cache-Status` describe the fetch, not a later
+    /// hit here: they are not stored.
+    static let cacheOwnedFields: Set<String> = [
+        "age", "x-cache", "x-served-by", "cache-status", "surrogate-key", "cache-tag",
+    ]
 
     /// Dropped by name: hop-by-hop and framing fields (the cache frames what it sends), and the
     /// request id, which belongs to one exchange.
@@ -70,8 +71,6 @@ struct CacheableResponse {
             case "set-cookie": facts.hasSetCookie = true
             case "surrogate-key": tags += value.split(separator: " ").map(String.init)
             case "cache-tag": tags += value.split(separator: ",").map { String($0.trimmingSpaces()) }
-            case "cache-status": upstreamCacheStatus = value
-            case "x-cache": upstreamXCache = value
             default:
                 if identity.targetedFields.contains(lowercased) { targeted[lowercased, default: []].append(value) }
             }

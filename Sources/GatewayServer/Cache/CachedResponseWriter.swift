@@ -14,8 +14,8 @@ enum CachedResponseWriter {
         var operations: HeaderOperations
         var keepAlive: Bool
         var clientVersionMinor: Int
-        /// The upstream cache's own X-Cache, reported after ours (`MISS, HIT`).
-        var upstreamXCache: String?
+        /// This node's id (`X-Served-By`).
+        var servedBy: String
     }
 
     /// Fields a 304 carries (RFC 9110 15.4.5), so the client can update its copy.
@@ -69,10 +69,8 @@ enum CachedResponseWriter {
             writer.appendDecimal(options.age)
             writer.append("\r\nx-cache: ")
             writer.append(options.outcome.rawValue)
-            if let upstream = options.upstreamXCache {
-                writer.append(", ")
-                writer.append(upstream)
-            }
+            writer.append("\r\nx-served-by: ")
+            writer.append(options.servedBy)
             writer.append("\r\ncache-status: ")
             writer.append(options.cacheStatus)
             writer.append("\r\n")

@@ -1137,7 +1137,8 @@ final class ProxyHandler: ChannelDuplexHandler {
             }
             exchange.rechunk = framing == .chunked && exchange.wantsUnframedBody && downstreamVersion.minor >= 1
             responseOperations = CacheExchange.downstreamOperations(
-                responseOperations, identity: loop.cacheIdentity, outcome: exchange.outcome, cacheStatus: cacheStatus)
+                responseOperations, identity: loop.cacheIdentity, outcome: exchange.outcome, cacheStatus: cacheStatus,
+                parent: ParentCacheFields(head))
             cacheExchange = exchange
         }
         responseHeadSent = true
@@ -1676,7 +1677,7 @@ final class ProxyHandler: ChannelDuplexHandler {
             outcome: outcome, cacheStatus: cacheStatus, age: entry.freshness.ageSeconds(now: now), requestID: requestID,
             operations: operations,
             keepAlive: downstreamKeepAlive && !loop.isDraining,
-            clientVersionMinor: downstreamVersion.minor, upstreamXCache: nil)
+            clientVersionMinor: downstreamVersion.minor, servedBy: loop.cacheIdentity.name)
         let coalesceBody = sendsBody && body.readableBytes <= Self.maxCoalescedBody
         var output = recycledBuffer(
             &responseBufferStorage,
@@ -1758,7 +1759,7 @@ final class ProxyHandler: ChannelDuplexHandler {
                     requestID: requestID,
                     operations: clientResponseOperations,
                     keepAlive: downstreamKeepAlive && !loop.isDraining, clientVersionMinor: downstreamVersion.minor,
-                    upstreamXCache: nil)
+                    servedBy: loop.cacheIdentity.name)
                 var output = allocator.buffer(capacity: head.fields.readableBytes + 256)
                 CachedResponseWriter.writeHead(
                     status: head.status, fields: head.fields, framing: framing, options: options, into: &output)
@@ -1822,7 +1823,7 @@ final class ProxyHandler: ChannelDuplexHandler {
         let options = CachedResponseWriter.Options(
             outcome: outcome, cacheStatus: cacheStatus, age: entry.freshness.ageSeconds(now: now), requestID: requestID,
             operations: operations, keepAlive: downstreamKeepAlive && !loop.isDraining,
-            clientVersionMinor: downstreamVersion.minor, upstreamXCache: nil)
+            clientVersionMinor: downstreamVersion.minor, servedBy: loop.cacheIdentity.name)
         var output = allocator.buffer(capacity: entry.fields.readableBytes + 320)
         CachedResponseWriter.writeHead(
             status: status, fields: entry.fields, framing: .contentLength(body?.readableBytes ?? 0), options: options,
@@ -1924,6 +1925,7 @@ final class ProxyHandler: ChannelDuplexHandler {
             HeaderField(
                 name: "Cache-Status",
                 value: CacheStatusText.forwarded(loop.cacheIdentity.name, exchange.forward, detail: error.code)),
+            HeaderField(name: "X-Served-By", value: loop.cacheIdentity.name),
         ]
     }
 
