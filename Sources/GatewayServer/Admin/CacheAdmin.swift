@@ -143,9 +143,11 @@ struct CacheAdmin {
         let served = count(.hit) + count(.stale)
         let lookups = served + count(.miss) + count(.revalidated)
         let ratio = lookups == 0 ? JSONValue.null : .string(String(format3(Double(served) / Double(lookups))))
+        let node = server.snapshot.configuration.node
         return .json(
             200,
             .object([
+                ("node", .string(node.id)), ("region", node.region.map(JSONValue.string) ?? .null),
                 ("entries", .int(stats.counters.entries)), ("bytes", .int(stats.bytes)),
                 ("capacity_bytes", .int(stats.capacityBytes)),
                 ("eviction", .string(server.cache.store.configuration.eviction.rawValue)),

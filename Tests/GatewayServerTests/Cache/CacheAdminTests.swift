@@ -87,6 +87,8 @@ final class CacheAdminTests: XCTestCase {
         XCTAssertEqual(try json(all)["purged"] as? Int, paths.count)
         let stats = try json(try await fixture.admin(.GET, "/admin/cache/stats"))
         XCTAssertEqual(stats["entries"] as? Int, 0)
+        XCTAssertEqual(stats["node"] as? String, "edge-1")
+        XCTAssertTrue(stats["region"] is NSNull, "no region configured")
         XCTAssertEqual(stats["bytes"] as? Int, 0)
         await fixture.stop()
     }
