@@ -3,7 +3,7 @@ import Yams
 extension ConfigReader {
     static let rootKeys = [
         "node", "runtime", "listeners", "upstreams", "routes", "trusted_proxies", "logging", "admin",
-        "cache", "rate_limits", "redis", "auth",
+        "cache", "rate_limits", "redis", "auth", "geo",
     ]
 
     /// Nil when any problem was recorded; the walk still visits every section so all are reported.
@@ -18,11 +18,12 @@ extension ConfigReader {
         let upstreams = top["upstreams"].map { readUpstreams($0) } ?? UpstreamsRead(configs: [], names: [])
         let rateLimits = top["rate_limits"].map { readRateLimits($0) } ?? RateLimitsRead()
         let auth = top["auth"].map { readAuth($0) } ?? AuthRead()
+        let geo = top["geo"].flatMap { readGeo($0) }
         let routes =
             top["routes"].map {
                 readRoutes(
                     $0, upstreamNames: upstreams.names, rateLimitNames: rateLimits.names, auth: auth,
-                    identityKeyedPolicies: rateLimits.identityKeyed)
+                    identityKeyedPolicies: rateLimits.identityKeyed, geo: geo)
             } ?? []
         let trustedProxies = top["trusted_proxies"].map { readTrustedProxies($0) } ?? []
         let logging = top["logging"].map { readLogging($0) } ?? LoggingConfig()
@@ -33,6 +34,6 @@ extension ConfigReader {
         return GatewayConfiguration(
             node: node, runtime: runtime, listeners: listeners, upstreams: upstreams.configs, routes: routes,
             trustedProxies: trustedProxies, logging: logging, admin: admin, cache: cache,
-            rateLimits: rateLimits.policies, redis: redis, auth: auth.config)
+            rateLimits: rateLimits.policies, redis: redis, auth: auth.config, geo: geo)
     }
 }

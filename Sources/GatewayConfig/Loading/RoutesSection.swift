@@ -2,12 +2,13 @@ import Yams
 
 extension ConfigReader {
     static let routeKeys = [
-        "name", "match", "upstream", "rewrite", "headers", "timeouts", "cache", "rate_limits", "auth", "limits",
+        "name", "match", "upstream", "upstream_by_region", "rewrite", "headers", "timeouts", "cache", "rate_limits",
+        "auth", "limits",
     ]
 
     mutating func readRoutes(
         _ entry: Entry, upstreamNames: Set<String>, rateLimitNames: Set<String> = [], auth: AuthRead = AuthRead(),
-        identityKeyedPolicies: Set<String> = []
+        identityKeyedPolicies: Set<String> = [], geo: GeoConfig? = nil
     ) -> [RouteConfig] {
         guard let items = list(entry) else { return [] }
         var result: [RouteConfig] = []
@@ -18,11 +19,12 @@ extension ConfigReader {
                 continue
             }
             require(["name"], in: s)
-            // A route using the not-yet-supported `upstream_by_region` was already reported; asking
-            // for `upstream` too would send the user to the wrong fix.
-            var usesRegions = false
-            if case .mapping(let raw) = item { usesRegions = raw["upstream_by_region"] != nil }
-            if !usesRegions { require(["upstream"], in: s) }
+            if s["upstream"] == nil && s["upstream_by_region"] == nil {
+                error(s.line, "\(label) needs 'upstream' (or 'upstream_by_region' to pick one by the client's region)")
+            }
+            if s["upstream"] != nil, let regional = s["upstream_by_region"] {
+                error(regional.keyLine, "\(label) has both 'upstream' and 'upstream_by_region': keep one")
+            }
             let name = s["name"].flatMap { self.name($0) }
             if let name, let nameEntry = s["name"] {
                 if let line = firstNameLine[name] {
@@ -39,6 +41,12 @@ extension ConfigReader {
                     let hint = Suggestion.hint(for: target, in: upstreamNames.sorted())
                     error(e.line, "\(label) names unknown upstream '\(target)'\(hint)")
                 }
+            }
+            var upstreamByRegion: [String: String]?
+            if s["upstream"] == nil, let regional = s["upstream_by_region"] {
+                upstreamByRegion = readUpstreamByRegion(
+                    regional, label: label, upstreamNames: upstreamNames, geo: geo)
+                upstream = geo.flatMap { upstreamByRegion?[$0.defaultRegion] }
             }
             let match = s["match"].map { readRouteMatch($0, label: label) } ?? RouteMatchConfig()
             let rewrite = s["rewrite"].flatMap { readRewrite($0, label: label, match: match) }
@@ -61,7 +69,7 @@ extension ConfigReader {
                 RouteConfig(
                     name: name, match: match, upstream: upstream, rewrite: rewrite, headers: headers,
                     requestTimeout: requestTimeout, cache: cache, rateLimits: rateLimits, auth: routeAuth,
-                    limits: limits))
+                    limits: limits, upstreamByRegion: upstreamByRegion))
         }
         return result
     }

@@ -3,8 +3,7 @@
 /// right but early. When a feature lands, delete its entry here and read the key in its section.
 enum UnsupportedFeatures {
     static let keys: [SectionKind: [String]] = [
-        .root: ["geo", "tracing"],
-        .route: ["upstream_by_region"],
+        .root: ["tracing"]
     ]
 
     static let values: [ValueKind: [String]] = [:]
@@ -16,7 +15,7 @@ enum UnsupportedFeatures {
 
 /// Which mapping of the config a key belongs to; selects the known and not-yet-supported keys.
 enum SectionKind: Hashable {
-    case root, node, runtime, logging, accessLog, admin
+    case root, node, runtime, logging, accessLog, admin, geo
     case listener, listenerTimeouts, listenerLimits, listenerTLS, tlsCertificate
     case upstream, endpoint, hashOn, pool, upstreamTimeouts
     case healthCheck, circuitBreaker, outlier, retries, upstreamLimits, routeLimits, upstreamTLS

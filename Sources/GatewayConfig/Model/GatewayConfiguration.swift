@@ -20,6 +20,8 @@ public struct GatewayConfiguration: Sendable, Equatable {
     /// nil: the embedded limiter counts in this process.
     public var redis: RedisConfig?
     public var auth: AuthConfig
+    /// nil: no route picks its upstream by the client's region.
+    public var geo: GeoConfig?
 
     public init(
         node: NodeConfig,
@@ -33,8 +35,10 @@ public struct GatewayConfiguration: Sendable, Equatable {
         cache: CacheConfig? = nil,
         rateLimits: [RateLimitPolicyConfig] = [],
         redis: RedisConfig? = nil,
-        auth: AuthConfig = AuthConfig()
+        auth: AuthConfig = AuthConfig(),
+        geo: GeoConfig? = nil
     ) {
+        self.geo = geo
         self.redis = redis
         self.auth = auth
         self.rateLimits = rateLimits

@@ -1,8 +1,11 @@
 public struct RouteConfig: Sendable, Equatable {
     public var name: String
     public var match: RouteMatchConfig
-    /// Name of an entry in `GatewayConfiguration.upstreams`.
+    /// Name of an entry in `GatewayConfiguration.upstreams`; with `upstreamByRegion`, the default
+    /// region's.
     public var upstream: String
+    /// `upstream_by_region`: region (of `geo`) → upstream name; nil for a route with one upstream.
+    public var upstreamByRegion: [String: String]?
     public var rewrite: RewriteConfig?
     public var headers: HeaderRules
     /// Overrides the upstream's `timeouts.request` when set.
@@ -26,8 +29,10 @@ public struct RouteConfig: Sendable, Equatable {
         cache: RouteCacheConfig? = nil,
         rateLimits: [String] = [],
         auth: RouteAuthConfig? = nil,
-        limits: ConcurrencyLimits = ConcurrencyLimits()
+        limits: ConcurrencyLimits = ConcurrencyLimits(),
+        upstreamByRegion: [String: String]? = nil
     ) {
+        self.upstreamByRegion = upstreamByRegion
         self.limits = limits
         self.auth = auth
         self.cache = cache

@@ -11,6 +11,8 @@ public final class Snapshot: Sendable {
     public var upstreams: [UpstreamConfig] { configuration.upstreams }
     /// `Via` value this node adds (RFC 9110 7.6.3), precomputed once.
     public let viaValue: String
+    /// nil without a `geo` section.
+    public let geo: GeoTable?
 
     public init(configuration: GatewayConfiguration, generation: Int) {
         self.generation = generation
@@ -20,12 +22,21 @@ public final class Snapshot: Sendable {
         for (index, upstream) in configuration.upstreams.enumerated() {
             upstreamIndexByName[upstream.name] = index
         }
+        let geo = configuration.geo.map(GeoTable.init)
+        self.geo = geo
         self.routes = configuration.routes.map { route in
             let upstreamIndex = upstreamIndexByName[route.upstream] ?? -1
             let upstream = upstreamIndex >= 0 ? configuration.upstreams[upstreamIndex] : nil
+            // Regions without an upstream of their own use the default region's.
+            let regional = route.upstreamByRegion.flatMap { byRegion in
+                geo.map { table in
+                    table.regionNames.map { byRegion[$0].flatMap { upstreamIndexByName[$0] } ?? upstreamIndex }
+                }
+            }
             return CompiledRoute(
                 name: route.name,
                 upstreamIndex: upstreamIndex,
+                upstreamIndexByRegion: regional,
                 pathRewrite: PathRewrite(route: route),
                 requestHeaders: route.headers.request,
                 responseHeaders: route.headers.response,
@@ -41,18 +52,22 @@ public final class Snapshot: Sendable {
 public final class CompiledRoute: Sendable {
     public let name: String
     /// Into `Snapshot.upstreams`; validation guarantees it is valid, -1 only for unvalidated input.
+    /// For a route with `upstream_by_region`, the default region's.
     public let upstreamIndex: Int
+    /// Index-aligned with `GeoTable.regionNames`; nil for a route with one upstream.
+    public let upstreamIndexByRegion: [Int]?
     public let pathRewrite: PathRewrite?
     public let requestHeaders: HeaderOperations
     public let responseHeaders: HeaderOperations
     public let requestTimeout: Duration
 
     init(
-        name: String, upstreamIndex: Int, pathRewrite: PathRewrite?, requestHeaders: HeaderOperations,
-        responseHeaders: HeaderOperations, requestTimeout: Duration
+        name: String, upstreamIndex: Int, upstreamIndexByRegion: [Int]?, pathRewrite: PathRewrite?,
+        requestHeaders: HeaderOperations, responseHeaders: HeaderOperations, requestTimeout: Duration
     ) {
         self.name = name
         self.upstreamIndex = upstreamIndex
+        self.upstreamIndexByRegion = upstreamIndexByRegion
         self.pathRewrite = pathRewrite
         self.requestHeaders = requestHeaders
         self.responseHeaders = responseHeaders

@@ -20,6 +20,8 @@ struct AccessLogEntry {
     var cacheStatus: String?
     /// Who authenticated: the token's `sub` or the API key's consumer; nil on open routes.
     var user: String? = nil
+    /// The client's region by `geo`, on routes that pick their upstream by it.
+    var region: String? = nil
 
     /// One JSON object and a line feed. Field names follow nginx's variables where one exists.
     func write(into line: inout JSONLineWriter, clock: inout WallClockText) {
@@ -48,6 +50,7 @@ struct AccessLogEntry {
         }
         line.field("cache_status", cacheStatus)
         line.field("user", user)
+        if let region { line.field("region", region) }
         line.end()
     }
 }

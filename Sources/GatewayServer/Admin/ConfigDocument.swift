@@ -26,6 +26,19 @@ enum ConfigDocument {
             ("trusted_proxies", .array(config.trustedProxies.map { .string("\($0)") })),
             ("logging", logging(config.logging)),
         ]
+        if let geo = config.geo {
+            members.append(
+                (
+                    "geo",
+                    .object([
+                        ("default", .string(geo.defaultRegion)),
+                        (
+                            "regions",
+                            .object(geo.regions.map { ($0.name, .array($0.networks.map { .string("\($0)") })) })
+                        ),
+                    ])
+                ))
+        }
         if let admin = config.admin {
             members.append(
                 (
@@ -214,9 +227,14 @@ enum ConfigDocument {
                         })
                 ))
         }
-        var members: [(String, JSONValue)] = [
-            ("name", .string(route.name)), ("match", .object(match)), ("upstream", .string(route.upstream)),
-        ]
+        var members: [(String, JSONValue)] = [("name", .string(route.name)), ("match", .object(match))]
+        if let byRegion = route.upstreamByRegion {
+            members.append(
+                ("upstream_by_region", .object(byRegion.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value)) }))
+            )
+        } else {
+            members.append(("upstream", .string(route.upstream)))
+        }
         switch route.rewrite {
         case .stripPrefix(let prefix)?: members.append(("rewrite", .object([("strip_prefix", .string(prefix))])))
         case .replacePrefix(let prefix)?: members.append(("rewrite", .object([("replace_prefix", .string(prefix))])))

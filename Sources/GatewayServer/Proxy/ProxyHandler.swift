@@ -115,6 +115,8 @@ final class ProxyHandler: ChannelDuplexHandler {
     /// The request head as the upstream gets it, kept (it is a value) for a retry.
     private var upstreamHead: ByteBuffer?
     private var requestMethod = HTTPMethod.GET
+    /// The client's region by `geo`, on routes that pick their upstream by it (for the log).
+    private var clientRegion: String?
     private var requestFraming = UpstreamRequestWriter.Framing.none
     private var bufferedBody = CircularBuffer<ByteBuffer>()
     private var requestID = RequestID.none
@@ -513,6 +515,27 @@ final class ProxyHandler: ChannelDuplexHandler {
         return (live, current.routes[live].upstreamIndex)
     }
 
+    /// `upstream_by_region`: the upstream of the client's region (by `geo`, from the address the
+    /// rate limits also use: the peer, or behind trusted proxies the forwarded client).
+    private func regionalUpstream(_ live: (index: Int, upstreamIndex: Int), head: RequestHead) -> Int {
+        let snapshot = loop.snapshot
+        guard live.index < snapshot.routes.count, let byRegion = snapshot.routes[live.index].upstreamIndexByRegion,
+            let geo = snapshot.geo
+        else { return live.upstreamIndex }
+        var address = client.bytes
+        if client.isTrustedProxy {
+            let forwarded = CompiledRateLimit.clientIP(
+                head, client: client, trustedProxies: snapshot.configuration.trustedProxies)
+            address = UnitParser.parseIPAddress(Substring(forwarded)) ?? address
+        }
+        let region = geo.region(of: address)
+        guard region < byRegion.count, byRegion[region] >= 0, byRegion[region] < loop.upstreams.count else {
+            return live.upstreamIndex
+        }
+        clientRegion = geo.regionNames[region]
+        return byRegion[region]
+    }
+
     /// Rate limits, then the cache and the upstream.
     private func continueAfterAuthentication(
         _ head: RequestHead, route: CompiledRoute, routeIndex matchedIndex: Int, snapshot: Snapshot,
@@ -648,7 +671,7 @@ final class ProxyHandler: ChannelDuplexHandler {
             return respondLocally(.noEndpoint, context: context)
         }
         let routeIndex = live.index
-        let upstream = loop.upstreams[live.upstreamIndex]
+        let upstream = loop.upstreams[regionalUpstream(live, head: head)]
         self.upstream = upstream
         upstreamMetrics = upstream.metrics
         // Bulkheads first: a request refused here must not touch the balancer or a breaker.
@@ -795,6 +818,7 @@ final class ProxyHandler: ChannelDuplexHandler {
         if !authChallenge.isEmpty { authChallenge.removeAll() }
         if !extraLocalFields.isEmpty { extraLocalFields.removeAll() }
         identity = nil
+        clientRegion = nil
         authenticator = nil
         bufferedBody.removeAll(keepingCapacity: true)
         waitingSince = eventTime
@@ -849,7 +873,7 @@ final class ProxyHandler: ChannelDuplexHandler {
                     status: status, receivedBytes: requestHeadBytes + requestBodyBytes, sentBytes: responseBytes,
                     duration: duration, route: route?.name, upstreamEndpoint: pool?.label,
                     upstreamDuration: upstreamDuration, cacheStatus: cacheOutcome?.rawValue,
-                    user: identity.flatMap { $0.user.isEmpty ? nil : $0.user }))
+                    user: identity.flatMap { $0.user.isEmpty ? nil : $0.user }, region: clientRegion))
         }
     }
 

@@ -176,7 +176,7 @@ final class BadConfigTests: XCTestCase {
                 "gw.yaml:11: health_check path must start with '/' and contain no spaces or control characters",
                 "gw.yaml:15: route 'a' names unknown jwt 'main' (declare it under auth.jwt)",
                 "gw.yaml:17: 'from_claims' in route 'a' needs the route's auth (jwt or introspection)",
-                "gw.yaml:19: 'upstream_by_region' is not supported by this version yet",
+                "gw.yaml:19: 'upstream_by_region' in route 'director' needs a top-level 'geo' section to know regions",
             ])
     }
 
@@ -194,7 +194,7 @@ final class BadConfigTests: XCTestCase {
                 "gw.yaml:1: missing required key 'listeners' at the top level",
                 "gw.yaml:3: missing required key 'endpoints' in upstream 'users'",
                 "gw.yaml:5: missing required key 'name' in route #1",
-                "gw.yaml:5: missing required key 'upstream' in route #1",
+                "gw.yaml:5: route #1 needs 'upstream' (or 'upstream_by_region' to pick one by the client's region)",
             ])
         XCTAssertEqual(
             problems(
