@@ -78,7 +78,7 @@ public final class AdminAPI: Sendable {
         case "/admin/upstreams":
             return await upstreams()
         case "/admin/cache/purge":
-            return CacheAdmin(server: server).purge(request.body)
+            return await CacheAdmin(server: server).purge(request.body)
         case "/admin/cache/warm":
             return await CacheAdmin(server: server).warm(request.body)
         case "/admin/cache/stats":

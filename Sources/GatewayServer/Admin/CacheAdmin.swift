@@ -10,42 +10,70 @@ struct CacheAdmin {
     typealias Response = AdminAPI.Response
 
     /// Body: any of `url`/`urls`, `prefix`/`prefixes`, `tag`/`tags`, or `"all": true`, plus
-    /// `"soft": true` to mark entries stale instead of removing them.
-    func purge(_ body: [UInt8]) -> Response {
+    /// `"soft": true` to mark entries stale instead of removing them. `scope` (`local`, the
+    /// default, `region:NAME` or `global`) sends the purge to other edges through Redis (see
+    /// `FleetPurge`); `wait` (default true) and `timeout_ms` say how long to wait for them.
+    func purge(_ body: [UInt8]) async -> Response {
         let document: JSONValue
-        switch Self.object(body, fields: ["url", "urls", "prefix", "prefixes", "tag", "tags", "all", "soft"]) {
+        switch Self.object(body, fields: PurgeOrder.fields.union(["scope", "wait", "timeout_ms"])) {
         case .success(let parsed): document = parsed
         case .failure(let problem): return problem.response
         }
-        var soft = false
-        if let value = document["soft"] {
-            guard case .bool(let flag) = value else {
-                return .error(400, "invalid_request", "'soft' must be true or false.")
-            }
-            soft = flag
-        }
-        var targets: [(label: String, target: PurgeTarget)] = []
+        let order: PurgeOrder
+        let scope: FleetScope
         do {
-            for url in try strings(document, single: "url", plural: "urls") {
-                targets.append((url, .key(try key(forURL: url))))
-            }
-            for prefix in try strings(document, single: "prefix", plural: "prefixes") {
-                targets.append((prefix, .prefix(try Self.hostAndPath(prefix))))
-            }
-            for tag in try strings(document, single: "tag", plural: "tags") {
-                targets.append((tag, .tag(tag)))
-            }
-        } catch let problem as Problem {
+            order = try PurgeOrder(document)
+            scope = try FleetScope(document["scope"])
+        } catch let problem as PurgeOrder.Problem {
             return .error(400, "invalid_request", problem.message)
         } catch {
             return .error(400, "invalid_request", "\(error)")
         }
-        if let all = document["all"] {
-            guard case .bool(true) = all else { return .error(400, "invalid_request", "'all' must be true.") }
-            targets.append(("*", .all))
+        if case .local = scope {
+            switch applyLocally(order) {
+            case .success(let report): return .json(200, report)
+            case .failure(let problem): return .error(400, "invalid_request", problem.message)
+            }
         }
-        guard !targets.isEmpty else {
-            return .error(400, "invalid_request", "Name what to purge: url(s), prefix(es), tag(s) or \"all\": true.")
+        // Checked here as well as on every edge, so a typo is a 400 to the caller rather than a
+        // purge every edge drops.
+        if case .failure(let problem) = targets(of: order) {
+            return .error(400, "invalid_request", problem.message)
+        }
+        guard let fleet = server.fleet else {
+            return .error(
+                409, "no_fleet",
+                "scope '\(scope)' needs a standalone 'redis' section to reach the other edges; use scope 'local'.")
+        }
+        var wait = true
+        if let value = document["wait"] {
+            guard case .bool(let flag) = value else {
+                return .error(400, "invalid_request", "'wait' must be true or false.")
+            }
+            wait = flag
+        }
+        var timeout = TimeAmount.seconds(5)
+        if let value = document["timeout_ms"] {
+            guard case .int(let millis) = value, (1...60_000).contains(millis) else {
+                return .error(400, "invalid_request", "'timeout_ms' must be a whole number from 1 to 60000.")
+            }
+            timeout = .milliseconds(Int64(millis))
+        }
+        do {
+            let outcome = try await fleet.publish(order, scope: scope, waitFor: wait ? timeout : nil)
+            return .json(200, outcome.json)
+        } catch {
+            return .error(503, "redis_unavailable", "The purge was not published: \(error)")
+        }
+    }
+
+    /// Applies a purge to this node's store; what the local scope does, and what every edge does
+    /// with a fleet purge it receives.
+    func applyLocally(_ order: PurgeOrder) -> Result<JSONValue, PurgeOrder.Problem> {
+        let targets: [(label: String, target: PurgeTarget)]
+        switch self.targets(of: order) {
+        case .success(let resolved): targets = resolved
+        case .failure(let problem): return .failure(problem)
         }
         let started = NIODeadline.now()
         let store = server.cache.store
@@ -53,18 +81,36 @@ struct CacheAdmin {
         var results: [JSONValue] = []
         var total = 0
         for (label, target) in targets {
-            let count = store.purge(target, soft: soft, now: now)
+            let count = store.purge(target, soft: order.soft, now: now)
             total += count
             results.append(.object([("target", .string(label)), ("purged", .int(count))]))
         }
         let micros = (NIODeadline.now() - started).nanoseconds / 1000
         server.recordPurge(targets: targets.count, durationNanoseconds: micros * 1000)
-        return .json(
-            200,
+        return .success(
             .object([
-                ("purged", .int(total)), ("soft", .bool(soft)), ("targets", .array(results)),
+                ("purged", .int(total)), ("soft", .bool(order.soft)), ("targets", .array(results)),
                 ("duration_us", .int(Int(micros))),
             ]))
+    }
+
+    private func targets(of order: PurgeOrder) -> Result<[(label: String, target: PurgeTarget)], PurgeOrder.Problem> {
+        var targets: [(label: String, target: PurgeTarget)] = []
+        do {
+            for url in order.urls {
+                targets.append((url, .key(try key(forURL: url))))
+            }
+            for prefix in order.prefixes {
+                targets.append((prefix, .prefix(try Self.hostAndPath(prefix))))
+            }
+        } catch let problem as Problem {
+            return .failure(PurgeOrder.Problem(message: problem.message))
+        } catch {
+            return .failure(PurgeOrder.Problem(message: "\(error)"))
+        }
+        targets += order.tags.map { ($0, .tag($0)) }
+        if order.all { targets.append(("*", .all)) }
+        return .success(targets)
     }
 
     /// Body: `{"urls": [...], "concurrency": 4}`. Answers when every URL was fetched, with each
@@ -77,8 +123,8 @@ struct CacheAdmin {
         }
         let urls: [String]
         do {
-            urls = try strings(document, single: "url", plural: "urls")
-        } catch let problem as Problem {
+            urls = try PurgeOrder.strings(document, single: "url", plural: "urls")
+        } catch let problem as PurgeOrder.Problem {
             return .error(400, "invalid_request", problem.message)
         } catch {
             return .error(400, "invalid_request", "\(error)")
@@ -194,28 +240,6 @@ struct CacheAdmin {
                     response: .error(400, "invalid_request", "Unknown field '\(unknown.0)'; expected \(expected).")))
         }
         return .success(document)
-    }
-
-    private func strings(_ document: JSONValue, single: String, plural: String) throws -> [String] {
-        var result: [String] = []
-        if let value = document[single] {
-            guard case .string(let text) = value, !text.isEmpty else {
-                throw Problem(message: "'\(single)' must be a non-empty string.")
-            }
-            result.append(text)
-        }
-        if let value = document[plural] {
-            guard case .array(let items) = value else {
-                throw Problem(message: "'\(plural)' must be a list of strings.")
-            }
-            for item in items {
-                guard case .string(let text) = item, !text.isEmpty else {
-                    throw Problem(message: "'\(plural)' must be a list of non-empty strings.")
-                }
-                result.append(text)
-            }
-        }
-        return result
     }
 
     /// The stored key of a URL: its route's query policy applies, as it did when it was stored.

@@ -49,6 +49,9 @@ public final class GatewayServer: Service, Sendable {
     private let auth = NIOLockedValueBox<AuthRuntime?>(nil)
     /// Active health checks and bulkheads of the current configuration.
     private let resilience = NIOLockedValueBox<ResilienceRuntime>(.empty)
+    /// Fleet-wide purges through Redis; nil without a standalone `redis` section.
+    private let fleetPurge = NIOLockedValueBox<FleetPurge?>(nil)
+    var fleet: FleetPurge? { fleetPurge.withLockedValue { $0 } }
     /// For JWKS fetches, made when a provider first needs it.
     private let httpClient = NIOLockedValueBox<HTTPClient?>(nil)
 
@@ -395,6 +398,20 @@ public final class GatewayServer: Service, Sendable {
             await shutDownHTTPClient()
             throw error
         }
+        if let redis, redis.mode == .standalone, let address = redis.addresses.first {
+            let server = self
+            let fleet = FleetPurge(
+                node: FleetPurge.Node(id: configuration.node.id, region: configuration.node.region), address: address,
+                options: redis.options, eventLoop: group.next(), logger: logger,
+                apply: { [weak server] order in
+                    guard let server else { return }
+                    _ = CacheAdmin(server: server).applyLocally(order)
+                })
+            fleetPurge.withLockedValue { $0 = fleet }
+            await fleet.start()
+        } else if redis != nil {
+            logger.warning("fleet purge needs a standalone redis; purges with a fleet scope will be refused")
+        }
         let state = Running(group: group, loops: loops, listeners: listeners, loopsByEventLoop: loopsByEventLoop)
         running.withLockedValue { $0 = state }
         processMetrics.configGeneration.set(Int64(snapshot.generation))
@@ -422,6 +439,12 @@ public final class GatewayServer: Service, Sendable {
         else { return }
         draining.withLockedValue { $0 = true }
         logger.info("draining", metadata: ["drain_timeout": "\(drainTimeout)"])
+        if let fleet = fleetPurge.withLockedValue({ value -> FleetPurge? in
+            defer { value = nil }
+            return value
+        }) {
+            await fleet.stop()
+        }
         for (_, bound) in state.listeners {
             try? await bound.channel.close()
         }

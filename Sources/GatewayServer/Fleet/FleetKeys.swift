@@ -1,0 +1,17 @@
+/// The Redis keys of the fleet. One hash tag for all, so a Redis Cluster would keep them in one
+/// slot (the publish script touches two of them at once).
+enum FleetKeys {
+    /// The purge log: a Redis Stream, one entry per fleet purge, trimmed to about `logLength`.
+    static let purgeLog = "{gw}:purge:log"
+    /// Incremented by every purge: an edge that reconnects compares it with the last one it
+    /// applied, which tells it whether Redis lost history (a restart without persistence).
+    static let purgeSequence = "{gw}:purge:seq"
+    /// node id → "region<TAB>unix ms" of its last heartbeat: who is expected to acknowledge.
+    static let nodes = "{gw}:nodes"
+    static let logLength = 10_000
+
+    /// Each edge pushes "node<TAB>region" here once it has applied purge `sequence`.
+    static func acknowledgements(_ sequence: Int64) -> String {
+        "{gw}:purge:ack:\(sequence)"
+    }
+}

@@ -1,0 +1,304 @@
+import Foundation
+import Logging
+import NIOCore
+import Redis
+
+/// This node's part in fleet-wide purges, through one standalone Redis:
+///
+/// - Publishing: a purge with scope `global` or `region:NAME` is appended to the purge log (a
+///   Redis Stream) with the next sequence number; the caller may wait until every edge that was
+///   alive (heartbeat in the last few seconds) and in scope has acknowledged it.
+/// - Receiving: every node reads the log with a blocking XREAD on a connection of its own,
+///   applies the purges in its scope (its own included: one path for all) and acknowledges each.
+/// - Missing some: the log outlives a disconnection, so an edge that was cut off catches up when it
+///   is back. If it cannot tell what it missed (the log was trimmed past its position, or Redis
+///   restarted and lost it: the sequence went back), it soft-purges everything it holds, so
+///   nothing purged is served again without revalidation.
+actor FleetPurge {
+    struct Node: Sendable {
+        let id: String
+        let region: String?
+    }
+
+    /// What a publishing call reports.
+    struct Outcome {
+        let sequence: Int64
+        let scope: FleetScope
+        let expected: [Node]
+        var acknowledged: [(node: Node, afterMilliseconds: Double)] = []
+        let waited: Bool
+
+        var missing: [String] {
+            let seen = Set(acknowledged.map(\.node.id))
+            return expected.map(\.id).filter { !seen.contains($0) }
+        }
+
+        var json: JSONValue {
+            var members: [(String, JSONValue)] = [
+                ("purge_id", .int(Int(sequence))), ("scope", .string(scope.description)),
+                ("expected", .array(expected.map { .string($0.id) })),
+            ]
+            guard waited else {
+                members.append(("waited", .bool(false)))
+                return .object(members)
+            }
+            members.append(
+                (
+                    "acknowledged",
+                    .array(
+                        acknowledged.map { ack in
+                            .object([
+                                ("node", .string(ack.node.id)),
+                                ("region", ack.node.region.map(JSONValue.string) ?? .null),
+                                ("after_ms", .string(Self.milliseconds(ack.afterMilliseconds))),
+                            ])
+                        })
+                ))
+            members.append(("missing", .array(missing.map(JSONValue.string))))
+            members.append(("complete", .bool(missing.isEmpty)))
+            let last = acknowledged.map(\.afterMilliseconds).max()
+            members.append(("propagation_ms", last.map { .string(Self.milliseconds($0)) } ?? .null))
+            return .object(members)
+        }
+
+        static func milliseconds(_ value: Double) -> String {
+            String(format: "%.3f", value)
+        }
+    }
+
+    /// A node whose last heartbeat is older than this is not waited for.
+    static let heartbeatInterval = TimeAmount.seconds(1)
+    static let aliveWithin: Int64 = 5_000
+
+    let node: Node
+    private let address: SocketAddress
+    private let options: RedisConnection.Options
+    private let eventLoop: EventLoop
+    private let apply: @Sendable (PurgeOrder) -> Void
+    private let logger: Logger
+    private var control: RedisConnection?
+    private var reader: RedisConnection?
+    private var tasks: [Task<Void, Never>] = []
+    /// Position in the log: the last entry read and the last sequence number applied.
+    private var lastID = "0-0"
+    private var lastSequence: Int64 = 0
+    private var positioned = false
+    /// Counted for the tests and the note: conservative purge-everything events.
+    private(set) var gapsHandled = 0
+    private(set) var applied = 0
+
+    init(
+        node: Node, address: SocketAddress, options: RedisConnection.Options, eventLoop: EventLoop,
+        logger: Logger, apply: @escaping @Sendable (PurgeOrder) -> Void
+    ) {
+        self.node = node
+        self.address = address
+        self.options = options
+        self.eventLoop = eventLoop
+        self.logger = logger
+        self.apply = apply
+    }
+
+    /// The heartbeat starts once the reader has its position in the log: a node that says it is
+    /// alive is reading, so a purge published after that reaches it.
+    func start() {
+        tasks.append(Task { await self.readLoop() })
+    }
+
+    func stop() async {
+        for task in tasks { task.cancel() }
+        tasks = []
+        reader?.close()
+        if let control, control.isActive {
+            _ = try? await control.send(["HDEL", FleetKeys.nodes, node.id]).get()
+        }
+        control?.close()
+        reader = nil
+        control = nil
+    }
+
+    // MARK: Publishing
+
+    func publish(_ order: PurgeOrder, scope: FleetScope, waitFor timeout: TimeAmount?) async throws -> Outcome {
+        let connection = try await controlConnection()
+        let expected = try await aliveNodes(in: scope, on: connection)
+        let started = NIODeadline.now()
+        let reply = try await connection.send([
+            "EVAL", PurgeLogEntry.publishScript, "2", FleetKeys.purgeSequence, FleetKeys.purgeLog,
+            String(FleetKeys.logLength), scope.description, node.id, order.json.rendered,
+        ]).get()
+        guard let parts = reply.array, parts.count == 2, let sequence = parts[0].integer else {
+            throw RedisError.protocolError("publishing the purge answered \(reply)")
+        }
+        var outcome = Outcome(sequence: sequence, scope: scope, expected: expected, waited: timeout != nil)
+        guard let timeout else { return outcome }
+        outcome.acknowledged = try await acknowledgements(
+            of: sequence, expecting: Set(expected.map(\.id)), since: started, until: started + timeout)
+        return outcome
+    }
+
+    /// The nodes with a recent heartbeat, in the purge's scope.
+    private func aliveNodes(in scope: FleetScope, on connection: RedisConnection) async throws -> [Node] {
+        let reply = try await connection.send(["HGETALL", FleetKeys.nodes]).get()
+        let now = Self.unixMilliseconds()
+        var nodes: [Node] = []
+        let flat = reply.array ?? []
+        var index = 0
+        while index + 1 < flat.count {
+            defer { index += 2 }
+            guard let id = flat[index].string, let value = flat[index + 1].string else { continue }
+            let parts = value.split(separator: "\t", omittingEmptySubsequences: false)
+            guard parts.count == 2, let seen = Int64(parts[1]), now - seen <= Self.aliveWithin else { continue }
+            let region = parts[0].isEmpty ? nil : String(parts[0])
+            if scope.includes(region: region) { nodes.append(Node(id: id, region: region)) }
+        }
+        return nodes.sorted { $0.id < $1.id }
+    }
+
+    /// Blocking pops on a connection of their own (a blocked connection can do nothing else)
+    /// until every expected node answered or the time is up.
+    private func acknowledgements(
+        of sequence: Int64, expecting expected: Set<String>, since started: NIODeadline, until deadline: NIODeadline
+    ) async throws -> [(node: Node, afterMilliseconds: Double)] {
+        var waitOptions = options
+        waitOptions.commandTimeout = (deadline - NIODeadline.now()) + .seconds(2)
+        let connection = try await RedisConnection.connect(to: address, on: eventLoop, options: waitOptions).get()
+        defer { connection.close() }
+        var acknowledged: [(node: Node, afterMilliseconds: Double)] = []
+        var pending = expected
+        let key = FleetKeys.acknowledgements(sequence)
+        while !pending.isEmpty || expected.isEmpty {
+            let remaining = deadline - NIODeadline.now()
+            guard remaining > .zero, !expected.isEmpty else { break }
+            let seconds = String(format: "%.3f", max(0.001, Double(remaining.nanoseconds) / 1e9))
+            let reply = try await connection.send(["BLPOP", key, seconds]).get()
+            guard let pair = reply.array, pair.count == 2, let value = pair[1].string else { continue }
+            let parts = value.split(separator: "\t", omittingEmptySubsequences: false)
+            guard let id = parts.first.map(String.init) else { continue }
+            let region = parts.count > 1 && !parts[1].isEmpty ? String(parts[1]) : nil
+            let after = Double((NIODeadline.now() - started).nanoseconds) / 1e6
+            acknowledged.append((Node(id: id, region: region), after))
+            pending.remove(id)
+        }
+        return acknowledged
+    }
+
+    // MARK: Receiving
+
+    private func readLoop() async {
+        var delay = TimeAmount.milliseconds(50)
+        while !Task.isCancelled {
+            do {
+                var readOptions = options
+                // XREAD BLOCK holds the reply for up to a second; the connection must wait longer.
+                readOptions.commandTimeout = .seconds(5)
+                let connection = try await RedisConnection.connect(to: address, on: eventLoop, options: readOptions)
+                    .get()
+                reader = connection
+                _ = try await connection.send(["CLIENT", "SETNAME", "gw-fleet-reader-\(node.id)"]).get()
+                try await position(on: connection)
+                if tasks.count == 1 { tasks.append(Task { await self.heartbeatLoop() }) }
+                delay = .milliseconds(50)
+                try await consume(on: connection)
+            } catch {
+                if Task.isCancelled { return }
+                logger.warning(
+                    "fleet purge log unreachable; purges from other nodes wait until it is back",
+                    metadata: ["error": "\(error)"])
+            }
+            reader?.close()
+            reader = nil
+            try? await Task.sleep(nanoseconds: UInt64(Int64.random(in: 1...max(1, delay.nanoseconds))))
+            delay = min(.seconds(2), delay * 2)
+        }
+    }
+
+    /// Where to read from: on the first connection, the end of the log (the store starts empty,
+    /// there is nothing older to apply); after a reconnection, where it stopped, unless Redis's
+    /// sequence went back (it lost the log: everything is suspect).
+    private func position(on connection: RedisConnection) async throws {
+        let sequenceReply = try await connection.send(["GET", FleetKeys.purgeSequence]).get()
+        let current = sequenceReply.string.flatMap { Int64($0) } ?? 0
+        if positioned, current >= lastSequence { return }
+        if positioned {
+            handleGap("the purge sequence went back from \(lastSequence) to \(current): Redis lost the purge log")
+        }
+        let last = try await connection.send(["XREVRANGE", FleetKeys.purgeLog, "+", "-", "COUNT", "1"]).get()
+        lastID = last.array?.first?.array?.first?.string ?? "0-0"
+        lastSequence = current
+        positioned = true
+    }
+
+    private func consume(on connection: RedisConnection) async throws {
+        while !Task.isCancelled {
+            let reply = try await connection.send([
+                "XREAD", "COUNT", "100", "BLOCK", "1000", "STREAMS", FleetKeys.purgeLog, lastID,
+            ]).get()
+            if case .error(let message) = reply { throw RedisError.protocolError("XREAD: \(message)") }
+            for parsed in PurgeLogEntry.entries(ofXREAD: reply) {
+                switch parsed {
+                case .success(let entry):
+                    try await receive(entry)
+                case .failure(let problem):
+                    // Unreadable: as unsafe as a missing entry.
+                    if let id = problem.id { lastID = id }
+                    if let sequence = problem.sequence { lastSequence = max(lastSequence, sequence) }
+                    handleGap("purge log entry \(problem.id ?? "?") unreadable: \(problem.reason)")
+                }
+            }
+        }
+    }
+
+    private func receive(_ entry: PurgeLogEntry) async throws {
+        lastID = entry.id
+        guard entry.sequence > lastSequence else { return }
+        if entry.sequence > lastSequence + 1 {
+            handleGap(
+                "purges \(lastSequence + 1)..<\(entry.sequence) were trimmed from the log before this node read them")
+        }
+        lastSequence = entry.sequence
+        guard entry.scope.includes(region: node.region) else { return }
+        apply(entry.order)
+        applied += 1
+        let connection = try await controlConnection()
+        let key = FleetKeys.acknowledgements(entry.sequence)
+        _ = try await connection.send(["RPUSH", key, "\(node.id)\t\(node.region ?? "")"]).get()
+        _ = try await connection.send(["EXPIRE", key, "300"]).get()
+    }
+
+    private func handleGap(_ reason: String) {
+        gapsHandled += 1
+        logger.warning(
+            "fleet purges may have been missed; soft-purging the whole cache so nothing purged is served unchecked",
+            metadata: ["reason": "\(reason)"])
+        apply(PurgeOrder(all: true, soft: true))
+    }
+
+    // MARK: Heartbeat and the control connection
+
+    private func heartbeatLoop() async {
+        while !Task.isCancelled {
+            do {
+                let connection = try await controlConnection()
+                _ = try await connection.send([
+                    "HSET", FleetKeys.nodes, node.id, "\(node.region ?? "")\t\(Self.unixMilliseconds())",
+                ]).get()
+            } catch {
+                // The reader logs Redis being away; a missed heartbeat only means callers do not wait for us.
+            }
+            try? await Task.sleep(nanoseconds: UInt64(Self.heartbeatInterval.nanoseconds))
+        }
+    }
+
+    private func controlConnection() async throws -> RedisConnection {
+        if let control, control.isActive { return control }
+        let connection = try await RedisConnection.connect(to: address, on: eventLoop, options: options).get()
+        _ = try await connection.send(["CLIENT", "SETNAME", "gw-fleet-control-\(node.id)"]).get()
+        control = connection
+        return connection
+    }
+
+    static func unixMilliseconds() -> Int64 {
+        Int64(Date().timeIntervalSince1970 * 1000)
+    }
+}
