@@ -131,7 +131,7 @@ actor FleetPurge {
             throw RedisError.protocolError("publishing the purge answered \(reply)")
         }
         var outcome = Outcome(sequence: sequence, scope: scope, expected: expected, waited: timeout != nil)
-        guard let timeout else { return outcome }
+        guard let timeout, !expected.isEmpty else { return outcome }
         outcome.acknowledged = try await acknowledgements(
             of: sequence, expecting: Set(expected.map(\.id)), since: started, until: started + timeout)
         return outcome
@@ -167,9 +167,9 @@ actor FleetPurge {
         var acknowledged: [(node: Node, afterMilliseconds: Double)] = []
         var pending = expected
         let key = FleetKeys.acknowledgements(sequence)
-        while !pending.isEmpty || expected.isEmpty {
+        while !pending.isEmpty {
             let remaining = deadline - NIODeadline.now()
-            guard remaining > .zero, !expected.isEmpty else { break }
+            guard remaining > .zero else { break }
             let seconds = String(format: "%.3f", max(0.001, Double(remaining.nanoseconds) / 1e9))
             let reply = try await connection.send(["BLPOP", key, seconds]).get()
             guard let pair = reply.array, pair.count == 2, let value = pair[1].string else { continue }
