@@ -51,6 +51,14 @@ public final class AdminAPI: Sendable {
             response.headers.append(("www-authenticate", "Bearer realm=\"gateway-admin\""))
             return response
         }
+        if request.path.hasPrefix(CacheAdmin.warmProgressPrefix) {
+            guard request.method == "GET" || request.method == "HEAD" else {
+                var response = Response.error(405, "method_not_allowed", "\(request.path) accepts GET, HEAD.")
+                response.headers.append(("allow", "GET, HEAD"))
+                return response
+            }
+            return await CacheAdmin(server: server).warmProgress(path: request.path)
+        }
         guard let methods = Self.endpoints[request.path] else {
             return .error(404, "not_found", "No admin endpoint at \(request.path).")
         }

@@ -12,7 +12,7 @@ struct CacheAdmin {
     /// Body: any of `url`/`urls`, `prefix`/`prefixes`, `tag`/`tags`, or `"all": true`, plus
     /// `"soft": true` to mark entries stale instead of removing them. `scope` (`local`, the
     /// default, `region:NAME` or `global`) sends the purge to other edges through Redis (see
-    /// `FleetPurge`); `wait` (default true) and `timeout_ms` say how long to wait for them.
+    /// `FleetCommands`); `wait` (default true) and `timeout_ms` say how long to wait for them.
     func purge(_ body: [UInt8]) async -> Response {
         let document: JSONValue
         switch Self.object(body, fields: PurgeOrder.fields.union(["scope", "wait", "timeout_ms"])) {
@@ -114,31 +114,49 @@ struct CacheAdmin {
     }
 
     /// Body: `{"urls": [...], "concurrency": 4}`. Answers when every URL was fetched, with each
-    /// one's result.
+    /// one's result. With `scope` `global` or `region:NAME` (and optionally `nodes`), every edge
+    /// in scope warms its own store in the background: the answer is the warm's id, and
+    /// `GET /admin/cache/warm/{id}` on any node shows the progress.
     func warm(_ body: [UInt8]) async -> Response {
         let document: JSONValue
-        switch Self.object(body, fields: ["url", "urls", "concurrency"]) {
+        switch Self.object(body, fields: WarmOrder.fields.union(["node", "scope"])) {
         case .success(let parsed): document = parsed
         case .failure(let problem): return problem.response
         }
-        let urls: [String]
+        let order: WarmOrder
+        let scope: FleetScope
         do {
-            urls = try PurgeOrder.strings(document, single: "url", plural: "urls")
+            order = try WarmOrder(document)
+            scope = try FleetScope(document["scope"])
         } catch let problem as PurgeOrder.Problem {
             return .error(400, "invalid_request", problem.message)
         } catch {
             return .error(400, "invalid_request", "\(error)")
         }
-        guard !urls.isEmpty, urls.count <= Self.maxWarmURLs else {
-            return .error(400, "invalid_request", "Give between 1 and \(Self.maxWarmURLs) URLs in 'urls'.")
-        }
-        var concurrency = 4
-        if let value = document["concurrency"] {
-            guard case .int(let number) = value, (1...64).contains(number) else {
-                return .error(400, "invalid_request", "'concurrency' must be a whole number from 1 to 64.")
+        if scope != .local {
+            guard let fleet = server.fleet else {
+                return .error(
+                    409, "no_fleet",
+                    "scope '\(scope)' needs a standalone 'redis' section to reach the other edges; use scope 'local'.")
             }
-            concurrency = number
+            do {
+                let published = try await fleet.publish(order, scope: scope)
+                return .json(
+                    202,
+                    .object([
+                        ("warm_id", .int(Int(published.sequence))), ("scope", .string(scope.description)),
+                        ("expected", .array(published.expected.map { .string($0.id) })),
+                        ("progress", .string("/admin/cache/warm/\(published.sequence)")),
+                    ]))
+            } catch {
+                return .error(503, "redis_unavailable", "The warm was not published: \(error)")
+            }
         }
+        guard order.nodes == nil else {
+            return .error(400, "invalid_request", "'nodes' picks edges of a fleet warm: give a 'scope' too.")
+        }
+        let urls = order.urls
+        let concurrency = order.concurrency
         let started = NIODeadline.now()
         let results = await CacheWarmer(server: server).warm(urls, concurrency: concurrency)
         var stored = 0
@@ -169,7 +187,25 @@ struct CacheAdmin {
             ]))
     }
 
-    static let maxWarmURLs = 1000
+    /// `GET /admin/cache/warm/{id}`: a fleet warm's progress on every edge asked.
+    func warmProgress(path: String) async -> Response {
+        guard let id = Int64(path.dropFirst(Self.warmProgressPrefix.count)), id > 0 else {
+            return .error(404, "not_found", "No warm at \(path); warm ids are whole numbers.")
+        }
+        guard let fleet = server.fleet else {
+            return .error(409, "no_fleet", "Fleet warms need a standalone 'redis' section.")
+        }
+        do {
+            guard let progress = try await fleet.warmProgress(id) else {
+                return .error(404, "not_found", "No warm \(id) (or its progress expired after a day).")
+            }
+            return .json(200, progress.json)
+        } catch {
+            return .error(503, "redis_unavailable", "\(error)")
+        }
+    }
+
+    static let warmProgressPrefix = "/admin/cache/warm/"
 
     func stats(query: String) async -> Response {
         var top = 10

@@ -12,8 +12,18 @@ struct CacheWarmer {
 
     let server: GatewayServer
 
-    func warm(_ urls: [String], concurrency: Int) async -> [Result] {
+    /// Counts after each URL, for a caller that reports progress (a fleet warm).
+    struct Tally: Sendable {
+        var done = 0
+        var stored = 0
+        var failed = 0
+    }
+
+    func warm(
+        _ urls: [String], concurrency: Int, progress: (@Sendable (Tally) async -> Void)? = nil
+    ) async -> [Result] {
         var results = [Result?](repeating: nil, count: urls.count)
+        var tally = Tally()
         await withTaskGroup(of: (Int, Result).self) { group in
             var next = 0
             func startNext() {
@@ -26,6 +36,13 @@ struct CacheWarmer {
             while let (index, result) = await group.next() {
                 results[index] = result
                 startNext()
+                tally.done += 1
+                switch result.outcome {
+                case .stored: tally.stored += 1
+                case .failed: tally.failed += 1
+                case .notStored: break
+                }
+                await progress?(tally)
             }
         }
         return results.compactMap { $0 }

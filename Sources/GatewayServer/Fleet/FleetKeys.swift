@@ -15,3 +15,12 @@ enum FleetKeys {
         "{gw}:purge:ack:\(sequence)"
     }
 }
+
+extension FleetKeys {
+    /// node id → its progress (JSON) for warm `sequence`, and `_expected`: the nodes asked.
+    static func warmProgress(_ sequence: Int64) -> String {
+        "{gw}:warm:\(sequence)"
+    }
+
+    static let warmProgressSeconds = 86_400
+}

@@ -50,8 +50,8 @@ public final class GatewayServer: Service, Sendable {
     /// Active health checks and bulkheads of the current configuration.
     private let resilience = NIOLockedValueBox<ResilienceRuntime>(.empty)
     /// Fleet-wide purges through Redis; nil without a standalone `redis` section.
-    private let fleetPurge = NIOLockedValueBox<FleetPurge?>(nil)
-    var fleet: FleetPurge? { fleetPurge.withLockedValue { $0 } }
+    private let fleetPurge = NIOLockedValueBox<FleetCommands?>(nil)
+    var fleet: FleetCommands? { fleetPurge.withLockedValue { $0 } }
     /// For JWKS fetches, made when a provider first needs it.
     private let httpClient = NIOLockedValueBox<HTTPClient?>(nil)
 
@@ -400,12 +400,36 @@ public final class GatewayServer: Service, Sendable {
         }
         if let redis, redis.mode == .standalone, let address = redis.addresses.first {
             let server = self
-            let fleet = FleetPurge(
-                node: FleetPurge.Node(id: configuration.node.id, region: configuration.node.region), address: address,
+            let fleet = FleetCommands(
+                node: FleetCommands.Node(id: configuration.node.id, region: configuration.node.region),
+                address: address,
                 options: redis.options, eventLoop: group.next(), logger: logger,
                 apply: { [weak server] order in
                     guard let server else { return }
                     _ = CacheAdmin(server: server).applyLocally(order)
+                },
+                warm: { [weak server] order, report in
+                    let node = FleetCommands.Node(id: configuration.node.id, region: configuration.node.region)
+                    var final = FleetWarmProgress.NodeProgress(node: node, total: order.urls.count)
+                    final.finished = true
+                    guard let server else { return final }
+                    let results = await CacheWarmer(server: server).warm(order.urls, concurrency: order.concurrency) {
+                        tally in
+                        var progress = FleetWarmProgress.NodeProgress(node: node, total: order.urls.count)
+                        progress.done = tally.done
+                        progress.stored = tally.stored
+                        progress.failed = tally.failed
+                        await report(progress)
+                    }
+                    final.done = results.count
+                    for result in results {
+                        switch result.outcome {
+                        case .stored: final.stored += 1
+                        case .failed: final.failed += 1
+                        case .notStored: break
+                        }
+                    }
+                    return final
                 })
             fleetPurge.withLockedValue { $0 = fleet }
             await fleet.start()
@@ -439,7 +463,7 @@ public final class GatewayServer: Service, Sendable {
         else { return }
         draining.withLockedValue { $0 = true }
         logger.info("draining", metadata: ["drain_timeout": "\(drainTimeout)"])
-        if let fleet = fleetPurge.withLockedValue({ value -> FleetPurge? in
+        if let fleet = fleetPurge.withLockedValue({ value -> FleetCommands? in
             defer { value = nil }
             return value
         }) {

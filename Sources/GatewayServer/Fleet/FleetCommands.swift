@@ -3,7 +3,7 @@ import Logging
 import NIOCore
 import Redis
 
-/// This node's part in fleet-wide purges, through one standalone Redis:
+/// This node's part in fleet-wide purges and warms, through one standalone Redis:
 ///
 /// - Publishing: a purge with scope `global` or `region:NAME` is appended to the purge log (a
 ///   Redis Stream) with the next sequence number; the caller may wait until every edge that was
@@ -14,7 +14,17 @@ import Redis
 ///   is back. If it cannot tell what it missed (the log was trimmed past its position, or Redis
 ///   restarted and lost it: the sequence went back), it soft-purges everything it holds, so
 ///   nothing purged is served again without revalidation.
-actor FleetPurge {
+/// - Warming: a warm goes through the same log; each edge in scope (and in its `nodes` list, if
+///   it has one) fetches the URLs into its own store in the background and records its progress
+///   in a Redis hash any node's admin API can read.
+actor FleetCommands {
+    /// Fetches a warm's URLs into this node's store, reporting progress after each one; returns
+    /// the final progress.
+    typealias Warmer =
+        @Sendable (
+            WarmOrder, _ progress: @escaping @Sendable (FleetWarmProgress.NodeProgress) async -> Void
+        ) async -> FleetWarmProgress.NodeProgress
+
     struct Node: Sendable {
         let id: String
         let region: String?
@@ -75,6 +85,7 @@ actor FleetPurge {
     private let options: RedisConnection.Options
     private let eventLoop: EventLoop
     private let apply: @Sendable (PurgeOrder) -> Void
+    private let warm: Warmer
     private let logger: Logger
     private var control: RedisConnection?
     private var reader: RedisConnection?
@@ -89,8 +100,9 @@ actor FleetPurge {
 
     init(
         node: Node, address: SocketAddress, options: RedisConnection.Options, eventLoop: EventLoop,
-        logger: Logger, apply: @escaping @Sendable (PurgeOrder) -> Void
+        logger: Logger, apply: @escaping @Sendable (PurgeOrder) -> Void, warm: @escaping Warmer
     ) {
+        self.warm = warm
         self.node = node
         self.address = address
         self.options = options
@@ -123,18 +135,43 @@ actor FleetPurge {
         let connection = try await controlConnection()
         let expected = try await aliveNodes(in: scope, on: connection)
         let started = NIODeadline.now()
-        let reply = try await connection.send([
-            "EVAL", PurgeLogEntry.publishScript, "2", FleetKeys.purgeSequence, FleetKeys.purgeLog,
-            String(FleetKeys.logLength), scope.description, node.id, order.json.rendered,
-        ]).get()
-        guard let parts = reply.array, parts.count == 2, let sequence = parts[0].integer else {
-            throw RedisError.protocolError("publishing the purge answered \(reply)")
-        }
+        let sequence = try await append(.purge(order), scope: scope, on: connection)
         var outcome = Outcome(sequence: sequence, scope: scope, expected: expected, waited: timeout != nil)
         guard let timeout, !expected.isEmpty else { return outcome }
         outcome.acknowledged = try await acknowledgements(
             of: sequence, expecting: Set(expected.map(\.id)), since: started, until: started + timeout)
         return outcome
+    }
+
+    /// Publishes a warm; its progress is read with `warmProgress`.
+    func publish(_ order: WarmOrder, scope: FleetScope) async throws -> (sequence: Int64, expected: [Node]) {
+        let connection = try await controlConnection()
+        let expected = try await aliveNodes(in: scope, on: connection).filter { order.includes(node: $0.id) }
+        let sequence = try await append(.warm(order), scope: scope, on: connection)
+        let key = FleetKeys.warmProgress(sequence)
+        _ = try await connection.send(["HSET", key, "_expected", expected.map(\.id).joined(separator: ",")]).get()
+        _ = try await connection.send(["EXPIRE", key, String(FleetKeys.warmProgressSeconds)]).get()
+        return (sequence, expected)
+    }
+
+    /// nil when no warm has that number (or its progress has expired).
+    func warmProgress(_ sequence: Int64) async throws -> FleetWarmProgress? {
+        let connection = try await controlConnection()
+        let reply = try await connection.send(["HGETALL", FleetKeys.warmProgress(sequence)]).get()
+        return FleetWarmProgress(sequence: sequence, hash: reply)
+    }
+
+    private func append(_ command: FleetLogEntry.Command, scope: FleetScope, on connection: RedisConnection)
+        async throws -> Int64
+    {
+        let reply = try await connection.send([
+            "EVAL", FleetLogEntry.publishScript, "2", FleetKeys.purgeSequence, FleetKeys.purgeLog,
+            String(FleetKeys.logLength), scope.description, node.id, command.kind, command.json.rendered,
+        ]).get()
+        guard let parts = reply.array, parts.count == 2, let sequence = parts[0].integer else {
+            throw RedisError.protocolError("publishing to the fleet log answered \(reply)")
+        }
+        return sequence
     }
 
     /// The nodes with a recent heartbeat, in the purge's scope.
@@ -235,7 +272,7 @@ actor FleetPurge {
                 "XREAD", "COUNT", "100", "BLOCK", "1000", "STREAMS", FleetKeys.purgeLog, lastID,
             ]).get()
             if case .error(let message) = reply { throw RedisError.protocolError("XREAD: \(message)") }
-            for parsed in PurgeLogEntry.entries(ofXREAD: reply) {
+            for parsed in FleetLogEntry.entries(ofXREAD: reply) {
                 switch parsed {
                 case .success(let entry):
                     try await receive(entry)
@@ -249,7 +286,7 @@ actor FleetPurge {
         }
     }
 
-    private func receive(_ entry: PurgeLogEntry) async throws {
+    private func receive(_ entry: FleetLogEntry) async throws {
         lastID = entry.id
         guard entry.sequence > lastSequence else { return }
         if entry.sequence > lastSequence + 1 {
@@ -258,12 +295,44 @@ actor FleetPurge {
         }
         lastSequence = entry.sequence
         guard entry.scope.includes(region: node.region) else { return }
-        apply(entry.order)
+        let order: PurgeOrder
+        switch entry.command {
+        case .warm(let warmOrder):
+            if warmOrder.includes(node: node.id) { startWarm(warmOrder, sequence: entry.sequence) }
+            return
+        case .purge(let purgeOrder):
+            order = purgeOrder
+        }
+        apply(order)
         applied += 1
         let connection = try await controlConnection()
         let key = FleetKeys.acknowledgements(entry.sequence)
         _ = try await connection.send(["RPUSH", key, "\(node.id)\t\(node.region ?? "")"]).get()
         _ = try await connection.send(["EXPIRE", key, "300"]).get()
+    }
+
+    /// In the background: the reader goes on with the log meanwhile. Progress goes to Redis after
+    /// every URL, so a caller watching it sees the fetches advance.
+    private func startWarm(_ order: WarmOrder, sequence: Int64) {
+        let node = self.node
+        Task {
+            await self.recordWarm(FleetWarmProgress.NodeProgress(node: node, total: order.urls.count), sequence)
+            let final = await self.warm(order) { progress in
+                await self.recordWarm(progress, sequence)
+            }
+            await self.recordWarm(final, sequence)
+        }
+    }
+
+    private func recordWarm(_ progress: FleetWarmProgress.NodeProgress, _ sequence: Int64) async {
+        do {
+            let connection = try await controlConnection()
+            _ = try await connection.send([
+                "HSET", FleetKeys.warmProgress(sequence), node.id, progress.json.rendered,
+            ]).get()
+        } catch {
+            logger.warning("cannot record warm progress in redis", metadata: ["error": "\(error)"])
+        }
     }
 
     private func handleGap(_ reason: String) {

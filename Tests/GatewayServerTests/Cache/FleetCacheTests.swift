@@ -12,8 +12,9 @@ import XCTest
 
 /// Three edges in three regions share one redis-server: a purge given to one edge's admin API
 /// with a fleet scope reaches all of them, each acknowledges, and an edge cut off from Redis
-/// catches up (or, when it cannot tell what it missed, soft-purges everything).
-final class FleetPurgeTests: XCTestCase {
+/// catches up (or, when it cannot tell what it missed, soft-purges everything); a fleet warm
+/// fills the stores of the edges asked, with its progress readable on the admin API.
+final class FleetCacheTests: XCTestCase {
     let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
     let clock = ManualClock()
     static let edgePasswordVariable = "GW_TEST_FLEET_EDGE_PASSWORD"
@@ -200,6 +201,48 @@ final class FleetPurgeTests: XCTestCase {
         XCTAssertEqual(afterGap, "REVALIDATED", "soft-purged: checked with the origin before serving")
         let untouched = try await xCache(fleet.edges[0], "/two")
         XCTAssertEqual(untouched, "HIT", "edges that read every purge keep their objects")
+        await fleet.stop()
+    }
+
+    private func admin(_ fleet: Fleet, _ method: HTTPMethod, _ path: String, body: String? = nil) async throws
+        -> TestResponse
+    {
+        let client = try await TestClient.connect(port: fleet.adminPort, group: group)
+        let response = try await client.request(
+            method, path, headers: [("host", "admin"), ("content-type", "application/json")],
+            body: body.map { ByteBuffer(string: $0) })
+        await client.close()
+        return response
+    }
+
+    func testAFleetWarmFillsTheEdgesAskedAndReportsProgress() async throws {
+        let fleet = try await startFleet()
+        let started = try await admin(
+            fleet, .POST, "/admin/cache/warm",
+            body:
+                #"{"urls": ["http://cdn.test/w1", "http://cdn.test/w2"], "scope": "global", "nodes": ["edge-a", "edge-b"]}"#
+        )
+        XCTAssertEqual(started.status, .accepted, started.bodyText)
+        let answer = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(started.bodyText.utf8)) as? [String: Any])
+        XCTAssertEqual(answer["expected"] as? [String], ["edge-a", "edge-b"])
+        let progressPath = try XCTUnwrap(answer["progress"] as? String)
+        var progress: [String: Any] = [:]
+        try await waitUntil("the warm to complete on edge-a and edge-b") {
+            let response = try await admin(fleet, .GET, progressPath)
+            progress = (try? JSONSerialization.jsonObject(with: Data(response.bodyText.utf8)) as? [String: Any]) ?? [:]
+            return progress["complete"] as? Bool == true
+        }
+        XCTAssertEqual(progress["stored"] as? Int, 4, "\(progress)")
+        let nodes = (progress["nodes"] as? [[String: Any]]) ?? []
+        XCTAssertEqual(nodes.compactMap { $0["node"] as? String }, ["edge-a", "edge-b"])
+        XCTAssertEqual(nodes.compactMap { $0["done"] as? Int }, [2, 2])
+        for (edge, expected) in zip(fleet.edges, ["HIT", "HIT", "MISS"]) {
+            let status = try await xCache(edge, "/w1")
+            XCTAssertEqual(status, expected, "\(edge.server.snapshot.configuration.node.id)")
+        }
+        XCTAssertEqual(fleet.origin.requests(to: "/w2").count, 2, "fetched once by each edge asked")
+        let unknown = try await admin(fleet, .GET, "/admin/cache/warm/999999")
+        XCTAssertEqual(unknown.status, .notFound)
         await fleet.stop()
     }
 
