@@ -207,47 +207,109 @@ struct CacheAdmin {
 
     static let warmProgressPrefix = "/admin/cache/warm/"
 
+    /// `?top=10`: this node's store and what its cache did. `&scope=global` or `region:NAME`:
+    /// the same for every edge in scope, added up from what each published to Redis with its
+    /// last heartbeat, with a line per node and per region.
     func stats(query: String) async -> Response {
         var top = 10
-        for parameter in query.split(separator: "&") where parameter.hasPrefix("top=") {
-            guard let value = Int(parameter.dropFirst(4)), (0...1000).contains(value) else {
-                return .error(400, "invalid_request", "'top' must be a whole number from 0 to 1000.")
+        var scope = FleetScope.local
+        for parameter in query.split(separator: "&") {
+            if parameter.hasPrefix("top=") {
+                guard let value = Int(parameter.dropFirst(4)), (0...1000).contains(value) else {
+                    return .error(400, "invalid_request", "'top' must be a whole number from 0 to 1000.")
+                }
+                top = value
+            } else if parameter.hasPrefix("scope=") {
+                let text = String(parameter.dropFirst(6)).removingPercentEncoding ?? ""
+                guard let parsed = try? FleetScope(text: text) else {
+                    return .error(400, "invalid_request", "'scope' must be local, global or region:NAME.")
+                }
+                scope = parsed
             }
-            top = value
+        }
+        if scope != .local {
+            return await fleetStats(scope: scope, top: top)
         }
         let stats = server.cache.store.stats()
         let sample = await server.dataPlaneSample()
-        var outcomes = [Int](repeating: 0, count: CacheOutcome.allCases.count)
-        for route in sample.routes.values {
-            for index in outcomes.indices { outcomes[index] += route.cacheOutcomes[index] }
-        }
-        func count(_ outcome: CacheOutcome) -> Int { outcomes[CacheOutcome.allCases.firstIndex(of: outcome) ?? 0] }
-        let served = count(.hit) + count(.stale)
-        let lookups = served + count(.miss) + count(.revalidated)
-        let ratio = lookups == 0 ? JSONValue.null : .string(String(format3(Double(served) / Double(lookups))))
+        let analytics = sample.cacheAnalytics
         let node = server.snapshot.configuration.node
-        return .json(
-            200,
-            .object([
-                ("node", .string(node.id)), ("region", node.region.map(JSONValue.string) ?? .null),
-                ("entries", .int(stats.counters.entries)), ("bytes", .int(stats.bytes)),
-                ("capacity_bytes", .int(stats.capacityBytes)),
-                ("eviction", .string(server.cache.store.configuration.eviction.rawValue)),
-                (
-                    "requests",
-                    .object(CacheOutcome.allCases.map { ($0.rawValue.lowercased(), .int(count($0))) })
-                ),
-                ("hit_ratio", ratio),
-                ("stores", .int(stats.counters.stores)), ("evictions", .int(stats.counters.evictions)),
-                ("purged", .int(stats.counters.purged)), ("reclaimed", .int(stats.counters.reclaimed)),
-                (
-                    "top_keys",
-                    .array(
-                        server.cache.store.topKeys(top).map {
-                            .object([("key", .string($0.key.text)), ("hits", .int($0.hits)), ("bytes", .int($0.size))])
-                        })
-                ),
-            ]))
+        var members: [(String, JSONValue)] = [
+            ("node", .string(node.id)), ("region", node.region.map(JSONValue.string) ?? .null),
+            ("entries", .int(stats.counters.entries)), ("bytes", .int(stats.bytes)),
+            ("capacity_bytes", .int(stats.capacityBytes)),
+            ("eviction", .string(server.cache.store.configuration.eviction.rawValue)),
+            ("requests", Self.requests(analytics)),
+        ]
+        members += CacheStatsDocument.summary(analytics, top: top)
+        members += [
+            ("stores", .int(stats.counters.stores)), ("evictions", .int(stats.counters.evictions)),
+            ("purged", .int(stats.counters.purged)), ("reclaimed", .int(stats.counters.reclaimed)),
+            (
+                "top_keys",
+                .array(
+                    server.cache.store.topKeys(top).map {
+                        .object([("key", .string($0.key.text)), ("hits", .int($0.hits)), ("bytes", .int($0.size))])
+                    })
+            ),
+        ]
+        return .json(200, .object(members))
+    }
+
+    private static func requests(_ analytics: CacheAnalytics) -> JSONValue {
+        .object(CacheOutcome.allCases.map { ($0.rawValue.lowercased(), .int(analytics.count($0))) })
+    }
+
+    private func fleetStats(scope: FleetScope, top: Int) async -> Response {
+        guard let fleet = server.fleet else {
+            return .error(409, "no_fleet", "Fleet statistics need a standalone 'redis' section.")
+        }
+        let nodes: [CacheStatsDocument.NodeStats]
+        do {
+            nodes = try await fleet.fleetStats(in: scope)
+        } catch {
+            return .error(503, "redis_unavailable", "\(error)")
+        }
+        var total = CacheAnalytics()
+        var byRegion: [String: CacheAnalytics] = [:]
+        for node in nodes {
+            total.merge(node.analytics)
+            byRegion[node.node.region ?? "", default: CacheAnalytics()].merge(node.analytics)
+        }
+        func line(_ analytics: CacheAnalytics) -> [(String, JSONValue)] {
+            [
+                ("requests", Self.requests(analytics)),
+                ("hit_ratio", analytics.hitRatio.map { .string(CacheStatsDocument.format3($0)) } ?? .null),
+                ("bytes_served", .int(analytics.bytesServed)), ("bytes_from_origin", .int(analytics.bytesFromOrigin)),
+            ]
+        }
+        var members: [(String, JSONValue)] = [
+            ("scope", .string(scope.description)), ("nodes_reporting", .int(nodes.count)),
+            ("requests", Self.requests(total)),
+        ]
+        members += CacheStatsDocument.summary(total, top: top)
+        members.append(
+            (
+                "nodes",
+                .array(
+                    nodes.map { node in
+                        .object(
+                            [
+                                ("node", .string(node.node.id)),
+                                ("region", node.node.region.map(JSONValue.string) ?? .null),
+                            ]
+                                + line(node.analytics))
+                    })
+            ))
+        members.append(
+            (
+                "regions",
+                .array(
+                    byRegion.sorted { $0.key < $1.key }.map { region, analytics in
+                        .object([("region", region.isEmpty ? .null : .string(region))] + line(analytics))
+                    })
+            ))
+        return .json(200, .object(members))
     }
 
     private struct Problem: Error {
@@ -308,9 +370,4 @@ struct CacheAdmin {
         return host + rest[slash...]
     }
 
-    private func format3(_ value: Double) -> String {
-        let thousandths = Int((value * 1000).rounded())
-        let fraction = thousandths % 1000
-        return "\(thousandths / 1000)." + (fraction < 10 ? "00" : fraction < 100 ? "0" : "") + "\(fraction)"
-    }
 }

@@ -86,6 +86,7 @@ actor FleetCommands {
     private let eventLoop: EventLoop
     private let apply: @Sendable (PurgeOrder) -> Void
     private let warm: Warmer
+    private let analytics: @Sendable () async -> CacheAnalytics
     private let logger: Logger
     private var control: RedisConnection?
     private var reader: RedisConnection?
@@ -100,8 +101,10 @@ actor FleetCommands {
 
     init(
         node: Node, address: SocketAddress, options: RedisConnection.Options, eventLoop: EventLoop,
-        logger: Logger, apply: @escaping @Sendable (PurgeOrder) -> Void, warm: @escaping Warmer
+        logger: Logger, apply: @escaping @Sendable (PurgeOrder) -> Void, warm: @escaping Warmer,
+        analytics: @escaping @Sendable () async -> CacheAnalytics
     ) {
+        self.analytics = analytics
         self.warm = warm
         self.node = node
         self.address = address
@@ -123,6 +126,7 @@ actor FleetCommands {
         reader?.close()
         if let control, control.isActive {
             _ = try? await control.send(["HDEL", FleetKeys.nodes, node.id]).get()
+            _ = try? await control.send(["HDEL", FleetKeys.stats, node.id]).get()
         }
         control?.close()
         reader = nil
@@ -172,6 +176,26 @@ actor FleetCommands {
             throw RedisError.protocolError("publishing to the fleet log answered \(reply)")
         }
         return sequence
+    }
+
+    /// The cache analytics every node in scope published with its last heartbeat (nodes silent for
+    /// longer than `aliveWithin` are left out: they are down or cut off).
+    func fleetStats(in scope: FleetScope) async throws -> [CacheStatsDocument.NodeStats] {
+        let connection = try await controlConnection()
+        let reply = try await connection.send(["HGETALL", FleetKeys.stats]).get()
+        let now = Self.unixMilliseconds()
+        let flat = reply.array ?? []
+        var result: [CacheStatsDocument.NodeStats] = []
+        var index = 1
+        while index < flat.count {
+            defer { index += 2 }
+            guard let text = flat[index].string, let document = try? JSONParser.parse(Array(text.utf8)),
+                let stats = CacheStatsDocument.node(fromWire: document), now - stats.at <= Self.aliveWithin,
+                scope.includes(region: stats.node.region)
+            else { continue }
+            result.append(stats)
+        }
+        return result.sorted { $0.node.id < $1.node.id }
     }
 
     /// The nodes with a recent heartbeat, in the purge's scope.
@@ -349,9 +373,10 @@ actor FleetCommands {
         while !Task.isCancelled {
             do {
                 let connection = try await controlConnection()
-                _ = try await connection.send([
-                    "HSET", FleetKeys.nodes, node.id, "\(node.region ?? "")\t\(Self.unixMilliseconds())",
-                ]).get()
+                let now = Self.unixMilliseconds()
+                _ = try await connection.send(["HSET", FleetKeys.nodes, node.id, "\(node.region ?? "")\t\(now)"]).get()
+                let wire = CacheStatsDocument.wire(await analytics(), node: node, at: now)
+                _ = try await connection.send(["HSET", FleetKeys.stats, node.id, wire.rendered]).get()
             } catch {
                 // The reader logs Redis being away; a missed heartbeat only means callers do not wait for us.
             }

@@ -24,3 +24,8 @@ extension FleetKeys {
 
     static let warmProgressSeconds = 86_400
 }
+
+extension FleetKeys {
+    /// node id → its cache analytics (wire JSON), refreshed with every heartbeat.
+    static let stats = "{gw}:stats"
+}

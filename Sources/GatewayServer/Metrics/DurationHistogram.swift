@@ -32,6 +32,31 @@ struct DurationHistogram: Sendable, Equatable {
         count += other.count
     }
 
+    /// Rebuilt from counts another node sent (fleet statistics); nil if they do not fit the bounds.
+    init?(counts: [Int], sumNanoseconds: Int64) {
+        guard counts.count == Self.boundsInSeconds.count + 1, counts.allSatisfy({ $0 >= 0 }) else { return nil }
+        self.counts = counts
+        self.sumNanoseconds = sumNanoseconds
+        self.count = counts.reduce(0, +)
+    }
+
+    init() {}
+
+    /// The bucket bound (seconds) at or below which a fraction `quantile` of observations fall: an
+    /// upper bound on that quantile, as precise as the buckets; nil when empty or past the last bound.
+    func upperBound(ofQuantile quantile: Double) -> Double? {
+        guard count > 0 else { return nil }
+        let rank = Int((quantile * Double(count)).rounded(.up))
+        var running = 0
+        for (index, bucket) in counts.enumerated() {
+            running += bucket
+            if running >= max(1, rank) {
+                return index < Self.boundsInSeconds.count ? Self.boundsInSeconds[index] : nil
+            }
+        }
+        return nil
+    }
+
     /// Counts at or below each bound, then the total (+Inf), as the exposition format wants them.
     var cumulativeCounts: [Int] {
         var running = 0

@@ -19,6 +19,7 @@ final class LoopMetrics {
     var authFailures = [Int](repeating: 0, count: AuthFailure.allCases.count)
     /// Round trips of this loop's rate-limit calls to Redis (exact decisions and approximate syncs).
     var redisLatency = DurationHistogram()
+    var cacheAnalytics = CacheAnalytics()
 
     init(snapshot: Snapshot) {
         align(with: snapshot)
@@ -61,6 +62,7 @@ final class LoopMetrics {
             sample.rateLimits[name] = counters.counts
         }
         sample.redisLatency = redisLatency
+        sample.cacheAnalytics = cacheAnalytics
         sample.authSuccesses = authSuccesses
         sample.authFailures = authFailures
         return sample

@@ -12,6 +12,7 @@ struct MetricsSample: Sendable, Equatable {
     /// Rate-limit decisions by policy name.
     var rateLimits: [String: RateLimitCounts] = [:]
     var redisLatency = DurationHistogram()
+    var cacheAnalytics = CacheAnalytics()
     var authSuccesses = 0
     var authFailures = [Int](repeating: 0, count: AuthFailure.allCases.count)
 
@@ -43,6 +44,7 @@ struct MetricsSample: Sendable, Equatable {
         acceptedConnections += other.acceptedConnections
         openConnections.merge(other.openConnections, uniquingKeysWith: +)
         redisLatency.merge(other.redisLatency)
+        cacheAnalytics.merge(other.cacheAnalytics)
         authSuccesses += other.authSuccesses
         for index in authFailures.indices where index < other.authFailures.count {
             authFailures[index] += other.authFailures[index]

@@ -176,6 +176,8 @@ final class ProxyHandler: ChannelDuplexHandler {
     private var responseStatus = 0
     private var requestHeadBytes = 0
     private var responseBytes = 0
+    /// Body bytes from the upstream on a cached route (the origin's share of what was served).
+    private var originBytes = 0
     /// Kept only while an access log is configured: the strings exist anyway, holding them costs
     /// a retain each.
     private var logTarget: String?
@@ -838,6 +840,7 @@ final class ProxyHandler: ChannelDuplexHandler {
         upstreamDuration = nil
         responseStatus = 0
         responseBytes = 0
+        originBytes = 0
         logTarget = nil
         logHost = nil
     }
@@ -863,8 +866,11 @@ final class ProxyHandler: ChannelDuplexHandler {
             method: method, status: status, durationNanoseconds: duration.nanoseconds,
             receivedBytes: requestHeadBytes + requestBodyBytes, sentBytes: responseBytes)
         let cacheOutcome = cacheExchange?.outcome
-        if let cacheOutcome {
+        if let cacheOutcome, let exchange = cacheExchange {
             routeMetrics.recordCache(cacheOutcome)
+            loop.metrics.cacheAnalytics.record(
+                cacheOutcome, object: exchange.key.text, durationNanoseconds: duration.nanoseconds,
+                sentBytes: responseBytes, originBytes: originBytes)
         }
         if let accessLog = loop.accessLog {
             accessLog.append(
@@ -1202,7 +1208,10 @@ final class ProxyHandler: ChannelDuplexHandler {
 
     func upstreamResponseBody(_ buffer: ByteBuffer) {
         guard let context, phase == .proxying else { return }
-        if cacheExchange != nil, forwardCachedRouteBody(buffer, context: context) { return }
+        if cacheExchange != nil {
+            originBytes += buffer.readableBytes
+            if forwardCachedRouteBody(buffer, context: context) { return }
+        }
         responseBytes += buffer.readableBytes
         if var head = heldResponseHead {
             heldResponseHead = nil

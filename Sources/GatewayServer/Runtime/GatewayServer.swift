@@ -430,6 +430,9 @@ public final class GatewayServer: Service, Sendable {
                         }
                     }
                     return final
+                },
+                analytics: { [weak server] in
+                    await server?.dataPlaneSample().cacheAnalytics ?? CacheAnalytics()
                 })
             fleetPurge.withLockedValue { $0 = fleet }
             await fleet.start()

@@ -246,6 +246,49 @@ final class FleetCacheTests: XCTestCase {
         await fleet.stop()
     }
 
+    func testFleetStatisticsAddUpEveryEdge() async throws {
+        let fleet = try await startFleet()
+        // edge-a: /hot MISS, HIT, HIT and /cold MISS; edge-b: /hot MISS, HIT; edge-c: nothing.
+        for uri in ["/hot", "/hot", "/hot", "/cold"] { _ = try await xCache(fleet.edges[0], uri) }
+        for uri in ["/hot", "/hot"] { _ = try await xCache(fleet.edges[1], uri) }
+        var stats: [String: Any] = [:]
+        // Each edge publishes its figures with its heartbeat (every second).
+        try await waitUntil("every edge's figures in Redis") {
+            let response = try await admin(fleet, .GET, "/admin/cache/stats?scope=global&top=2")
+            stats = (try? JSONSerialization.jsonObject(with: Data(response.bodyText.utf8)) as? [String: Any]) ?? [:]
+            let requests = stats["requests"] as? [String: Int]
+            return stats["nodes_reporting"] as? Int == 3 && (requests?["hit"] ?? 0) + (requests?["miss"] ?? 0) == 6
+        }
+        let requests = try XCTUnwrap(stats["requests"] as? [String: Int])
+        XCTAssertEqual(requests["hit"], 3)
+        XCTAssertEqual(requests["miss"], 3)
+        XCTAssertEqual(stats["hit_ratio"] as? String, "0.500")
+        let top = try XCTUnwrap(stats["top_objects"] as? [[String: Any]])
+        XCTAssertEqual(top.first?["object"] as? String, "cdn.test/hot")
+        XCTAssertEqual(top.first?["requests"] as? Int, 5)
+        XCTAssertEqual(top.count, 2)
+        XCTAssertGreaterThan(stats["bytes_served"] as? Int ?? 0, 0)
+        XCTAssertEqual(
+            stats["bytes_from_origin"] as? Int, "object /hot".utf8.count * 2 + "object /cold".utf8.count,
+            "three misses fetched bodies from the origin")
+        let times = try XCTUnwrap(stats["response_time_ms"] as? [String: [String: Any]])
+        XCTAssertEqual(times["hit"]?["count"] as? Int, 3)
+        XCTAssertNotNil(times["hit"]?["p99_at_most"] as? String)
+        let regions = try XCTUnwrap(stats["regions"] as? [[String: Any]])
+        XCTAssertEqual(regions.compactMap { $0["region"] as? String }, ["ap-south", "eu-west", "us-east"])
+        XCTAssertEqual((regions.last?["requests"] as? [String: Int])?["hit"], 2, "us-east is edge-a")
+        let regional = try await admin(fleet, .GET, "/admin/cache/stats?scope=region:eu-west")
+        let eu = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(regional.bodyText.utf8)) as? [String: Any])
+        XCTAssertEqual(eu["nodes_reporting"] as? Int, 1)
+        XCTAssertEqual((eu["requests"] as? [String: Int])?["hit"], 1)
+        // One node's own view has the same analytics.
+        let local = try await admin(fleet, .GET, "/admin/cache/stats")
+        let mine = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(local.bodyText.utf8)) as? [String: Any])
+        XCTAssertEqual(mine["node"] as? String, "edge-a")
+        XCTAssertEqual(((mine["top_objects"] as? [[String: Any]])?.first)?["requests"] as? Int, 3)
+        await fleet.stop()
+    }
+
     func testFleetScopesNeedRedisAndAreChecked() async throws {
         let fixture = try await CacheFixture.start(
             withAdmin: true, origin: { _ in .init(headers: [("cache-control", "max-age=60")], body: "x") },
