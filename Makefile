@@ -10,7 +10,7 @@ APT_PACKAGES_TEST := $(APT_PACKAGES_BUILD) python3 curl openssl prometheus redis
 APT_PACKAGES_BENCH := $(APT_PACKAGES_BUILD) nginx-light wrk curl python3 nghttp2-client openssl
 CONFIG ?= conf/gateway.yaml
 
-.PHONY: run test build release deps deps-build deps-bench bench format lint demo-backends clean
+.PHONY: run test build release deps deps-build deps-bench bench format lint demo-backends demo-cdn clean
 
 # Installs the Debian packages named in $(1) that are not installed yet (root or sudo needed only then).
 define apt_install
@@ -54,6 +54,10 @@ test: deps build
 ## make bench: the gateway side by side with nginx (see loadtest/README.md).
 bench: deps-bench release
 	loadtest/proxy-bench.sh
+
+# Origin, Redis, three edges in three regions and a director on 127.0.0.1 (see README, CDN).
+demo-cdn: deps release
+	loadtest/cdn-demo.sh
 
 format:
 	$(SWIFT) format -i -r Sources Tests Package.swift

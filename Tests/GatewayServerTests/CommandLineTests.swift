@@ -34,6 +34,24 @@ final class CommandLineTests: XCTestCase {
         return (process.terminationStatus, stdout, stderr)
     }
 
+    /// The multi-region demo (origin, Redis, three edges, a director) runs and its own checks pass:
+    /// routing by region, one purge acknowledged by every edge, fleet statistics.
+    func testTheCDNDemoRunsAndItsChecksPass() throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/bash")
+        process.arguments = [repositoryRoot.appendingPathComponent("loadtest/cdn-demo.sh").path, "--check"]
+        process.environment = ProcessInfo.processInfo.environment.merging(["GATEWAY_BIN": binary]) { _, new in new }
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = out
+        try process.run()
+        let output = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationStatus, 0, output)
+        XCTAssertTrue(output.contains("cdn-demo: all checks passed"), output)
+        XCTAssertFalse(output.contains("FAIL"), output)
+    }
+
     func testValidateAcceptsTheDemoAndEveryExample() throws {
         // The demo's HTTPS listener names certs/dev/, which the script makes (git-ignored) as `make run` does.
         try DevCertificates.generate(into: repositoryRoot.appendingPathComponent("certs/dev").path)
