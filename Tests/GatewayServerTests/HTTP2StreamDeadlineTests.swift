@@ -22,18 +22,24 @@ final class HTTP2StreamDeadlineTests: XCTestCase {
         return head.headers.first(name: ":status")
     }
 
-    func testEachStreamTimesOutOnItsOwnAndTheRestAreServed() async throws {
-        let upstream = try await TestUpstream()
-        let gateway = try await TestGateway.start(
+    /// An h2c listener on one event loop (so every stream shares one timer) in front of
+    /// `upstream`, with a 300 ms response-header timeout.
+    private func gateway(to upstream: TestUpstream, requestTimeout: Duration) async throws -> TestGateway {
+        try await TestGateway.start(
             upstreams: [
                 UpstreamConfig(
                     name: "slow", endpoints: [endpoint(upstream)],
                     timeouts: UpstreamTimeouts(
-                        connect: .seconds(1), responseHeader: .milliseconds(300), request: .seconds(30)))
+                        connect: .seconds(1), responseHeader: .milliseconds(300), request: requestTimeout))
             ],
             routes: [prefixRoute("all", "/", upstream: "slow")],
             listener: ListenerConfig(name: "clear", address: HostPort(host: "127.0.0.1", port: 0), protocols: [.h2c]),
             eventLoops: 1)
+    }
+
+    func testEachStreamTimesOutOnItsOwnAndTheRestAreServed() async throws {
+        let upstream = try await TestUpstream()
+        let gateway = try await gateway(to: upstream, requestTimeout: .seconds(30))
         let client = try await RawHTTP2Client(port: gateway.port)
         let start = ContinuousClock.now
         // Quick streams first: their deadlines are registered and dropped again when they finish.
@@ -69,16 +75,7 @@ final class HTTP2StreamDeadlineTests: XCTestCase {
     /// time out at its own, earlier, deadline (not at the other stream's).
     func testAStreamReArmingForALaterDeadlineDoesNotDelayAnother() async throws {
         let upstream = try await TestUpstream()
-        let gateway = try await TestGateway.start(
-            upstreams: [
-                UpstreamConfig(
-                    name: "slow", endpoints: [endpoint(upstream)],
-                    timeouts: UpstreamTimeouts(
-                        connect: .seconds(1), responseHeader: .milliseconds(300), request: .seconds(60)))
-            ],
-            routes: [prefixRoute("all", "/", upstream: "slow")],
-            listener: ListenerConfig(name: "clear", address: HostPort(host: "127.0.0.1", port: 0), protocols: [.h2c]),
-            eventLoops: 1)
+        let gateway = try await gateway(to: upstream, requestTimeout: .seconds(60))
         let client = try await RawHTTP2Client(port: gateway.port)
         let start = ContinuousClock.now
         // The raw client grants no stream-level credit beyond the first 64 KiB: this response
