@@ -87,6 +87,7 @@ actor FleetCommands {
     private let apply: @Sendable (PurgeOrder) -> Void
     private let warm: Warmer
     private let analytics: @Sendable () async -> CacheAnalytics
+    private let metrics: ProcessMetrics
     private let logger: Logger
     private var control: RedisConnection?
     private var reader: RedisConnection?
@@ -102,8 +103,9 @@ actor FleetCommands {
     init(
         node: Node, address: SocketAddress, options: RedisConnection.Options, eventLoop: EventLoop,
         logger: Logger, apply: @escaping @Sendable (PurgeOrder) -> Void, warm: @escaping Warmer,
-        analytics: @escaping @Sendable () async -> CacheAnalytics
+        analytics: @escaping @Sendable () async -> CacheAnalytics, metrics: ProcessMetrics
     ) {
+        self.metrics = metrics
         self.analytics = analytics
         self.warm = warm
         self.node = node
@@ -144,6 +146,11 @@ actor FleetCommands {
         guard let timeout, !expected.isEmpty else { return outcome }
         outcome.acknowledged = try await acknowledgements(
             of: sequence, expecting: Set(expected.map(\.id)), since: started, until: started + timeout)
+        if outcome.missing.isEmpty, let last = outcome.acknowledged.map(\.afterMilliseconds).max() {
+            metrics.fleetPurgePropagation.recordNanoseconds(Int64(last * 1e6))
+        } else if !outcome.missing.isEmpty {
+            metrics.fleetPurgesIncomplete.increment()
+        }
         return outcome
     }
 
@@ -322,13 +329,17 @@ actor FleetCommands {
         let order: PurgeOrder
         switch entry.command {
         case .warm(let warmOrder):
-            if warmOrder.includes(node: node.id) { startWarm(warmOrder, sequence: entry.sequence) }
+            if warmOrder.includes(node: node.id) {
+                metrics.fleetCommandsApplied.increment()
+                startWarm(warmOrder, sequence: entry.sequence)
+            }
             return
         case .purge(let purgeOrder):
             order = purgeOrder
         }
         apply(order)
         applied += 1
+        metrics.fleetCommandsApplied.increment()
         let connection = try await controlConnection()
         let key = FleetKeys.acknowledgements(entry.sequence)
         _ = try await connection.send(["RPUSH", key, "\(node.id)\t\(node.region ?? "")"]).get()
@@ -361,6 +372,7 @@ actor FleetCommands {
 
     private func handleGap(_ reason: String) {
         gapsHandled += 1
+        metrics.fleetLogGaps.increment()
         logger.warning(
             "fleet purges may have been missed; soft-purging the whole cache so nothing purged is served unchecked",
             metadata: ["reason": "\(reason)"])

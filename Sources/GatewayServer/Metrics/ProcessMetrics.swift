@@ -15,6 +15,10 @@ public final class ProcessMetrics: Sendable {
     let accessLogDroppedLines: Counter
     let cachePurges: Counter
     let cachePurgeDuration: Prometheus.DurationHistogram
+    let fleetCommandsApplied: Counter
+    let fleetLogGaps: Counter
+    let fleetPurgePropagation: Prometheus.DurationHistogram
+    let fleetPurgesIncomplete: Counter
 
     public init() {
         let registry = PrometheusCollectorRegistry()
@@ -38,6 +42,22 @@ public final class ProcessMetrics: Sendable {
             name: "gateway_cache_purge_duration_seconds",
             buckets: [.microseconds(100), .milliseconds(1), .milliseconds(10), .milliseconds(100), .seconds(1)],
             help: "Time to apply one purge request to this node's store.")
+        fleetCommandsApplied = registry.makeCounter(
+            name: "gateway_fleet_commands_applied_total",
+            help: "Fleet purges and warms from the Redis log that this node carried out.")
+        fleetLogGaps = registry.makeCounter(
+            name: "gateway_fleet_log_gaps_total",
+            help: "Times this node could not tell which fleet purges it missed and soft-purged its whole cache.")
+        fleetPurgePropagation = registry.makeDurationHistogram(
+            name: "gateway_fleet_purge_propagation_seconds",
+            buckets: [
+                .milliseconds(1), .milliseconds(5), .milliseconds(10), .milliseconds(50), .milliseconds(100),
+                .milliseconds(500), .seconds(1), .seconds(5),
+            ],
+            help: "Fleet purges published here: time until the last expected node acknowledged.")
+        fleetPurgesIncomplete = registry.makeCounter(
+            name: "gateway_fleet_purges_incomplete_total",
+            help: "Fleet purges published here that some expected node did not acknowledge in time.")
         lastReloadSuccessful.set(Int64(1))
     }
 

@@ -433,7 +433,7 @@ public final class GatewayServer: Service, Sendable {
                 },
                 analytics: { [weak server] in
                     await server?.dataPlaneSample().cacheAnalytics ?? CacheAnalytics()
-                })
+                }, metrics: processMetrics)
             fleetPurge.withLockedValue { $0 = fleet }
             await fleet.start()
         } else if redis != nil {

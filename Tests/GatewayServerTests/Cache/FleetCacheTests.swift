@@ -144,6 +144,9 @@ final class FleetCacheTests: XCTestCase {
             let revalidated = try await xCache(edge, "/obj")
             XCTAssertEqual(revalidated, "REVALIDATED")
         }
+        let metrics = await fleet.edges[0].server.metricsText()
+        XCTAssertTrue(metrics.contains("gateway_fleet_purge_propagation_seconds_count 3"), metrics)
+        XCTAssertTrue(metrics.contains("gateway_fleet_commands_applied_total 2"), "global and soft; not eu-west's")
         await fleet.stop()
     }
 
@@ -197,6 +200,11 @@ final class FleetCacheTests: XCTestCase {
         }
         let gaps = await edgeC.server.fleet?.gapsHandled
         XCTAssertEqual(gaps, 1)
+        let metrics = await edgeC.server.metricsText()
+        XCTAssertTrue(metrics.contains("gateway_fleet_log_gaps_total 1"), metrics)
+        let publisherMetrics = await fleet.edges[0].server.metricsText()
+        XCTAssertTrue(
+            publisherMetrics.contains("gateway_fleet_purges_incomplete_total 3"), "edge-c missed three while cut off")
         let afterGap = try await xCache(edgeC, "/two")
         XCTAssertEqual(afterGap, "REVALIDATED", "soft-purged: checked with the origin before serving")
         let untouched = try await xCache(fleet.edges[0], "/two")
