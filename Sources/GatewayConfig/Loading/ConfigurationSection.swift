@@ -23,7 +23,7 @@ extension ConfigReader {
             top["routes"].map {
                 readRoutes(
                     $0, upstreamNames: upstreams.names, rateLimitNames: rateLimits.names, auth: auth,
-                    identityKeyedPolicies: rateLimits.identityKeyed, geo: geo)
+                    identityKeyedPolicies: rateLimits.identityKeyed, geo: geo, geoDeclared: top["geo"] != nil)
             } ?? []
         let trustedProxies = top["trusted_proxies"].map { readTrustedProxies($0) } ?? []
         let logging = top["logging"].map { readLogging($0) } ?? LoggingConfig()

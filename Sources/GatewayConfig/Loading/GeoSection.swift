@@ -7,7 +7,8 @@ extension ConfigReader {
         require(["default", "regions"], in: s)
         let defaultRegion = s["default"].flatMap { name($0) }
         var regions: [GeoRegion] = []
-        var firstNetwork: [CIDR: String] = [:]
+        // By address and length only: `10.0.0.0/8` and `::ffff:10.0.0.0/104` are one network.
+        var firstNetwork: [[UInt8]: String] = [:]
         if let regionsEntry = s["regions"] {
             guard case .mapping(let mapping) = regionsEntry.value else {
                 error(
@@ -26,10 +27,11 @@ extension ConfigReader {
                     Entry(key: region, keyLine: keyNode.position ?? regionsEntry.line, value: value))
                 for network in networks {
                     // The same network in two regions would make the answer depend on file order.
-                    if let other = firstNetwork[network], other != region {
+                    let key = network.network + [UInt8(truncatingIfNeeded: network.prefixLength)]
+                    if let other = firstNetwork[key], other != region {
                         error(value.position, "network \(network) is in both region '\(other)' and region '\(region)'")
                     }
-                    firstNetwork[network] = region
+                    firstNetwork[key] = region
                 }
                 regions.append(GeoRegion(name: region, networks: networks))
             }
@@ -41,14 +43,17 @@ extension ConfigReader {
     /// A route's `upstream_by_region`: region → upstream. Every region must be one `geo` knows,
     /// and the default region must have an upstream (clients outside every network go there).
     mutating func readUpstreamByRegion(
-        _ entry: Entry, label: String, upstreamNames: Set<String>, geo: GeoConfig?
+        _ entry: Entry, label: String, upstreamNames: Set<String>, geo: GeoConfig?, geoDeclared: Bool
     ) -> [String: String]? {
         guard case .mapping(let mapping) = entry.value else {
             error(entry.line, "expected a mapping of region names to upstreams, got \(Self.describe(entry.value))")
             return nil
         }
         guard let geo else {
-            error(entry.keyLine, "'upstream_by_region' in \(label) needs a top-level 'geo' section to know regions")
+            // A `geo` section with problems of its own was reported already.
+            if !geoDeclared {
+                error(entry.keyLine, "'upstream_by_region' in \(label) needs a top-level 'geo' section to know regions")
+            }
             return nil
         }
         let known = geo.regionNames

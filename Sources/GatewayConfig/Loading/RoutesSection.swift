@@ -8,7 +8,7 @@ extension ConfigReader {
 
     mutating func readRoutes(
         _ entry: Entry, upstreamNames: Set<String>, rateLimitNames: Set<String> = [], auth: AuthRead = AuthRead(),
-        identityKeyedPolicies: Set<String> = [], geo: GeoConfig? = nil
+        identityKeyedPolicies: Set<String> = [], geo: GeoConfig? = nil, geoDeclared: Bool = false
     ) -> [RouteConfig] {
         guard let items = list(entry) else { return [] }
         var result: [RouteConfig] = []
@@ -45,7 +45,7 @@ extension ConfigReader {
             var upstreamByRegion: [String: String]?
             if s["upstream"] == nil, let regional = s["upstream_by_region"] {
                 upstreamByRegion = readUpstreamByRegion(
-                    regional, label: label, upstreamNames: upstreamNames, geo: geo)
+                    regional, label: label, upstreamNames: upstreamNames, geo: geo, geoDeclared: geoDeclared)
                 upstream = geo.flatMap { upstreamByRegion?[$0.defaultRegion] }
             }
             let match = s["match"].map { readRouteMatch($0, label: label) } ?? RouteMatchConfig()

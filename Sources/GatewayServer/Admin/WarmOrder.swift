@@ -20,8 +20,10 @@ struct WarmOrder: Equatable, Sendable {
             }
             concurrency = number
         }
-        if document["nodes"] != nil {
-            nodes = try PurgeOrder.strings(document, single: "node", plural: "nodes")
+        if document["node"] != nil || document["nodes"] != nil {
+            let named = try PurgeOrder.strings(document, single: "node", plural: "nodes")
+            guard !named.isEmpty else { throw PurgeOrder.Problem(message: "'nodes' must name at least one node.") }
+            nodes = named
         }
     }
 

@@ -30,52 +30,6 @@ actor FleetCommands {
         let region: String?
     }
 
-    /// What a publishing call reports.
-    struct Outcome {
-        let sequence: Int64
-        let scope: FleetScope
-        let expected: [Node]
-        var acknowledged: [(node: Node, afterMilliseconds: Double)] = []
-        let waited: Bool
-
-        var missing: [String] {
-            let seen = Set(acknowledged.map(\.node.id))
-            return expected.map(\.id).filter { !seen.contains($0) }
-        }
-
-        var json: JSONValue {
-            var members: [(String, JSONValue)] = [
-                ("purge_id", .int(Int(sequence))), ("scope", .string(scope.description)),
-                ("expected", .array(expected.map { .string($0.id) })),
-            ]
-            guard waited else {
-                members.append(("waited", .bool(false)))
-                return .object(members)
-            }
-            members.append(
-                (
-                    "acknowledged",
-                    .array(
-                        acknowledged.map { ack in
-                            .object([
-                                ("node", .string(ack.node.id)),
-                                ("region", ack.node.region.map(JSONValue.string) ?? .null),
-                                ("after_ms", .string(Self.milliseconds(ack.afterMilliseconds))),
-                            ])
-                        })
-                ))
-            members.append(("missing", .array(missing.map(JSONValue.string))))
-            members.append(("complete", .bool(missing.isEmpty)))
-            let last = acknowledged.map(\.afterMilliseconds).max()
-            members.append(("propagation_ms", last.map { .string(Self.milliseconds($0)) } ?? .null))
-            return .object(members)
-        }
-
-        static func milliseconds(_ value: Double) -> String {
-            String(format: "%.3f", value)
-        }
-    }
-
     /// A node whose last heartbeat is older than this is not waited for.
     static let heartbeatInterval = TimeAmount.seconds(1)
     static let aliveWithin: Int64 = 5_000
@@ -90,8 +44,17 @@ actor FleetCommands {
     private let metrics: ProcessMetrics
     private let logger: Logger
     private var control: RedisConnection?
+    /// The control connection being made: callers that arrive meanwhile wait for it instead of
+    /// each opening one.
+    private var connectingControl: Task<RedisConnection, Error>?
     private var reader: RedisConnection?
-    private var tasks: [Task<Void, Never>] = []
+    private var readTask: Task<Void, Never>?
+    private var heartbeatTask: Task<Void, Never>?
+    private var warmTasks: [Int64: Task<Void, Never>] = [:]
+    private var isStopped = false
+    /// The log's epoch (`{gw}:purge:epoch`): a Redis that restarted without its data has another
+    /// one, and then this node's place in the log means nothing.
+    private var epoch: String?
     /// Position in the log: the last entry read and the last sequence number applied.
     private var lastID = "0-0"
     private var lastSequence: Int64 = 0
@@ -119,16 +82,23 @@ actor FleetCommands {
     /// The heartbeat starts once the reader has its position in the log: a node that says it is
     /// alive is reading, so a purge published after that reaches it.
     func start() {
-        tasks.append(Task { await self.readLoop() })
+        readTask = Task { await self.readLoop() }
     }
 
+    /// Ends the reader, the heartbeat and running warms first, so none of them writes to Redis
+    /// (a heartbeat after the HDEL would make publishers wait for a node that is gone).
     func stop() async {
-        for task in tasks { task.cancel() }
-        tasks = []
+        isStopped = true
+        let running = [readTask, heartbeatTask].compactMap { $0 } + Array(warmTasks.values)
+        for task in running { task.cancel() }
         reader?.close()
+        for task in running { await task.value }
+        readTask = nil
+        heartbeatTask = nil
+        warmTasks = [:]
         if let control, control.isActive {
-            _ = try? await control.send(["HDEL", FleetKeys.nodes, node.id]).get()
-            _ = try? await control.send(["HDEL", FleetKeys.stats, node.id]).get()
+            _ = try? await control.checked(["HDEL", FleetKeys.nodes, node.id])
+            _ = try? await control.checked(["HDEL", FleetKeys.stats, node.id])
         }
         control?.close()
         reader = nil
@@ -137,15 +107,20 @@ actor FleetCommands {
 
     // MARK: Publishing
 
-    func publish(_ order: PurgeOrder, scope: FleetScope, waitFor timeout: TimeAmount?) async throws -> Outcome {
+    func publish(_ order: PurgeOrder, scope: FleetScope, waitFor timeout: TimeAmount?) async throws -> FleetPurgeOutcome
+    {
         let connection = try await controlConnection()
         let expected = try await aliveNodes(in: scope, on: connection)
         let started = NIODeadline.now()
         let sequence = try await append(.purge(order), scope: scope, on: connection)
-        var outcome = Outcome(sequence: sequence, scope: scope, expected: expected, waited: timeout != nil)
+        var outcome = FleetPurgeOutcome(sequence: sequence, scope: scope, expected: expected, waited: timeout != nil)
         guard let timeout, !expected.isEmpty else { return outcome }
-        outcome.acknowledged = try await acknowledgements(
-            of: sequence, expecting: Set(expected.map(\.id)), since: started, until: started + timeout)
+        do {
+            outcome.acknowledged = try await acknowledgements(
+                of: sequence, expecting: Set(expected.map(\.id)), since: started, until: started + timeout)
+        } catch {
+            outcome.waitError = "\(error)"
+        }
         if outcome.missing.isEmpty, let last = outcome.acknowledged.map(\.afterMilliseconds).max() {
             metrics.fleetPurgePropagation.recordNanoseconds(Int64(last * 1e6))
         } else if !outcome.missing.isEmpty {
@@ -160,25 +135,25 @@ actor FleetCommands {
         let expected = try await aliveNodes(in: scope, on: connection).filter { order.includes(node: $0.id) }
         let sequence = try await append(.warm(order), scope: scope, on: connection)
         let key = FleetKeys.warmProgress(sequence)
-        _ = try await connection.send(["HSET", key, "_expected", expected.map(\.id).joined(separator: ",")]).get()
-        _ = try await connection.send(["EXPIRE", key, String(FleetKeys.warmProgressSeconds)]).get()
+        _ = try await connection.checked(["HSET", key, "_expected", expected.map(\.id).joined(separator: ",")])
+        _ = try await connection.checked(["EXPIRE", key, String(FleetKeys.warmProgressSeconds)])
         return (sequence, expected)
     }
 
     /// nil when no warm has that number (or its progress has expired).
     func warmProgress(_ sequence: Int64) async throws -> FleetWarmProgress? {
         let connection = try await controlConnection()
-        let reply = try await connection.send(["HGETALL", FleetKeys.warmProgress(sequence)]).get()
+        let reply = try await connection.checked(["HGETALL", FleetKeys.warmProgress(sequence)])
         return FleetWarmProgress(sequence: sequence, hash: reply)
     }
 
     private func append(_ command: FleetLogEntry.Command, scope: FleetScope, on connection: RedisConnection)
         async throws -> Int64
     {
-        let reply = try await connection.send([
+        let reply = try await connection.checked([
             "EVAL", FleetLogEntry.publishScript, "2", FleetKeys.purgeSequence, FleetKeys.purgeLog,
             String(FleetKeys.logLength), scope.description, node.id, command.kind, command.json.rendered,
-        ]).get()
+        ])
         guard let parts = reply.array, parts.count == 2, let sequence = parts[0].integer else {
             throw RedisError.protocolError("publishing to the fleet log answered \(reply)")
         }
@@ -189,8 +164,8 @@ actor FleetCommands {
     /// longer than `aliveWithin` are left out: they are down or cut off).
     func fleetStats(in scope: FleetScope) async throws -> [CacheStatsDocument.NodeStats] {
         let connection = try await controlConnection()
-        let reply = try await connection.send(["HGETALL", FleetKeys.stats]).get()
-        let now = Self.unixMilliseconds()
+        let reply = try await connection.checked(["HGETALL", FleetKeys.stats])
+        let now = try await connection.serverMilliseconds()
         let flat = reply.array ?? []
         var result: [CacheStatsDocument.NodeStats] = []
         var index = 1
@@ -207,8 +182,8 @@ actor FleetCommands {
 
     /// The nodes with a recent heartbeat, in the purge's scope.
     private func aliveNodes(in scope: FleetScope, on connection: RedisConnection) async throws -> [Node] {
-        let reply = try await connection.send(["HGETALL", FleetKeys.nodes]).get()
-        let now = Self.unixMilliseconds()
+        let reply = try await connection.checked(["HGETALL", FleetKeys.nodes])
+        let now = try await connection.serverMilliseconds()
         var nodes: [Node] = []
         let flat = reply.array ?? []
         var index = 0
@@ -239,7 +214,7 @@ actor FleetCommands {
             let remaining = deadline - NIODeadline.now()
             guard remaining > .zero else { break }
             let seconds = String(format: "%.3f", max(0.001, Double(remaining.nanoseconds) / 1e9))
-            let reply = try await connection.send(["BLPOP", key, seconds]).get()
+            let reply = try await connection.checked(["BLPOP", key, seconds])
             guard let pair = reply.array, pair.count == 2, let value = pair[1].string else { continue }
             let parts = value.split(separator: "\t", omittingEmptySubsequences: false)
             guard let id = parts.first.map(String.init) else { continue }
@@ -255,7 +230,7 @@ actor FleetCommands {
 
     private func readLoop() async {
         var delay = TimeAmount.milliseconds(50)
-        while !Task.isCancelled {
+        while !Task.isCancelled, !isStopped {
             do {
                 var readOptions = options
                 // XREAD BLOCK holds the reply for up to a second; the connection must wait longer.
@@ -263,9 +238,9 @@ actor FleetCommands {
                 let connection = try await RedisConnection.connect(to: address, on: eventLoop, options: readOptions)
                     .get()
                 reader = connection
-                _ = try await connection.send(["CLIENT", "SETNAME", "gw-fleet-reader-\(node.id)"]).get()
+                _ = try await connection.checked(["CLIENT", "SETNAME", "gw-fleet-reader-\(node.id)"])
                 try await position(on: connection)
-                if tasks.count == 1 { tasks.append(Task { await self.heartbeatLoop() }) }
+                if heartbeatTask == nil, !isStopped { heartbeatTask = Task { await self.heartbeatLoop() } }
                 delay = .milliseconds(50)
                 try await consume(on: connection)
             } catch {
@@ -282,42 +257,70 @@ actor FleetCommands {
     }
 
     /// Where to read from: on the first connection, the end of the log (the store starts empty,
-    /// there is nothing older to apply); after a reconnection, where it stopped, unless Redis's
-    /// sequence went back (it lost the log: everything is suspect).
+    /// there is nothing older to apply); after a reconnection, where it stopped — unless this is
+    /// not the Redis it was reading (another epoch: it restarted without its data, and sequence
+    /// numbers may repeat), in which case everything is suspect.
     private func position(on connection: RedisConnection) async throws {
-        let sequenceReply = try await connection.send(["GET", FleetKeys.purgeSequence]).get()
-        let current = sequenceReply.string.flatMap { Int64($0) } ?? 0
-        if positioned, current >= lastSequence { return }
+        // The first node to connect after a (re)start names the epoch; the others read it.
+        _ = try await connection.checked(["SET", FleetKeys.epoch, UUID().uuidString, "NX"])
+        let current = try await connection.checked(["GET", FleetKeys.epoch]).string
         if positioned {
-            handleGap("the purge sequence went back from \(lastSequence) to \(current): Redis lost the purge log")
+            guard current != epoch else { return }
+            handleGap("Redis restarted without the fleet log (epoch \(epoch ?? "none") → \(current ?? "none"))")
         }
-        let last = try await connection.send(["XREVRANGE", FleetKeys.purgeLog, "+", "-", "COUNT", "1"]).get()
-        lastID = last.array?.first?.array?.first?.string ?? "0-0"
-        lastSequence = current
+        epoch = current
+        // The newest entry gives both the place and its number, in one read (a GET of the
+        // sequence first could miss an entry appended in between and see it as a gap).
+        let last = try await connection.checked(["XREVRANGE", FleetKeys.purgeLog, "+", "-", "COUNT", "1"])
+        if let entry = last.array?.first, case .success(let newest) = FleetLogEntry.parse(entry) {
+            lastID = newest.id
+            lastSequence = newest.sequence
+        } else {
+            // An empty log: the next entry is whatever follows the current sequence number.
+            lastID = "0-0"
+            lastSequence =
+                try await connection.checked(["GET", FleetKeys.purgeSequence]).string.flatMap { Int64($0) } ?? 0
+        }
         positioned = true
     }
 
     private func consume(on connection: RedisConnection) async throws {
         while !Task.isCancelled {
-            let reply = try await connection.send([
+            let reply = try await connection.checked([
                 "XREAD", "COUNT", "100", "BLOCK", "1000", "STREAMS", FleetKeys.purgeLog, lastID,
-            ]).get()
-            if case .error(let message) = reply { throw RedisError.protocolError("XREAD: \(message)") }
+            ])
             for parsed in FleetLogEntry.entries(ofXREAD: reply) {
                 switch parsed {
                 case .success(let entry):
-                    try await receive(entry)
+                    await receive(entry)
                 case .failure(let problem):
-                    // Unreadable: as unsafe as a missing entry.
-                    if let id = problem.id { lastID = id }
-                    if let sequence = problem.sequence { lastSequence = max(lastSequence, sequence) }
-                    handleGap("purge log entry \(problem.id ?? "?") unreadable: \(problem.reason)")
+                    skip(problem)
                 }
             }
         }
     }
 
-    private func receive(_ entry: FleetLogEntry) async throws {
+    /// An entry this node cannot carry out. Harmless if it was for other nodes or of a kind this
+    /// version does not know (logged); otherwise as unsafe as a missed purge.
+    private func skip(_ problem: FleetLogError) {
+        if let id = problem.id { lastID = id }
+        if let sequence = problem.sequence {
+            if sequence > lastSequence + 1 {
+                handleGap(
+                    "purges \(lastSequence + 1)..<\(sequence) were trimmed from the log before this node read them")
+            }
+            lastSequence = max(lastSequence, sequence)
+        }
+        if let scope = problem.scope, !scope.includes(region: node.region) { return }
+        if problem.isUnknownCommand {
+            logger.warning(
+                "skipping a fleet command this version cannot carry out", metadata: ["reason": "\(problem.reason)"])
+            return
+        }
+        handleGap("fleet log entry \(problem.id ?? "?") unreadable: \(problem.reason)")
+    }
+
+    private func receive(_ entry: FleetLogEntry) async {
         lastID = entry.id
         guard entry.sequence > lastSequence else { return }
         if entry.sequence > lastSequence + 1 {
@@ -340,31 +343,43 @@ actor FleetCommands {
         apply(order)
         applied += 1
         metrics.fleetCommandsApplied.increment()
-        let connection = try await controlConnection()
-        let key = FleetKeys.acknowledgements(entry.sequence)
-        _ = try await connection.send(["RPUSH", key, "\(node.id)\t\(node.region ?? "")"]).get()
-        _ = try await connection.send(["EXPIRE", key, "300"]).get()
+        // A failed acknowledgement is only that: the purge is applied, and the reader goes on.
+        do {
+            let connection = try await controlConnection()
+            let key = FleetKeys.acknowledgements(entry.sequence)
+            _ = try await connection.checked(["RPUSH", key, "\(node.id)\t\(node.region ?? "")"])
+            _ = try await connection.checked(["EXPIRE", key, "300"])
+        } catch {
+            logger.warning(
+                "fleet purge applied but not acknowledged",
+                metadata: ["purge": "\(entry.sequence)", "error": "\(error)"])
+        }
     }
 
     /// In the background: the reader goes on with the log meanwhile. Progress goes to Redis after
     /// every URL, so a caller watching it sees the fetches advance.
     private func startWarm(_ order: WarmOrder, sequence: Int64) {
         let node = self.node
-        Task {
+        warmTasks[sequence] = Task {
             await self.recordWarm(FleetWarmProgress.NodeProgress(node: node, total: order.urls.count), sequence)
             let final = await self.warm(order) { progress in
                 await self.recordWarm(progress, sequence)
             }
             await self.recordWarm(final, sequence)
+            await self.warmEnded(sequence)
         }
+    }
+
+    private func warmEnded(_ sequence: Int64) {
+        warmTasks[sequence] = nil
     }
 
     private func recordWarm(_ progress: FleetWarmProgress.NodeProgress, _ sequence: Int64) async {
         do {
             let connection = try await controlConnection()
-            _ = try await connection.send([
+            _ = try await connection.checked([
                 "HSET", FleetKeys.warmProgress(sequence), node.id, progress.json.rendered,
-            ]).get()
+            ])
         } catch {
             logger.warning("cannot record warm progress in redis", metadata: ["error": "\(error)"])
         }
@@ -382,13 +397,13 @@ actor FleetCommands {
     // MARK: Heartbeat and the control connection
 
     private func heartbeatLoop() async {
-        while !Task.isCancelled {
+        while !Task.isCancelled, !isStopped {
             do {
                 let connection = try await controlConnection()
-                let now = Self.unixMilliseconds()
-                _ = try await connection.send(["HSET", FleetKeys.nodes, node.id, "\(node.region ?? "")\t\(now)"]).get()
+                let now = try await connection.serverMilliseconds()
+                _ = try await connection.checked(["HSET", FleetKeys.nodes, node.id, "\(node.region ?? "")\t\(now)"])
                 let wire = CacheStatsDocument.wire(await analytics(), node: node, at: now)
-                _ = try await connection.send(["HSET", FleetKeys.stats, node.id, wire.rendered]).get()
+                _ = try await connection.checked(["HSET", FleetKeys.stats, node.id, wire.rendered])
             } catch {
                 // The reader logs Redis being away; a missed heartbeat only means callers do not wait for us.
             }
@@ -397,14 +412,23 @@ actor FleetCommands {
     }
 
     private func controlConnection() async throws -> RedisConnection {
+        if isStopped { throw RedisError.unavailable("the fleet member is stopping") }
         if let control, control.isActive { return control }
-        let connection = try await RedisConnection.connect(to: address, on: eventLoop, options: options).get()
-        _ = try await connection.send(["CLIENT", "SETNAME", "gw-fleet-control-\(node.id)"]).get()
+        if let connectingControl { return try await connectingControl.value }
+        let (address, options, eventLoop, name) = (address, options, eventLoop, "gw-fleet-control-\(node.id)")
+        let attempt = Task {
+            let connection = try await RedisConnection.connect(to: address, on: eventLoop, options: options).get()
+            _ = try await connection.checked(["CLIENT", "SETNAME", name])
+            return connection
+        }
+        connectingControl = attempt
+        defer { connectingControl = nil }
+        let connection = try await attempt.value
+        if isStopped {
+            connection.close()
+            throw RedisError.unavailable("the fleet member is stopping")
+        }
         control = connection
         return connection
-    }
-
-    static func unixMilliseconds() -> Int64 {
-        Int64(Date().timeIntervalSince1970 * 1000)
     }
 }

@@ -6,6 +6,9 @@ enum FleetKeys {
     /// Incremented by every purge: an edge that reconnects compares it with the last one it
     /// applied, which tells it whether Redis lost history (a restart without persistence).
     static let purgeSequence = "{gw}:purge:seq"
+    /// Set (NX) by the first node to connect: a Redis that restarted without its data gets a new
+    /// one, which tells readers their place in the log is meaningless.
+    static let epoch = "{gw}:purge:epoch"
     /// node id → "region<TAB>unix ms" of its last heartbeat: who is expected to acknowledge.
     static let nodes = "{gw}:nodes"
     static let logLength = 10_000

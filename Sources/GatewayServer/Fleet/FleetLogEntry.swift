@@ -62,14 +62,19 @@ struct FleetLogEntry {
         guard let sequenceText = fields["seq"], let sequence = Int64(sequenceText) else {
             return .failure(FleetLogError(id: id, reason: "no sequence number"))
         }
+        guard let scope = try? FleetScope(text: fields["scope"] ?? "") else {
+            return .failure(FleetLogError(id: id, sequence: sequence, reason: "no scope"))
+        }
         do {
-            let scope = try FleetScope(text: fields["scope"] ?? "")
             let document = try JSONParser.parse(Array((fields["order"] ?? "").utf8))
             let command: Command
             switch fields["kind"] ?? "purge" {
             case "purge": command = .purge(try PurgeOrder(document))
             case "warm": command = .warm(try WarmOrder(document))
-            case let other: throw FleetLogError(id: id, sequence: sequence, reason: "unknown command '\(other)'")
+            case let other:
+                throw FleetLogError(
+                    id: id, sequence: sequence, scope: scope, isUnknownCommand: true,
+                    reason: "unknown command '\(other)' (published by a newer version?)")
             }
             return .success(
                 FleetLogEntry(
@@ -77,7 +82,7 @@ struct FleetLogEntry {
         } catch let problem as FleetLogError {
             return .failure(problem)
         } catch {
-            return .failure(FleetLogError(id: id, sequence: sequence, reason: "\(error)"))
+            return .failure(FleetLogError(id: id, sequence: sequence, scope: scope, reason: "\(error)"))
         }
     }
 }
@@ -85,5 +90,9 @@ struct FleetLogEntry {
 struct FleetLogError: Error {
     var id: String?
     var sequence: Int64?
+    /// Known when only the command could not be read: an entry for other nodes does not matter.
+    var scope: FleetScope?
+    /// A command kind this version does not know: skipped, not treated as a missed purge.
+    var isUnknownCommand = false
     var reason: String
 }

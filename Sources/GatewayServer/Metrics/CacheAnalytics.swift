@@ -20,13 +20,14 @@ struct CacheAnalytics: Sendable, Equatable {
         topObjects.add(object, bytes: sentBytes)
     }
 
+    /// Wrapping adds: figures from other nodes come over the network.
     mutating func merge(_ other: CacheAnalytics) {
         for index in requests.indices where index < other.requests.count {
-            requests[index] += other.requests[index]
+            requests[index] = requests[index] &+ other.requests[index]
             responseTimes[index].merge(other.responseTimes[index])
         }
-        bytesServed += other.bytesServed
-        bytesFromOrigin += other.bytesFromOrigin
+        bytesServed = bytesServed &+ other.bytesServed
+        bytesFromOrigin = bytesFromOrigin &+ other.bytesFromOrigin
         topObjects.merge(other.topObjects)
     }
 

@@ -26,10 +26,10 @@ struct DurationHistogram: Sendable, Equatable {
 
     mutating func merge(_ other: DurationHistogram) {
         for index in counts.indices {
-            counts[index] += other.counts[index]
+            counts[index] = counts[index] &+ other.counts[index]
         }
         sumNanoseconds &+= other.sumNanoseconds
-        count += other.count
+        count = count &+ other.count
     }
 
     /// Rebuilt from counts another node sent (fleet statistics); nil if they do not fit the bounds.
@@ -37,7 +37,7 @@ struct DurationHistogram: Sendable, Equatable {
         guard counts.count == Self.boundsInSeconds.count + 1, counts.allSatisfy({ $0 >= 0 }) else { return nil }
         self.counts = counts
         self.sumNanoseconds = sumNanoseconds
-        self.count = counts.reduce(0, +)
+        self.count = counts.reduce(0, &+)
     }
 
     init() {}

@@ -34,24 +34,31 @@ struct HeavyHitters: Sendable, Equatable {
         counters[object] = Counter(count: smallest.value.count + 1, error: smallest.value.count, bytes: bytes)
     }
 
+    /// The mergeable-summaries rule (Agarwal et al., 2012): an object one side does not list may
+    /// still have had up to that side's smallest count, if that side was full; adding it (to the
+    /// count and to the error) keeps counts from falling below the truth. Counts from other nodes
+    /// are added with wrapping arithmetic: a corrupt number must not stop the process.
     mutating func merge(_ other: HeavyHitters) {
-        for (object, counter) in other.counters {
-            if var mine = counters[object] {
-                mine.count += counter.count
-                mine.error += counter.error
-                mine.bytes += counter.bytes
-                counters[object] = mine
-            } else {
-                counters[object] = counter
-            }
+        let myFloor = counters.count >= capacity ? counters.values.map(\.count).min() ?? 0 : 0
+        let theirFloor = other.counters.count >= other.capacity ? other.counters.values.map(\.count).min() ?? 0 : 0
+        var merged: [String: Counter] = [:]
+        for object in Set(counters.keys).union(other.counters.keys) {
+            let mine = counters[object] ?? Counter(count: myFloor, error: myFloor, bytes: 0)
+            let theirs = other.counters[object] ?? Counter(count: theirFloor, error: theirFloor, bytes: 0)
+            merged[object] = Counter(
+                count: mine.count &+ theirs.count, error: mine.error &+ theirs.error, bytes: mine.bytes &+ theirs.bytes)
         }
+        counters = merged
         trim()
     }
 
+    /// One counter as another node sent it (a summary rebuilt from the wire).
     mutating func insert(_ object: String, _ counter: Counter) {
-        counters[object, default: Counter(count: 0, error: 0, bytes: 0)].count += counter.count
-        counters[object, default: Counter(count: 0, error: 0, bytes: 0)].error += counter.error
-        counters[object, default: Counter(count: 0, error: 0, bytes: 0)].bytes += counter.bytes
+        var mine = counters[object] ?? Counter(count: 0, error: 0, bytes: 0)
+        mine.count = mine.count &+ counter.count
+        mine.error = mine.error &+ counter.error
+        mine.bytes = mine.bytes &+ counter.bytes
+        counters[object] = mine
     }
 
     /// Keeps the `capacity` largest after a merge.

@@ -94,5 +94,27 @@ final class GeoConfigTests: XCTestCase {
                         """,
                     route: "{ name: d, upstream: edge-us }")),
             ["gw.yaml:10: network 10.0.0.0/8 is in both region 'us-east' and region 'eu-west'"])
+        XCTAssertEqual(
+            problems(
+                file(
+                    geo: """
+                          default: us-east
+                          regions:
+                            us-east: [10.0.0.0/8]
+                            eu-west: ["::ffff:10.0.0.0/104"]
+                        """,
+                    route: "{ name: d, upstream: edge-us }")),
+            ["gw.yaml:10: network ::ffff:10.0.0.0/104 is in both region 'us-east' and region 'eu-west'"],
+            "the same network written as IPv4-mapped IPv6")
+        XCTAssertEqual(
+            problems(
+                file(
+                    geo: """
+                          default: us-east
+                          regions: { us-east: [10.0.0.0/33] }
+                        """,
+                    route: "{ name: d, upstream_by_region: { us-east: edge-us } }")),
+            ["gw.yaml:8: expected a CIDR like 10.0.0.0/8 or ::1/128, got '10.0.0.0/33'"],
+            "a broken geo section is reported once, not again by every route that uses it")
     }
 }

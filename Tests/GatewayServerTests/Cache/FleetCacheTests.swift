@@ -212,6 +212,41 @@ final class FleetCacheTests: XCTestCase {
         await fleet.stop()
     }
 
+    /// A Redis restart without persistence loses the log and the sequence: every edge sees a new
+    /// epoch when it reconnects and, unable to tell what it missed, soft-purges everything.
+    func testARedisRestartWithoutItsDataMakesEveryEdgeRevalidate() async throws {
+        let fleet = try await startFleet()
+        for edge in fleet.edges {
+            _ = try await xCache(edge, "/obj")
+            let hit = try await xCache(edge, "/obj")
+            XCTAssertEqual(hit, "HIT")
+        }
+        _ = try await purge(fleet, #"{"url": "http://cdn.test/other", "scope": "global"}"#)
+        fleet.control.close()
+        fleet.redis.stop()
+        try await fleet.redis.start()
+        let control = try await RedisConnection.connect(to: try fleet.redis.address, on: group.next()).get()
+        defer { control.close() }
+        _ = try await control.send(["ACL", "SETUSER", "edge-c", "on", ">edge-c-secret", "~*", "&*", "+@all"]).get()
+        try await waitUntil("every edge to notice the new Redis") {
+            var handled = 0
+            for edge in fleet.edges where await edge.server.fleet?.gapsHandled == 1 { handled += 1 }
+            return handled == 3
+        }
+        for edge in fleet.edges {
+            let revalidated = try await xCache(edge, "/obj")
+            XCTAssertEqual(revalidated, "REVALIDATED", "\(edge.server.snapshot.configuration.node.id)")
+        }
+        // And purging works again on the new Redis.
+        try await waitUntil("three edges alive again") {
+            let count = try await control.send(["HLEN", FleetKeys.nodes]).get()
+            return count.integer == 3
+        }
+        let after = try await purge(fleet, #"{"url": "http://cdn.test/obj", "scope": "global"}"#)
+        XCTAssertEqual(acknowledgedNodes(after), ["edge-a", "edge-b", "edge-c"], "\(after)")
+        await fleet.stop()
+    }
+
     private func admin(_ fleet: Fleet, _ method: HTTPMethod, _ path: String, body: String? = nil) async throws
         -> TestResponse
     {

@@ -37,6 +37,23 @@ final class HeavyHittersTests: XCTestCase {
         XCTAssertEqual(first.top(1).first?.counter.bytes, 800)
     }
 
+    func testMergingFullSummariesNeverCountsBelowTheTruth() {
+        // Truth: x 6, y 3, z 4. Each side saw only part of it and is full (2 counters).
+        var first = HeavyHitters(capacity: 2)
+        for object in ["x", "x", "x", "x", "x", "y", "y", "y"] { first.add(object, bytes: 1) }
+        var second = HeavyHitters(capacity: 2)
+        for object in ["z", "z", "z", "z", "x"] { second.add(object, bytes: 1) }
+        first.merge(second)
+        let truth = ["x": 6, "y": 3, "z": 4]
+        XCTAssertEqual(first.counters.count, 2)
+        for (object, counter) in first.counters {
+            let actual = truth[object] ?? 0
+            XCTAssertGreaterThanOrEqual(counter.count, actual, object)
+            XCTAssertLessThanOrEqual(counter.count - counter.error, actual, object)
+        }
+        XCTAssertEqual(Set(first.counters.keys), ["x", "z"])
+    }
+
     func testHistogramQuantilesAreBucketBounds() {
         var histogram = DurationHistogram()
         for _ in 0..<90 { histogram.record(nanoseconds: 300_000) }  // 0.3 ms
