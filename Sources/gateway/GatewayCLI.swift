@@ -37,7 +37,8 @@ struct Run: AsyncParsableCommand {
             throw ExitCode(1)
         }
         let level = Logger.Level(rawValue: configuration.logging.level.rawValue) ?? .info
-        LoggingSystem.bootstrap { label in JSONLogHandler(label: label, level: level) }
+        LogLevels.shared.base = level
+        LoggingSystem.bootstrap { label in JSONLogHandler(label: label) }
         let logger = Logger(label: "gateway")
         let server = GatewayServer(snapshot: Snapshot(configuration: configuration, generation: 1), logger: logger)
         // Libraries that report through swift-metrics land on the same /metrics page.
@@ -53,7 +54,7 @@ struct Run: AsyncParsableCommand {
             adminToken = value
         }
         // SIGHUP reloads the file (nginx's `-s reload`); the reloader ends with the group.
-        let reloader = ConfigReloader(path: config, server: server, logger: logger)
+        let reloader = ConfigReloader(path: config, server: server, logger: logger.subsystem(.config))
         var admin: AdminServer?
         do {
             try await server.start()

@@ -330,6 +330,9 @@ final class LogLines: Sendable {
         reader.start()
     }
 
+    /// Everything the child wrote so far.
+    var text: String { state.withLockedValue { $0.text } }
+
     func append(_ data: Data) {
         guard !data.isEmpty else { return }
         let chunk = String(decoding: data, as: UTF8.self)

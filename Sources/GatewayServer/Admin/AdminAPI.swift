@@ -42,7 +42,7 @@ public final class AdminAPI: Sendable {
         "/admin/health": ["GET", "HEAD"], "/admin/ready": ["GET", "HEAD"], "/admin/config": ["GET", "HEAD"],
         "/admin/reload": ["POST"], "/admin/upstreams": ["GET", "HEAD"], "/metrics": ["GET", "HEAD"],
         "/admin/cache/purge": ["POST"], "/admin/cache/stats": ["GET", "HEAD"], "/admin/cache/warm": ["POST"],
-        "/admin/ratelimits": ["GET", "HEAD"],
+        "/admin/ratelimits": ["GET", "HEAD"], "/admin/logging": ["GET", "HEAD", "PUT"],
     ]
 
     func handle(_ request: Request) async -> Response {
@@ -91,6 +91,9 @@ public final class AdminAPI: Sendable {
             return await CacheAdmin(server: server).warm(request.body)
         case "/admin/cache/stats":
             return await CacheAdmin(server: server).stats(query: request.query)
+        case "/admin/logging":
+            let admin = LoggingAdmin(levels: .shared)
+            return request.method == "PUT" ? admin.change(request.body) : admin.show()
         case "/admin/ratelimits":
             return await RateLimitAdmin(server: server).handle(query: request.query)
         default:

@@ -20,6 +20,8 @@ struct RequestHead {
         case forwardedProto
         case forwardedHost
         case via
+        /// W3C `traceparent`: its trace id goes into error log lines (and, with tracing, spans).
+        case traceParent
     }
 
     struct Field {
@@ -62,6 +64,7 @@ struct RequestHead {
     /// Index into `fields` of the first Host field.
     let hostField: Int?
     let requestIDField: Int?
+    let traceParentField: Int?
     /// nil if absent; `contentLengthValid` is false for a malformed or conflicting value, and for
     /// any Transfer-Encoding in an HTTP/1.0 request (faulty framing, RFC 9112 6.1).
     let contentLength: Int?

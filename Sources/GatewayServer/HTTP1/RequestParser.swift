@@ -196,6 +196,7 @@ struct RequestParser {
             var hostCount = 0
             var hostField: Int?
             var requestIDField: Int?
+            var traceParentField: Int?
             var contentLength: Int?
             var contentLengthValid = true
             var transferCoding = RequestHead.TransferCoding.none
@@ -220,6 +221,8 @@ struct RequestParser {
                     if hostField == nil { hostField = fieldStorage.count }
                 case .requestID:
                     if requestIDField == nil { requestIDField = fieldStorage.count }
+                case .traceParent:
+                    if traceParentField == nil { traceParentField = fieldStorage.count }
                 case .connection:
                     let options = FieldBytes.connectionOptions(bytes, valueStart, valueEnd)
                     connectionClose = connectionClose || options.close
@@ -268,7 +271,7 @@ struct RequestParser {
                     ?? String(decoding: UnsafeRawBufferPointer(rebasing: bytes[targetStart..<targetEnd]), as: UTF8.self),
                 authority: absolute?.authority,
                 versionMinor: versionMinor, fields: fieldStorage, hostCount: hostCount, hostField: hostField,
-                requestIDField: requestIDField, contentLength: contentLength,
+                requestIDField: requestIDField, traceParentField: traceParentField, contentLength: contentLength,
                 contentLengthValid: contentLengthValid, transferCoding: transferCoding, expectation: expectation,
                 keepAlive: !connectionClose && (versionMinor >= 1 || connectionKeepAlive),
                 connectionNamesFields: connectionNamesFields,
@@ -315,6 +318,7 @@ struct RequestParser {
         case 7:
             if FieldBytes.equalsLowercase(bytes, start, "upgrade") { return .upgrade }
             return FieldBytes.equalsLowercase(bytes, start, "trailer") ? .dropped : .other
+        case 11: return FieldBytes.equalsLowercase(bytes, start, "traceparent") ? .traceParent : .other
         case 10:
             if FieldBytes.equalsLowercase(bytes, start, "connection") { return .connection }
             return FieldBytes.equalsLowercase(bytes, start, "keep-alive") ? .dropped : .other

@@ -90,7 +90,7 @@ enum UpstreamRequestWriter {
                         let value = request.value(of: index)
                         via = via.map { $0 + ", " + value } ?? value
                         continue
-                    case .other:
+                    case .other, .traceParent:
                         if !connectionNamed.isEmpty,
                             connectionNamed.contains(where: {
                                 FieldBytes.equalsIgnoringCase(bytes, Int(field.nameStart), Int(field.nameLength), $0)

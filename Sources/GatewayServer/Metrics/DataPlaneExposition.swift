@@ -107,6 +107,10 @@ enum DataPlaneExposition {
         if sample.redisLatency.count > 0 {
             out.histogram("gateway_redis_command_duration_seconds", [], sample.redisLatency)
         }
+        out.family(
+            "gateway_log_lines_suppressed_total", type: "counter",
+            help: "Request-path error log lines left out by the per-loop log budget (10/s, bursts of 50).")
+        out.sample("gateway_log_lines_suppressed_total", [], sample.suppressedLogLines)
 
         let upstreamNames = sample.upstreams.keys.sorted()
         out.family(

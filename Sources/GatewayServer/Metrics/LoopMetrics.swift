@@ -20,6 +20,7 @@ final class LoopMetrics {
     /// Round trips of this loop's rate-limit calls to Redis (exact decisions and approximate syncs).
     var redisLatency = DurationHistogram()
     var cacheAnalytics = CacheAnalytics()
+    var suppressedLogLines = 0
 
     init(snapshot: Snapshot) {
         align(with: snapshot)
@@ -63,6 +64,7 @@ final class LoopMetrics {
         }
         sample.redisLatency = redisLatency
         sample.cacheAnalytics = cacheAnalytics
+        sample.suppressedLogLines = suppressedLogLines
         sample.authSuccesses = authSuccesses
         sample.authFailures = authFailures
         return sample

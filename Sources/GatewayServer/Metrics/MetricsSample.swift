@@ -13,6 +13,7 @@ struct MetricsSample: Sendable, Equatable {
     var rateLimits: [String: RateLimitCounts] = [:]
     var redisLatency = DurationHistogram()
     var cacheAnalytics = CacheAnalytics()
+    var suppressedLogLines = 0
     var authSuccesses = 0
     var authFailures = [Int](repeating: 0, count: AuthFailure.allCases.count)
 
@@ -45,6 +46,7 @@ struct MetricsSample: Sendable, Equatable {
         openConnections.merge(other.openConnections, uniquingKeysWith: +)
         redisLatency.merge(other.redisLatency)
         cacheAnalytics.merge(other.cacheAnalytics)
+        suppressedLogLines += other.suppressedLogLines
         authSuccesses += other.authSuccesses
         for index in authFailures.indices where index < other.authFailures.count {
             authFailures[index] += other.authFailures[index]

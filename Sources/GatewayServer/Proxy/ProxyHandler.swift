@@ -117,6 +117,8 @@ final class ProxyHandler: ChannelDuplexHandler {
     private var requestMethod = HTTPMethod.GET
     /// The client's region by `geo`, on routes that pick their upstream by it (for the log).
     private var clientRegion: String?
+    /// From the request's `traceparent`, for error log lines.
+    private var traceID: String?
     private var requestFraming = UpstreamRequestWriter.Framing.none
     private var bufferedBody = CircularBuffer<ByteBuffer>()
     private var requestID = RequestID.none
@@ -395,6 +397,9 @@ final class ProxyHandler: ChannelDuplexHandler {
             requestID = RequestID(passedOn: passedOn)
         } else {
             requestID = loop.requestIDs.next()
+        }
+        if let field = head.traceParentField {
+            traceID = TraceParent.traceID(head.value(of: field))
         }
         requestHasBody = head.hasBody
         // The body's framing is the gateway's, set from what the parser actually framed, never
@@ -821,6 +826,7 @@ final class ProxyHandler: ChannelDuplexHandler {
         if !extraLocalFields.isEmpty { extraLocalFields.removeAll() }
         identity = nil
         clientRegion = nil
+        traceID = nil
         authenticator = nil
         bufferedBody.removeAll(keepingCapacity: true)
         waitingSince = eventTime
@@ -1979,13 +1985,22 @@ final class ProxyHandler: ChannelDuplexHandler {
     }
 
     /// nginx's error.log line for a failed upstream exchange, as structured fields.
+    /// Rate-limited per event loop (`LogBudget`): the first line after a pause in the flood says
+    /// how many were left out.
     private func logUpstreamError(_ message: Logger.Message, _ cause: Any) {
-        loop.logger.warning(
-            message,
-            metadata: [
-                "request_id": "\(requestID)", "route": "\(route?.name ?? "-")", "endpoint": "\(pool?.label ?? "-")",
-                "client": "\(client.ip)", "error": "\(cause)",
-            ])
+        let admitted = loop.errorLogBudget.admit(now: .now())
+        guard admitted.allowed else {
+            loop.metrics.suppressedLogLines += 1
+            return
+        }
+        var metadata: Logger.Metadata = [
+            LogLevels.subsystemKey: "\(LogSubsystem.proxy.rawValue)", "request_id": "\(requestID)",
+            "route": "\(route?.name ?? "-")", "endpoint": "\(pool?.label ?? "-")", "client": "\(client.ip)",
+            "error": "\(cause)",
+        ]
+        if let traceID { metadata["trace_id"] = "\(traceID)" }
+        if admitted.suppressedBefore > 0 { metadata["suppressed_before"] = "\(admitted.suppressedBefore)" }
+        loop.logger.warning(message, metadata: metadata)
     }
 
     // MARK: - Timers, draining, teardown

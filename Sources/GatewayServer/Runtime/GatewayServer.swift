@@ -132,7 +132,7 @@ public final class GatewayServer: Service, Sendable {
         }
         // Certificates are read again on every reload (renewals take effect); a bad one rejects it.
         let tls = try Self.buildTLS(configuration)
-        let upstreamTLS = try Self.buildUpstreamTLS(configuration, logger: logger)
+        let upstreamTLS = try Self.buildUpstreamTLS(configuration, logger: logger.subsystem(.upstream))
         var added: [(name: String, bound: BoundListener)] = []
         do {
             for listener in configuration.listeners where kept[listener.name] == nil {
@@ -155,7 +155,7 @@ public final class GatewayServer: Service, Sendable {
         let previousResilience = resilience.withLockedValue { $0 }
         let newResilience = try await ResilienceRuntime.build(
             configuration, previous: previousResilience, resolved: resolved, eventLoops: state.loops.map(\.eventLoop),
-            logger: logger)
+            logger: logger.subsystem(.upstream))
         do {
             for loop in state.loops {
                 try await loop.eventLoop.submit {
@@ -318,7 +318,7 @@ public final class GatewayServer: Service, Sendable {
         let upstreamTLS: [String: UpstreamTLS]
         do {
             tls = try Self.buildTLS(configuration)
-            upstreamTLS = try Self.buildUpstreamTLS(configuration, logger: logger)
+            upstreamTLS = try Self.buildUpstreamTLS(configuration, logger: logger.subsystem(.upstream))
         } catch {
             throw StartupError(description: "\(error)")
         }
@@ -335,7 +335,7 @@ public final class GatewayServer: Service, Sendable {
         do {
             resilienceRuntime = try await ResilienceRuntime.build(
                 configuration, previous: nil, resolved: resolved, eventLoops: Array(group.makeIterator()),
-                logger: logger)
+                logger: logger.subsystem(.upstream))
         } catch {
             try? await group.shutdownGracefully()
             authRuntime.retire(keeping: nil)
@@ -403,7 +403,7 @@ public final class GatewayServer: Service, Sendable {
             let fleet = FleetCommands(
                 node: FleetCommands.Node(id: configuration.node.id, region: configuration.node.region),
                 address: address,
-                options: redis.options, eventLoop: group.next(), logger: logger,
+                options: redis.options, eventLoop: group.next(), logger: logger.subsystem(.fleet),
                 apply: { [weak server] order in
                     guard let server else { return }
                     _ = CacheAdmin(server: server).applyLocally(order)
@@ -614,7 +614,7 @@ public final class GatewayServer: Service, Sendable {
                     client = made
                     return made
                 }
-            }, environment: ProcessInfo.processInfo.environment, logger: logger)
+            }, environment: ProcessInfo.processInfo.environment, logger: logger.subsystem(.auth))
     }
 
     /// Names are resolved once at start, as nginx does for `server` lines in an upstream block.

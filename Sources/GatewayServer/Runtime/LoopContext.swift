@@ -60,6 +60,8 @@ final class LoopContext {
 
     /// For errors only: nothing is logged per successful request (that is the access log's job).
     let logger: Logger
+    /// Request-path error lines of this loop (see `LogBudget`).
+    var errorLogBudget = LogBudget()
 
     init(
         eventLoop: EventLoop, snapshot: Snapshot, resolvedEndpoints: [HostPort: SocketAddress], logger: Logger,
@@ -70,7 +72,7 @@ final class LoopContext {
         self.eventLoop = eventLoop
         self.upstreamTLS = upstreamTLS
         self.resilience = resilience
-        let redisClient = redis.map { $0.makeClient(on: eventLoop, logger: logger) }
+        let redisClient = redis.map { $0.makeClient(on: eventLoop, logger: logger.subsystem(.redis)) }
         self.redis = redisClient
         self.rateLimiter = rateLimiter
         let approximateLimiter = redisClient == nil ? nil : ApproximateRateLimiter()
@@ -323,7 +325,8 @@ final class LoopContext {
                     ? resilience.upstreamConcurrency[upstreamIndex] : nil,
                 pending: upstreamIndex < resilience.upstreamPending.count
                     ? resilience.upstreamPending[upstreamIndex] : nil,
-                carriedOver: previousUpstreams.first { $0.config.name == upstream.name }, logger: logger)
+                carriedOver: previousUpstreams.first { $0.config.name == upstream.name },
+                logger: logger.subsystem(.upstream))
         }
     }
 }

@@ -8,14 +8,20 @@ import Logging
 
 /// One JSON object per line on stderr, so logs can be shipped and queried without a parser per
 /// format. Used for lifecycle and error logs, not per request (the access log is its own writer).
+/// Levels come from `LogLevels.shared`, per subsystem, so the admin API can change them while
+/// the gateway runs.
 public struct JSONLogHandler: LogHandler {
-    public var logLevel: Logger.Level
     public var metadata: Logger.Metadata = [:]
     private let label: String
 
-    public init(label: String, level: Logger.Level) {
+    public init(label: String) {
         self.label = label
-        self.logLevel = level
+    }
+
+    /// What swift-log lets through to `log(event:)`; the subsystem's own level is applied there.
+    public var logLevel: Logger.Level {
+        get { LogLevels.shared.mostVerbose }
+        set { LogLevels.shared.base = newValue }
     }
 
     public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
@@ -24,6 +30,11 @@ public struct JSONLogHandler: LogHandler {
     }
 
     public func log(event: LogEvent) {
+        var subsystem: String?
+        if case .string(let tag)? = event.metadata?[LogLevels.subsystemKey] ?? metadata[LogLevels.subsystemKey] {
+            subsystem = tag
+        }
+        guard LogLevels.shared.allows(event.level, subsystem: subsystem) else { return }
         var line = "{\"time\":\"\(Self.timestamp())\",\"level\":\"\(event.level.rawValue)\",\"logger\":"
         line += Self.quoted(label) + ",\"message\":" + Self.quoted("\(event.message)")
         let merged = metadata.merging(event.metadata ?? [:]) { _, new in new }
