@@ -24,25 +24,9 @@ for tool in redis-server nginx wrk python3; do
 done
 [[ -x $GATEWAY_BIN ]] || { echo "purge-bench: no gateway at $GATEWAY_BIN (make release)" >&2; exit 1; }
 
-WORK=$(mktemp -d /tmp/purge-bench.XXXXXX)
-chmod 0755 "$WORK"
-PIDS=()
-# A process that has not ended 10 s after SIGTERM is killed: the script must never hang on exit.
-cleanup() {
-    for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
-    for _ in $(seq 100); do
-        alive=false
-        for pid in "${PIDS[@]}"; do kill -0 "$pid" 2>/dev/null && alive=true; done
-        $alive || break
-        sleep 0.1
-    done
-    for pid in "${PIDS[@]}"; do kill -9 "$pid" 2>/dev/null || true; done
-    wait 2>/dev/null || true
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
-free_port() { python3 "$HERE/benchlib.py" port; }
-wait_port() { for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0; sleep 0.1; done; return 1; }
+NAME=purge-bench
+# shellcheck source=processes.sh
+source "$HERE/processes.sh"
 
 head -c 1024 /dev/zero | tr '\0' 'x' >"$WORK/body"
 REDIS_PORT=$(free_port); ORIGIN_PORT=$(free_port)
