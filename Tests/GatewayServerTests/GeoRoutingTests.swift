@@ -48,6 +48,9 @@ final class GeoRoutingTests: XCTestCase {
         func servedBy(forwardedFor: String?) async throws -> String {
             var headers = [("host", "cdn.test")]
             if let forwardedFor { headers.append(("x-forwarded-for", forwardedFor)) }
+            if forwardedFor == "203.0.113.9" {
+                headers.append(("traceparent", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"))
+            }
             let body = try await client.request(.GET, "/obj", headers: headers).bodyText
             return body.split(separator: "\n").first.map(String.init) ?? body
         }
@@ -71,6 +74,12 @@ final class GeoRoutingTests: XCTestCase {
             (try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])?["region"] as? String ?? "-"
         }
         XCTAssertEqual(regions, ["eu-west", "eu-west", "us-east", "us-east", "us-east", "us-east"])
+        let traceIDs = try String(contentsOfFile: logPath, encoding: .utf8).split(separator: "\n").map { line in
+            (try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])?["trace_id"] as? String ?? "-"
+        }
+        XCTAssertEqual(
+            traceIDs, ["-", "-", "0af7651916cd43dd8448eb211c80319c", "-", "-", "-"],
+            "the traceparent's trace id is logged")
         await client.close()
         await gateway.stop()
         await us.stop()

@@ -22,6 +22,8 @@ struct AccessLogEntry {
     var user: String? = nil
     /// The client's region by `geo`, on routes that pick their upstream by it.
     var region: String? = nil
+    /// The trace id of the request's W3C `traceparent`, when it brought one.
+    var traceID: String? = nil
 
     /// One JSON object and a line feed. Field names follow nginx's variables where one exists.
     func write(into line: inout JSONLineWriter, clock: inout WallClockText) {
@@ -51,6 +53,7 @@ struct AccessLogEntry {
         line.field("cache_status", cacheStatus)
         line.field("user", user)
         if let region { line.field("region", region) }
+        line.field("trace_id", traceID)
         line.end()
     }
 }

@@ -885,7 +885,8 @@ final class ProxyHandler: ChannelDuplexHandler {
                     status: status, receivedBytes: requestHeadBytes + requestBodyBytes, sentBytes: responseBytes,
                     duration: duration, route: route?.name, upstreamEndpoint: pool?.label,
                     upstreamDuration: upstreamDuration, cacheStatus: cacheOutcome?.rawValue,
-                    user: identity.flatMap { $0.user.isEmpty ? nil : $0.user }, region: clientRegion))
+                    user: identity.flatMap { $0.user.isEmpty ? nil : $0.user }, region: clientRegion,
+                    traceID: traceID))
         }
     }
 
