@@ -29,4 +29,14 @@ public enum RESPValue: Sendable, Equatable {
         if case .array(let values) = self { return values }
         return nil
     }
+
+    /// A flat `[name, value, name, value, …]` reply (HGETALL, a stream entry's fields) as pairs of
+    /// text; pairs that are not both strings are left out.
+    public var stringPairs: [(name: String, value: String)] {
+        let flat = array ?? []
+        return stride(from: 0, to: flat.count - 1, by: 2).compactMap { index in
+            guard let name = flat[index].string, let value = flat[index + 1].string else { return nil }
+            return (name, value)
+        }
+    }
 }

@@ -189,12 +189,9 @@ actor FleetCommands {
         let connection = try await controlConnection()
         let reply = try await connection.checked(["HGETALL", FleetKeys.stats])
         let now = try await connection.serverMilliseconds()
-        let flat = reply.array ?? []
         var result: [CacheStatsDocument.NodeStats] = []
-        var index = 1
-        while index < flat.count {
-            defer { index += 2 }
-            guard let text = flat[index].string, let document = try? JSONParser.parse(Array(text.utf8)),
+        for (_, text) in reply.stringPairs {
+            guard let document = try? JSONParser.parse(Array(text.utf8)),
                 let stats = CacheStatsDocument.node(fromWire: document), now - stats.at <= Self.aliveWithin,
                 scope.includes(region: stats.node.region)
             else { continue }
@@ -208,11 +205,7 @@ actor FleetCommands {
         let reply = try await connection.checked(["HGETALL", FleetKeys.nodes])
         let now = try await connection.serverMilliseconds()
         var nodes: [Node] = []
-        let flat = reply.array ?? []
-        var index = 0
-        while index + 1 < flat.count {
-            defer { index += 2 }
-            guard let id = flat[index].string, let value = flat[index + 1].string else { continue }
+        for (id, value) in reply.stringPairs {
             let parts = value.split(separator: "\t", omittingEmptySubsequences: false)
             guard parts.count == 2, let seen = Int64(parts[1]), now - seen <= Self.aliveWithin else { continue }
             let region = parts[0].isEmpty ? nil : String(parts[0])

@@ -50,15 +50,11 @@ struct FleetLogEntry {
     }
 
     static func parse(_ entry: RESPValue) -> Result<FleetLogEntry, FleetLogError> {
-        guard let parts = entry.array, parts.count == 2, let id = parts[0].string, let flat = parts[1].array else {
+        guard let parts = entry.array, parts.count == 2, let id = parts[0].string, parts[1].array != nil else {
             return .failure(FleetLogError(id: nil, reason: "not a stream entry"))
         }
         var fields: [String: String] = [:]
-        var index = 0
-        while index + 1 < flat.count {
-            if let name = flat[index].string, let value = flat[index + 1].string { fields[name] = value }
-            index += 2
-        }
+        for (name, value) in parts[1].stringPairs { fields[name] = value }
         guard let sequenceText = fields["seq"], let sequence = Int64(sequenceText) else {
             return .failure(FleetLogError(id: id, reason: "no sequence number"))
         }

@@ -40,14 +40,11 @@ struct FleetWarmProgress {
     let nodes: [NodeProgress]
 
     init?(sequence: Int64, hash: RESPValue) {
-        let flat = hash.array ?? []
-        guard !flat.isEmpty else { return nil }
+        let pairs = hash.stringPairs
+        guard !pairs.isEmpty else { return nil }
         var expected: [String] = []
         var nodes: [NodeProgress] = []
-        var index = 0
-        while index + 1 < flat.count {
-            defer { index += 2 }
-            guard let field = flat[index].string, let value = flat[index + 1].string else { continue }
+        for (field, value) in pairs {
             if field == "_expected" {
                 expected = value.split(separator: ",").map(String.init)
             } else if let document = try? JSONParser.parse(Array(value.utf8)), let progress = NodeProgress(document) {
