@@ -3,12 +3,13 @@ import Yams
 extension ConfigReader {
     static let routeKeys = [
         "name", "match", "upstream", "upstream_by_region", "rewrite", "headers", "timeouts", "cache", "rate_limits",
-        "auth", "limits",
+        "auth", "limits", "tracing",
     ]
 
     mutating func readRoutes(
         _ entry: Entry, upstreamNames: Set<String>, rateLimitNames: Set<String> = [], auth: AuthRead = AuthRead(),
-        identityKeyedPolicies: Set<String> = [], geo: GeoConfig? = nil, geoDeclared: Bool = false
+        identityKeyedPolicies: Set<String> = [], geo: GeoConfig? = nil, geoDeclared: Bool = false,
+        tracingDeclared: Bool = false
     ) -> [RouteConfig] {
         guard let items = list(entry) else { return [] }
         var result: [RouteConfig] = []
@@ -56,6 +57,11 @@ extension ConfigReader {
             let rateLimits = s["rate_limits"].map { readRouteRateLimits($0, label: label, known: rateLimitNames) } ?? []
             let routeAuth = s["auth"].flatMap { readRouteAuth($0, label: label, known: auth) }
             let limits = s["limits"].map { readLimits($0, label: label, allowsPending: false) } ?? ConcurrencyLimits()
+            let traceSampleRatio = s["tracing"].flatMap { readRouteTracing($0, label: label) }
+            if let routeTracing = s["tracing"], !tracingDeclared {
+                error(
+                    routeTracing.keyLine, "'tracing' in \(label) needs a top-level 'tracing' section (where spans go)")
+            }
             if routeAuth == nil, let policy = rateLimits.first(where: identityKeyedPolicies.contains) {
                 error(
                     s["rate_limits"]?.line,
@@ -69,7 +75,7 @@ extension ConfigReader {
                 RouteConfig(
                     name: name, match: match, upstream: upstream, rewrite: rewrite, headers: headers,
                     requestTimeout: requestTimeout, cache: cache, rateLimits: rateLimits, auth: routeAuth,
-                    limits: limits, upstreamByRegion: upstreamByRegion))
+                    limits: limits, upstreamByRegion: upstreamByRegion, traceSampleRatio: traceSampleRatio))
         }
         return result
     }

@@ -2,9 +2,7 @@
 /// wording, distinct from "unknown key", so a user copying from the reference learns the key is
 /// right but early. When a feature lands, delete its entry here and read the key in its section.
 enum UnsupportedFeatures {
-    static let keys: [SectionKind: [String]] = [
-        .root: ["tracing"]
-    ]
+    static let keys: [SectionKind: [String]] = [:]
 
     static let values: [ValueKind: [String]] = [:]
 
@@ -23,6 +21,7 @@ enum SectionKind: Hashable {
     case requestHeaderOperations, responseHeaderOperations, routeTimeouts
     case cache, routeCache, cacheKey, compression
     case rateLimit, redis, redisTimeouts
+    case tracing, routeTracing
     case auth, jwtProvider, jwtPublicKey, introspection, apiKeySet, apiKey, credentialSource, routeAuth
 }
 

@@ -22,6 +22,8 @@ public struct GatewayConfiguration: Sendable, Equatable {
     public var auth: AuthConfig
     /// nil: no route picks its upstream by the client's region.
     public var geo: GeoConfig?
+    /// nil: no spans are made or exported.
+    public var tracing: TracingConfig?
 
     public init(
         node: NodeConfig,
@@ -36,8 +38,10 @@ public struct GatewayConfiguration: Sendable, Equatable {
         rateLimits: [RateLimitPolicyConfig] = [],
         redis: RedisConfig? = nil,
         auth: AuthConfig = AuthConfig(),
-        geo: GeoConfig? = nil
+        geo: GeoConfig? = nil,
+        tracing: TracingConfig? = nil
     ) {
+        self.tracing = tracing
         self.geo = geo
         self.redis = redis
         self.auth = auth

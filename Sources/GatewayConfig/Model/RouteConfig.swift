@@ -18,6 +18,8 @@ public struct RouteConfig: Sendable, Equatable {
     public var auth: RouteAuthConfig?
     /// `limits: { max_concurrent }`: a bulkhead for this route alone.
     public var limits: ConcurrencyLimits
+    /// `tracing: { sample_ratio }`: overrides `tracing.sample_ratio` for this route.
+    public var traceSampleRatio: Double?
 
     public init(
         name: String,
@@ -30,8 +32,10 @@ public struct RouteConfig: Sendable, Equatable {
         rateLimits: [String] = [],
         auth: RouteAuthConfig? = nil,
         limits: ConcurrencyLimits = ConcurrencyLimits(),
-        upstreamByRegion: [String: String]? = nil
+        upstreamByRegion: [String: String]? = nil,
+        traceSampleRatio: Double? = nil
     ) {
+        self.traceSampleRatio = traceSampleRatio
         self.upstreamByRegion = upstreamByRegion
         self.limits = limits
         self.auth = auth

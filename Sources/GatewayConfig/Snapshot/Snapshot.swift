@@ -40,7 +40,8 @@ public final class Snapshot: Sendable {
                 pathRewrite: PathRewrite(route: route),
                 requestHeaders: route.headers.request,
                 responseHeaders: route.headers.response,
-                requestTimeout: route.requestTimeout ?? upstream?.timeouts.request ?? .seconds(30)
+                requestTimeout: route.requestTimeout ?? upstream?.timeouts.request ?? .seconds(30),
+                traceSampleRatio: route.traceSampleRatio ?? configuration.tracing?.sampleRatio ?? 0
             )
         }
         self.viaValue = "1.1 \(configuration.node.id)"
@@ -60,11 +61,15 @@ public final class CompiledRoute: Sendable {
     public let requestHeaders: HeaderOperations
     public let responseHeaders: HeaderOperations
     public let requestTimeout: Duration
+    /// The route's `tracing.sample_ratio`, else the global one; 0 without tracing.
+    public let traceSampleRatio: Double
 
     init(
         name: String, upstreamIndex: Int, upstreamIndexByRegion: [Int]?, pathRewrite: PathRewrite?,
-        requestHeaders: HeaderOperations, responseHeaders: HeaderOperations, requestTimeout: Duration
+        requestHeaders: HeaderOperations, responseHeaders: HeaderOperations, requestTimeout: Duration,
+        traceSampleRatio: Double
     ) {
+        self.traceSampleRatio = traceSampleRatio
         self.name = name
         self.upstreamIndex = upstreamIndex
         self.upstreamIndexByRegion = upstreamIndexByRegion

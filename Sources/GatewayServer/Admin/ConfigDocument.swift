@@ -56,6 +56,20 @@ enum ConfigDocument {
         if let redis = config.redis {
             members.append(("redis", Self.redis(redis)))
         }
+        if let tracing = config.tracing {
+            members.append(
+                (
+                    "tracing",
+                    .object([
+                        ("otlp_endpoint", .string(tracing.otlpEndpoint)),
+                        ("sample_ratio", .double(tracing.sampleRatio)),
+                        ("service_name", .string(tracing.serviceName)),
+                        ("flush_interval", .string(duration(tracing.flushInterval))),
+                        ("export_timeout", .string(duration(tracing.exportTimeout))),
+                        ("max_queued_spans", .int(tracing.maxQueuedSpans)),
+                    ])
+                ))
+        }
         if let cache = config.cache {
             members.append(
                 (
@@ -234,6 +248,9 @@ enum ConfigDocument {
             )
         } else {
             members.append(("upstream", .string(route.upstream)))
+        }
+        if let ratio = route.traceSampleRatio {
+            members.append(("tracing", .object([("sample_ratio", .double(ratio))])))
         }
         switch route.rewrite {
         case .stripPrefix(let prefix)?: members.append(("rewrite", .object([("strip_prefix", .string(prefix))])))

@@ -5,6 +5,8 @@ enum JSONValue: Equatable, Sendable {
     case null
     case bool(Bool)
     case int(Int)
+    /// Finite numbers only (JSON has no NaN or infinity); ratios and the like.
+    case double(Double)
     case string(String)
     case array([JSONValue])
     /// Keys keep the order they were given in (a config reads best in config order).
@@ -15,6 +17,7 @@ enum JSONValue: Equatable, Sendable {
         case (.null, .null): return true
         case (.bool(let a), .bool(let b)): return a == b
         case (.int(let a), .int(let b)): return a == b
+        case (.double(let a), .double(let b)): return a == b
         case (.string(let a), .string(let b)): return a == b
         case (.array(let a), .array(let b)): return a == b
         case (.object(let a), .object(let b)):
@@ -40,6 +43,7 @@ enum JSONValue: Equatable, Sendable {
         case .null: out += "null"
         case .bool(let value): out += value ? "true" : "false"
         case .int(let value): out += String(value)
+        case .double(let value): out += value.isFinite ? String(value) : "null"
         case .string(let value): out += Self.quoted(value)
         case .array(let items):
             guard !items.isEmpty else {

@@ -22,6 +22,8 @@ struct RequestHead {
         case via
         /// W3C `traceparent`: its trace id goes into error log lines (and, with tracing, spans).
         case traceParent
+        /// W3C `tracestate`: dropped when the gateway starts a new trace in place of the client's.
+        case traceState
     }
 
     struct Field {

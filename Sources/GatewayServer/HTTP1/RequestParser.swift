@@ -321,6 +321,7 @@ struct RequestParser {
         case 11: return FieldBytes.equalsLowercase(bytes, start, "traceparent") ? .traceParent : .other
         case 10:
             if FieldBytes.equalsLowercase(bytes, start, "connection") { return .connection }
+            if FieldBytes.equalsLowercase(bytes, start, "tracestate") { return .traceState }
             return FieldBytes.equalsLowercase(bytes, start, "keep-alive") ? .dropped : .other
         case 12: return FieldBytes.equalsLowercase(bytes, start, "x-request-id") ? .requestID : .other
         case 14: return FieldBytes.equalsLowercase(bytes, start, "content-length") ? .dropped : .other

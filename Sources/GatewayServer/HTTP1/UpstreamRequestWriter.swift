@@ -10,7 +10,8 @@ import NIOCore
 /// fields the route removes or sets, and the fields re-written below.
 /// Written: the route's set/add fields; `X-Forwarded-For/-Proto/-Host`, extended from a trusted
 /// proxy and replaced for anyone else (so clients cannot spoof their address); `Via` extended;
-/// `X-Request-Id`.
+/// `X-Request-Id`; with tracing, the attempt's `traceparent` in place of the client's (last, so a
+/// retry can put its own span id in place: `replaceTraceParent`).
 enum UpstreamRequestWriter {
     enum Framing {
         case none
@@ -39,6 +40,13 @@ enum UpstreamRequestWriter {
         }
     }
 
+    /// The trace fields the upstream gets instead of the client's.
+    struct TraceFields {
+        /// 55 bytes: `00-<trace id>-<span id>-<flags>`.
+        let traceParent: String
+        let dropsTraceState: Bool
+    }
+
     /// Enough for the head without growing the buffer in the usual case.
     static func capacity(for request: RequestHead, target: String) -> Int {
         request.block.readableBytes + target.utf8.count + 256
@@ -47,7 +55,7 @@ enum UpstreamRequestWriter {
     /// Appends the head to `output` (a recycled buffer, so a keep-alive connection allocates none).
     static func write(
         _ request: RequestHead, target: String, operations: HeaderOperations, forwarding: Forwarding,
-        requestID: RequestID, framing: Framing, into output: inout ByteBuffer
+        requestID: RequestID, framing: Framing, trace: TraceFields? = nil, into output: inout ByteBuffer
     ) {
         output.writeHead(estimatedSize: capacity(for: request, target: target)) { writer in
             writer.append(request.method.rawValue)
@@ -90,7 +98,11 @@ enum UpstreamRequestWriter {
                         let value = request.value(of: index)
                         via = via.map { $0 + ", " + value } ?? value
                         continue
-                    case .other, .traceParent:
+                    case .traceParent where trace != nil:
+                        continue
+                    case .traceState where trace?.dropsTraceState == true:
+                        continue
+                    case .other, .traceParent, .traceState:
                         if !connectionNamed.isEmpty,
                             connectionNamed.contains(where: {
                                 FieldBytes.equalsIgnoringCase(bytes, Int(field.nameStart), Int(field.nameLength), $0)
@@ -154,8 +166,30 @@ enum UpstreamRequestWriter {
             case .contentLength(let length): writer.appendFraming(contentLength: length, chunked: false)
             case .chunked: writer.appendFraming(contentLength: nil, chunked: true)
             }
+            if let trace {
+                writer.append(traceParentName)
+                writer.append(trace.traceParent)
+                writer.append("\r\n")
+            }
             writer.append("\r\n")
         }
+    }
+
+    private static let traceParentName = "traceparent: "
+
+    /// Puts a retry's `traceparent` (same length: only the span id differs) where `write` put the
+    /// first attempt's, at the end of `head`. False if `head` does not end with one.
+    @discardableResult
+    static func replaceTraceParent(_ value: String, in head: inout ByteBuffer) -> Bool {
+        let valueLength = value.utf8.count
+        let valueStart = head.writerIndex - 4 - valueLength
+        let nameStart = valueStart - traceParentName.utf8.count
+        guard nameStart >= head.readerIndex,
+            head.getString(at: nameStart, length: traceParentName.utf8.count) == traceParentName,
+            head.getString(at: head.writerIndex - 4, length: 4) == "\r\n\r\n"
+        else { return false }
+        head.setString(value, at: valueStart)
+        return true
     }
 
     private static func writeValue(

@@ -8,6 +8,7 @@ import NIOHTTP1
 import NIOSSL
 import RateLimiting
 import Redis
+import Tracing
 
 /// The downstream side of the proxy: one instance per client connection, the last handler of its
 /// pipeline. It sequences the request phases (limits → route → rewrite → choose endpoint → proxy)
@@ -122,6 +123,10 @@ final class ProxyHandler: ChannelDuplexHandler {
     private var requestFraming = UpstreamRequestWriter.Framing.none
     private var bufferedBody = CircularBuffer<ByteBuffer>()
     private var requestID = RequestID.none
+    /// Spans and the upstream's `traceparent`; nil without tracing.
+    private var trace: ExchangeTrace?
+    /// "allowed" or "limited" once the route's rate limits decided, for the server span.
+    private var rateLimitDecision: String?
     private var downstreamVersion = HTTPVersion.http1_1
     private var downstreamKeepAlive = true
     private var requestHasBody = false
@@ -441,10 +446,12 @@ final class ProxyHandler: ChannelDuplexHandler {
                 host: host.map { Substring($0) }, path: uri[..<pathEnd], method: Substring(head.method.rawValue),
                 headers: RequestHeaderLookup(head: head))
         else {
+            beginTrace(head, route: nil, snapshot: snapshot)
             return respondLocally(.noRoute, context: context)
         }
         let route = snapshot.routes[match.routeIndex]
         self.route = route
+        beginTrace(head, route: route, snapshot: snapshot)
         routeIndex = match.routeIndex
         routeGeneration = snapshot.generation
         routeMetrics = loop.routeMetrics[match.routeIndex]
@@ -718,7 +725,13 @@ final class ProxyHandler: ChannelDuplexHandler {
             head, target: target,
             operations: upstreamOperations(route: route),
             forwarding: forwarding(for: snapshot),
-            requestID: requestID, framing: requestFraming, into: &output)
+            requestID: requestID, framing: requestFraming,
+            trace: trace.flatMap { trace in
+                trace.upstreamTraceParent.map {
+                    UpstreamRequestWriter.TraceFields(traceParent: $0, dropsTraceState: trace.dropsTraceState)
+                }
+            },
+            into: &output)
         upstreamHead = output
 
         if head.expectation == .continue100 && head.versionMinor >= 1 {
@@ -827,6 +840,8 @@ final class ProxyHandler: ChannelDuplexHandler {
         identity = nil
         clientRegion = nil
         traceID = nil
+        trace = nil
+        rateLimitDecision = nil
         authenticator = nil
         bufferedBody.removeAll(keepingCapacity: true)
         waitingSince = eventTime
@@ -878,6 +893,9 @@ final class ProxyHandler: ChannelDuplexHandler {
                 cacheOutcome, object: exchange.key.text, durationNanoseconds: duration.nanoseconds,
                 sentBytes: responseBytes, originBytes: originBytes)
         }
+        if let trace {
+            finishTrace(trace, status: status, cacheStatus: cacheOutcome?.rawValue)
+        }
         if let accessLog = loop.accessLog {
             accessLog.append(
                 AccessLogEntry(
@@ -890,6 +908,47 @@ final class ProxyHandler: ChannelDuplexHandler {
         }
     }
 
+    // MARK: - Tracing
+
+    /// Decides whether this exchange is traced (the caller's `traceparent`, then the route's
+    /// ratio) and starts its server span.
+    private func beginTrace(_ head: RequestHead, route: CompiledRoute?, snapshot: Snapshot) {
+        guard let tracer = loop.tracer, let tracing = snapshot.configuration.tracing else { return }
+        let parent = head.traceParentField.flatMap { TraceParent(head.value(of: $0)) }
+        let decision = ExchangeTrace.decide(
+            parent: parent, ratio: route?.traceSampleRatio ?? tracing.sampleRatio, draw: loop.requestIDs.next64())
+        var attributes = SpanAttributes()
+        if case .record = decision {
+            let target = head.target
+            let pathEnd = target.utf8.firstIndex(of: UInt8(ascii: "?")) ?? target.endIndex
+            attributes["http.request.method"] = head.method.rawValue
+            attributes["url.path"] = String(target[..<pathEnd])
+            attributes["url.scheme"] = listener.scheme
+            if let host = head.host { attributes["server.address"] = host }
+            attributes["client.address"] = client.ip
+            attributes["network.protocol.version"] = isStream ? "2" : head.versionMinor == 0 ? "1.0" : "1.1"
+            if let route { attributes["http.route"] = route.name }
+            attributes["gateway.request_id"] = requestID.description
+            attributes["gateway.node"] = snapshot.configuration.node.id
+        }
+        let traceState = head.fields.firstIndex { $0.kind == .traceState }.map { head.value(of: $0) }
+        let trace = ExchangeTrace(
+            decision, traceState: traceState, tracer: tracer, ids: &loop.requestIDs,
+            name: route.map { "\(head.method.rawValue) \($0.name)" } ?? head.method.rawValue, attributes: attributes)
+        self.trace = trace
+        traceID = trace.traceID
+    }
+
+    private func finishTrace(_ trace: ExchangeTrace, status: Int, cacheStatus: String?) {
+        guard trace.isRecorded else { return }
+        var attributes = SpanAttributes()
+        if let cacheStatus { attributes["gateway.cache.status"] = cacheStatus }
+        if let rateLimitDecision { attributes["gateway.rate_limit.decision"] = rateLimitDecision }
+        if let pool { attributes["gateway.upstream.endpoint"] = pool.label }
+        if let region = clientRegion { attributes["gateway.client.region"] = region }
+        trace.finish(status: status, attributes: attributes)
+    }
+
     // MARK: - Attempts and retries
 
     private func startAttempt(on index: Int, upstream: UpstreamRuntime, now: Int64) {
@@ -897,6 +956,7 @@ final class ProxyHandler: ChannelDuplexHandler {
         triedEndpoints.insert(index)
         pool = upstream.pools[index]
         attemptsMade += 1
+        trace?.beginAttempt(method: requestMethod.rawValue, upstream: upstream.config.name, endpoint: pool?.label ?? "")
         upstream.beginAttempt(index, now: now)
         attemptUnreported = true
         attemptSentRequest = false
@@ -906,6 +966,12 @@ final class ProxyHandler: ChannelDuplexHandler {
     private func reportAttempt(_ outcome: AttemptOutcome) {
         guard attemptUnreported, let upstream else { return }
         attemptUnreported = false
+        switch outcome {
+        case .response(let status): trace?.attemptResponded(status: status)
+        case .connectFailure: trace?.finishAttempt(status: nil, error: "connect_failure")
+        case .timeout: trace?.finishAttempt(status: nil, error: "timeout")
+        case .reset: trace?.finishAttempt(status: nil, error: "reset")
+        }
         upstream.record(outcome, endpoint: endpointIndex, now: Int64(truncatingIfNeeded: eventTime.uptimeNanoseconds))
     }
 
@@ -944,6 +1010,9 @@ final class ProxyHandler: ChannelDuplexHandler {
         responseHeaderDeadline = .distantFuture
         if let retainedBody { bufferedBody = retainedBody }
         startAttempt(on: plan.endpoint, upstream: upstream, now: Int64(truncatingIfNeeded: eventTime.uptimeNanoseconds))
+        if let traceParent = trace?.upstreamTraceParent, trace?.isRecorded == true, upstreamHead != nil {
+            UpstreamRequestWriter.replaceTraceParent(traceParent, in: &upstreamHead!)
+        }
         ensureTimer(firingBy: requestDeadline, context: context)
         guard plan.delay > 0 else {
             acquireConnection(context: context)
@@ -1553,6 +1622,7 @@ final class ProxyHandler: ChannelDuplexHandler {
         context: ChannelHandlerContext
     ) -> Bool {
         guard decision.allowed else {
+            rateLimitDecision = "limited"
             applied.counters.counts.limited += 1
             rateLimitFields =
                 RateLimitFields.make(decision) + [
@@ -1563,6 +1633,7 @@ final class ProxyHandler: ChannelDuplexHandler {
             return false
         }
         applied.counters.counts.allowed += 1
+        if rateLimitDecision == nil { rateLimitDecision = "allowed" }
         if decision.remaining < tightest?.remaining ?? .max { tightest = decision }
         return true
     }

@@ -75,6 +75,10 @@ public final class ConfigReloader: Service, Sendable {
             if configuration.redis != current.configuration.redis {
                 logger.warning("redis changes are not applied by a reload; restart to apply them")
             }
+            if configuration.tracing?.withoutSampleRatio != current.configuration.tracing?.withoutSampleRatio {
+                logger.warning(
+                    "tracing changes other than sample ratios are not applied by a reload; restart to apply them")
+            }
             if configuration.admin != current.configuration.admin {
                 logger.warning("admin listener changes are not applied by a reload; restart to apply them")
             }

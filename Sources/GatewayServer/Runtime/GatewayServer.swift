@@ -52,6 +52,8 @@ public final class GatewayServer: Service, Sendable {
     /// Fleet-wide purges through Redis; nil without a standalone `redis` section.
     private let fleetPurge = NIOLockedValueBox<FleetCommands?>(nil)
     var fleet: FleetCommands? { fleetPurge.withLockedValue { $0 } }
+    /// Spans to the OTLP collector; nil without `tracing` (a reload cannot add it).
+    private let requestTracer = NIOLockedValueBox<RequestTracer?>(nil)
     /// For JWKS fetches, made when a provider first needs it.
     private let httpClient = NIOLockedValueBox<HTTPClient?>(nil)
 
@@ -330,6 +332,17 @@ public final class GatewayServer: Service, Sendable {
             throw StartupError(description: "\(error)")
         }
         auth.withLockedValue { $0 = authRuntime }
+        let tracer: RequestTracer?
+        do {
+            tracer = try configuration.tracing.map {
+                try RequestTracer(
+                    $0, node: configuration.node, metrics: processMetrics, logger: logger.subsystem(.tracing))
+            }
+        } catch {
+            authRuntime.retire(keeping: nil)
+            await shutDownHTTPClient()
+            throw StartupError(description: "tracing: \(error)")
+        }
         let group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
         let resilienceRuntime: ResilienceRuntime
         do {
@@ -355,7 +368,7 @@ public final class GatewayServer: Service, Sendable {
                     LoopContext(
                         eventLoop: eventLoop, snapshot: snapshot, resolvedEndpoints: resolved, logger: logger,
                         accessLogSink: sink, cache: cache, rateLimiter: rateLimiter, redis: redis, auth: authRuntime,
-                        resilience: resilienceRuntime, upstreamTLS: upstreamTLS),
+                        resilience: resilienceRuntime, upstreamTLS: upstreamTLS, tracer: tracer),
                     eventLoop: eventLoop)
             }.get()
             loops.append(loop)
@@ -397,6 +410,10 @@ public final class GatewayServer: Service, Sendable {
             auth.withLockedValue { $0 }?.retire(keeping: nil)
             await shutDownHTTPClient()
             throw error
+        }
+        if let tracer {
+            tracer.start()
+            requestTracer.withLockedValue { $0 = tracer }
         }
         if let redis, redis.mode == .standalone, let address = redis.addresses.first {
             let server = self
@@ -492,6 +509,13 @@ public final class GatewayServer: Service, Sendable {
             try? await loop.eventLoop.submit { loop.value.closeAll() }.get()
         }
         try? await state.group.shutdownGracefully()
+        // After the loops: the last requests' spans are queued by now and go out in one flush.
+        if let tracer = requestTracer.withLockedValue({ value -> RequestTracer? in
+            defer { value = nil }
+            return value
+        }) {
+            await tracer.shutdown()
+        }
         auth.withLockedValue { $0 }?.retire(keeping: nil)
         await shutDownHTTPClient()
         await accessLog.close()

@@ -58,6 +58,9 @@ final class LoopContext {
     /// Index-aligned with `snapshot.routes`: nil for routes without `limits`.
     var routeBulkheads: [Bulkhead?] { resilience.routeConcurrency }
 
+    /// Spans to the OTLP collector; nil without `tracing` at start.
+    let tracer: RequestTracer?
+
     /// For errors only: nothing is logged per successful request (that is the access log's job).
     let logger: Logger
     /// Request-path error lines of this loop (see `LogBudget`).
@@ -67,8 +70,9 @@ final class LoopContext {
         eventLoop: EventLoop, snapshot: Snapshot, resolvedEndpoints: [HostPort: SocketAddress], logger: Logger,
         accessLogSink: AccessLogSink? = nil, cache: EdgeCache? = nil, rateLimiter: LocalRateLimiter? = nil,
         redis: RedisEndpoint? = nil, auth: AuthRuntime = .empty, resilience: ResilienceRuntime = .empty,
-        upstreamTLS: [String: UpstreamTLS] = [:]
+        upstreamTLS: [String: UpstreamTLS] = [:], tracer: RequestTracer? = nil
     ) {
+        self.tracer = tracer
         self.eventLoop = eventLoop
         self.upstreamTLS = upstreamTLS
         self.resilience = resilience

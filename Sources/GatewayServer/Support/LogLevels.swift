@@ -15,6 +15,8 @@ public enum LogSubsystem: String, CaseIterable, Sendable {
     case auth
     /// Start, reload, drain.
     case config
+    /// Span export to the OTLP collector.
+    case tracing
 }
 
 extension Logger {

@@ -1,0 +1,170 @@
+import OTel
+import Tracing
+
+/// The trace of one exchange: whether it is recorded, its server span, the client span of the
+/// current upstream attempt, and the `traceparent` the upstream receives. Lives on the exchange's
+/// event loop. Only made when `tracing` is configured.
+final class ExchangeTrace {
+    enum Decision: Equatable {
+        /// Spans are recorded: children of the caller's span, or a new trace.
+        case record(parent: TraceParent?)
+        /// The caller's `traceparent` goes on unchanged and nothing is recorded: the caller did not
+        /// sample, or the route's ratio is 0 (tracing off for it, as Envoy's overall_sampling 0).
+        case passThrough(TraceParent)
+        /// A new trace that is not recorded; the upstream still gets an id to log and pass on.
+        case unsampledRoot
+    }
+
+    /// Parent-based ratio sampling: a caller's decision is followed; without a (well-formed) caller
+    /// `traceparent`, `draw` (uniform random) below `ratio` of the range starts a recorded trace.
+    static func decide(parent: TraceParent?, ratio: Double, draw: UInt64) -> Decision {
+        if let parent {
+            return parent.sampled && ratio > 0 ? .record(parent: parent) : .passThrough(parent)
+        }
+        let recorded = ratio >= 1 || (ratio > 0 && Double(draw) < ratio * Double(UInt64.max))
+        return recorded ? .record(parent: nil) : .unsampledRoot
+    }
+
+    let traceID: String
+    /// What the upstream receives in place of the client's `traceparent`; nil when the client's
+    /// goes on unchanged. Changes with each attempt (its span id is the attempt's client span).
+    private(set) var upstreamTraceParent: String?
+    /// A new trace drops the client's `tracestate` too: it belonged to the trace it replaces.
+    let dropsTraceState: Bool
+    private let tracer: RequestTracer
+    private var serverSpan: (any Span)?
+    private var clientSpan: (any Span)?
+    /// The current attempt's response status, once its head arrived (its span ends with the body).
+    private var attemptStatus: Int?
+    private var attempts = 0
+
+    var isRecorded: Bool { serverSpan != nil }
+
+    init(
+        _ decision: Decision, traceState: String?, tracer: RequestTracer, ids: inout RequestIDGenerator,
+        name: String, attributes: SpanAttributes
+    ) {
+        self.tracer = tracer
+        switch decision {
+        case .passThrough(let parent):
+            traceID = parent.traceID
+            dropsTraceState = false
+        case .unsampledRoot:
+            traceID = TraceParent.hex(ids.next64()) + TraceParent.hex(ids.next64())
+            upstreamTraceParent = TraceParent.render(
+                traceID: traceID, spanID: TraceParent.hex(ids.next64()), sampled: false)
+            dropsTraceState = true
+        case .record(let parent):
+            var context = ServiceContext.topLevel
+            if let parent {
+                tracer.tracer.extract(
+                    IncomingTraceHeaders(
+                        traceParent: TraceParent.render(
+                            traceID: parent.traceID, spanID: parent.parentID, sampled: true),
+                        traceState: traceState),
+                    into: &context, using: IncomingTraceHeaders.Reader())
+            }
+            let span = tracer.tracer.startSpan(name, context: context, ofKind: .server)
+            span.attributes = attributes
+            tracer.counters.started.increment()
+            serverSpan = span
+            traceID = span.context.otelTraceID ?? parent?.traceID ?? ""
+            upstreamTraceParent = Self.traceParent(of: span.context, tracer: tracer)
+            dropsTraceState = parent == nil
+        }
+    }
+
+    /// A client span for an attempt at `endpoint`; the upstream's `traceparent` names it.
+    func beginAttempt(method: String, upstream: String, endpoint: String) {
+        guard let serverSpan else { return }
+        finishAttempt(status: nil, error: attemptStatus == nil ? "abandoned" : nil)
+        attempts += 1
+        let span = tracer.tracer.startSpan(method, context: serverSpan.context, ofKind: .client)
+        var attributes = SpanAttributes()
+        attributes["http.request.method"] = method
+        attributes["gateway.upstream"] = upstream
+        let (address, port) = Self.split(endpoint)
+        attributes["server.address"] = address
+        if let port { attributes["server.port"] = port }
+        if attempts > 1 { attributes["http.request.resend_count"] = attempts - 1 }
+        span.attributes = attributes
+        tracer.counters.started.increment()
+        clientSpan = span
+        upstreamTraceParent = Self.traceParent(of: span.context, tracer: tracer) ?? upstreamTraceParent
+    }
+
+    /// The attempt's response head arrived; its span stays open for the body.
+    func attemptResponded(status: Int) {
+        attemptStatus = status
+    }
+
+    /// Ends the attempt's client span with the upstream's status, or the error that ended it.
+    func finishAttempt(status: Int?, error: String?) {
+        guard let span = clientSpan else { return }
+        clientSpan = nil
+        let status = status ?? attemptStatus
+        attemptStatus = nil
+        span.updateAttributes { attributes in
+            if let status { attributes["http.response.status_code"] = status }
+            if let error { attributes["error.type"] = error }
+        }
+        if error != nil || (status ?? 0) >= 500 { span.setStatus(SpanStatus(code: .error)) }
+        span.end()
+    }
+
+    /// Ends the server span (and an attempt still open) once the response is complete.
+    func finish(status: Int, attributes extra: SpanAttributes) {
+        finishAttempt(status: nil, error: nil)
+        guard let span = serverSpan else { return }
+        serverSpan = nil
+        span.updateAttributes { attributes in
+            attributes["http.response.status_code"] = status
+            attributes.merge(extra)
+        }
+        // Server spans: 5xx is the server's failure, 4xx the client's (OTel HTTP semantic conventions).
+        if status >= 500 || status == 0 { span.setStatus(SpanStatus(code: .error)) }
+        span.end()
+    }
+
+    private static func traceParent(of context: ServiceContext, tracer: RequestTracer) -> String? {
+        var headers = OutgoingTraceHeaders()
+        tracer.tracer.inject(context, into: &headers, using: OutgoingTraceHeaders.Writer())
+        return headers.traceParent
+    }
+
+    private static func split(_ endpoint: String) -> (String, Int?) {
+        guard let colon = endpoint.lastIndex(of: ":"), let port = Int(endpoint[endpoint.index(after: colon)...])
+        else { return (endpoint, nil) }
+        var host = endpoint[..<colon]
+        if host.hasPrefix("["), host.hasSuffix("]") { host = host.dropFirst().dropLast() }
+        return (String(host), port)
+    }
+}
+
+/// The caller's trace fields, for the tracer's W3C extractor.
+private struct IncomingTraceHeaders {
+    let traceParent: String
+    let traceState: String?
+
+    struct Reader: Extractor {
+        func extract(key: String, from carrier: IncomingTraceHeaders) -> String? {
+            switch key {
+            case "traceparent": carrier.traceParent
+            case "tracestate": carrier.traceState
+            default: nil
+            }
+        }
+    }
+}
+
+/// What the tracer's W3C injector writes; only `traceparent` is used (the client's `tracestate`
+/// is passed on as it came).
+private struct OutgoingTraceHeaders {
+    var traceParent: String?
+
+    struct Writer: Injector {
+        func inject(_ value: String, forKey key: String, into carrier: inout OutgoingTraceHeaders) {
+            if key == "traceparent" { carrier.traceParent = value }
+        }
+    }
+}
