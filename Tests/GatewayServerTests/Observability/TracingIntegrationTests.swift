@@ -17,7 +17,8 @@ final class TracingIntegrationTests: XCTestCase {
     /// and stops everything, also when it fails.
     private func withTracedGateway(
         origins: [ScriptedOrigin], routes: [RouteConfig], endpoint: String? = nil,
-        retries: RetryConfig = .implicit, adjust: (inout GatewayConfiguration) -> Void = { _ in },
+        retries: RetryConfig = .implicit, accessLog: String? = nil, rateLimits: [RateLimitPolicyConfig] = [],
+        exportTimeout: Duration = .seconds(5),
         _ body: (TestGateway, OTLPReceiver, TestClient) async throws -> Void
     ) async throws {
         let receiver = try await OTLPReceiver()
@@ -25,15 +26,16 @@ final class TracingIntegrationTests: XCTestCase {
             name: "app",
             endpoints: origins.map { EndpointConfig(address: HostPort(host: "127.0.0.1", port: $0.port)) },
             retries: retries)
-        var configuration = GatewayConfiguration(
+        let configuration = GatewayConfiguration(
             node: NodeConfig(id: "edge-t1", region: "test-region"),
             runtime: RuntimeConfig(eventLoops: 2, drainTimeout: .seconds(5)),
             listeners: [ListenerConfig(name: "test", address: HostPort(host: "127.0.0.1", port: 0))],
             upstreams: [upstream], routes: routes,
+            logging: LoggingConfig(accessLog: accessLog.map { AccessLogConfig(destination: .file(path: $0)) }),
+            rateLimits: rateLimits,
             tracing: TracingConfig(
                 otlpEndpoint: endpoint ?? receiver.endpoint, sampleRatio: 0, serviceName: "gateway-test",
-                flushInterval: .milliseconds(50)))
-        adjust(&configuration)
+                flushInterval: .milliseconds(50), exportTimeout: exportTimeout))
         let gateway = try await TestGateway.start(configuration)
         let client = try await TestClient.connect(port: gateway.port, group: receiver.group)
         do {
@@ -161,7 +163,7 @@ final class TracingIntegrationTests: XCTestCase {
         ]
         try await withTracedGateway(
             origins: [origin], routes: routes,
-            adjust: { $0.logging = LoggingConfig(accessLog: AccessLogConfig(destination: .file(path: logPath))) }
+            accessLog: logPath
         ) { gateway, receiver, client in
             _ = try await client.request(.GET, "/quiet/new")
             let sampledByCaller = "00-\(callerTraceID)-\(callerSpanID)-01"
@@ -207,9 +209,7 @@ final class TracingIntegrationTests: XCTestCase {
         limited.rateLimits = ["two"]
         try await withTracedGateway(
             origins: [origin], routes: [cached, limited],
-            adjust: {
-                $0.rateLimits = [RateLimitPolicyConfig(name: "two", rate: Rate(count: 2, period: .seconds(3600)))]
-            }
+            rateLimits: [RateLimitPolicyConfig(name: "two", rate: Rate(count: 2, period: .seconds(3600)))]
         ) { _, receiver, client in
             var statuses: [UInt] = []
             for path in ["/static/a", "/static/a", "/api/1", "/api/2", "/api/3"] {
@@ -239,7 +239,7 @@ final class TracingIntegrationTests: XCTestCase {
         await closed.stop()
         try await withTracedGateway(
             origins: [origin], routes: [route("api", "/api", upstream: "app", ratio: 1)], endpoint: deadEndpoint,
-            adjust: { $0.tracing?.exportTimeout = .seconds(2) }
+            exportTimeout: .seconds(2)
         ) { gateway, _, client in
             for index in 0..<20 {
                 let response = try await client.request(.GET, "/api/\(index)")
