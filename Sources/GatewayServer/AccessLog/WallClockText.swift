@@ -29,6 +29,14 @@ struct WallClockText {
         bytes.append(UInt8(ascii: "\""))
     }
 
+    /// `YYYY-MM-DDTHH:MM:SS.mmmZ` for a time given in Unix milliseconds (admin documents).
+    static func iso8601(milliseconds: Int64) -> String {
+        let millis = Int(((milliseconds % 1000) + 1000) % 1000)
+        let second = time_t((milliseconds - Int64(millis)) / 1000)
+        let fraction = String(millis + 1000).dropFirst()
+        return String(decoding: format(second: second), as: UTF8.self) + "." + fraction + "Z"
+    }
+
     /// `YYYY-MM-DDTHH:MM:SS`.
     static func format(second: time_t) -> [UInt8] {
         var seconds = second

@@ -43,9 +43,20 @@ public final class AdminAPI: Sendable {
         "/admin/reload": ["POST"], "/admin/upstreams": ["GET", "HEAD"], "/metrics": ["GET", "HEAD"],
         "/admin/cache/purge": ["POST"], "/admin/cache/stats": ["GET", "HEAD"], "/admin/cache/warm": ["POST"],
         "/admin/ratelimits": ["GET", "HEAD"], "/admin/logging": ["GET", "HEAD", "PUT"],
+        "/admin/stats": ["GET", "HEAD"],
     ]
 
     func handle(_ request: Request) async -> Response {
+        // The status page's files hold no data (the page fetches it with the token), so they are
+        // served without one: a person opens the page, then gives the token once.
+        if let asset = StatusPage.asset(at: request.path) {
+            guard request.method == "GET" || request.method == "HEAD" else {
+                var response = Response.error(405, "method_not_allowed", "\(request.path) accepts GET, HEAD.")
+                response.headers.append(("allow", "GET, HEAD"))
+                return response
+            }
+            return asset
+        }
         guard authorization.allows(authorizationHeader: request.authorization) else {
             var response = Response.error(401, "unauthorized", "A valid bearer token is required.")
             response.headers.append(("www-authenticate", "Bearer realm=\"gateway-admin\""))
@@ -96,6 +107,8 @@ public final class AdminAPI: Sendable {
             return request.method == "PUT" ? admin.change(request.body) : admin.show()
         case "/admin/ratelimits":
             return await RateLimitAdmin(server: server).handle(query: request.query)
+        case "/admin/stats":
+            return .json(200, await TrafficDocument(server: server).render())
         default:
             return Response(
                 status: 200, contentType: "text/plain; version=0.0.4; charset=utf-8", body: await server.metricsText())

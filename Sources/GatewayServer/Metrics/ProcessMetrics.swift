@@ -1,3 +1,4 @@
+import NIOConcurrencyHelpers
 import Prometheus
 
 /// Process-wide metrics that change rarely (reloads, the access log's drops), kept in a
@@ -19,6 +20,8 @@ public final class ProcessMetrics: Sendable {
     let fleetLogGaps: Counter
     let fleetPurgePropagation: Prometheus.DurationHistogram
     let fleetPurgesIncomplete: Counter
+    /// What the status page shows about reloads and purges (Prometheus counters cannot be read back).
+    let events = NIOLockedValueBox(ProcessEvents())
 
     public init() {
         let registry = PrometheusCollectorRegistry()
@@ -62,17 +65,33 @@ public final class ProcessMetrics: Sendable {
     }
 
     func reloadSucceeded(generation: Int) {
+        events.withLockedValue { $0.reloaded(applied: true, problems: [], generation: generation) }
         configGeneration.set(Int64(generation))
         reloadSuccesses.increment()
         lastReloadSuccessful.set(Int64(1))
     }
 
-    func reloadFailed() {
+    func reloadFailed(problems: [String], generation: Int) {
+        events.withLockedValue { $0.reloaded(applied: false, problems: problems, generation: generation) }
         reloadFailures.increment()
         lastReloadSuccessful.set(Int64(0))
     }
 
     func render() -> String {
         registry.emitToString()
+    }
+}
+
+/// Reloads and purges since the process started, with the last reload's result.
+struct ProcessEvents: Sendable {
+    var startedAtMilliseconds = WallClock.nowMilliseconds()
+    var reloadsApplied = 0
+    var reloadsRejected = 0
+    var lastReload: (atMilliseconds: Int64, applied: Bool, generation: Int, problems: [String])?
+    var purgeTargets = 0
+
+    mutating func reloaded(applied: Bool, problems: [String], generation: Int) {
+        if applied { reloadsApplied += 1 } else { reloadsRejected += 1 }
+        lastReload = (WallClock.nowMilliseconds(), applied, generation, problems)
     }
 }

@@ -63,7 +63,7 @@ public final class ConfigReloader: Service, Sendable {
             logger.error(
                 "configuration unchanged",
                 metadata: ["generation": "\(current.generation)", "problems": "\(problems.count)"])
-            server.processMetrics.reloadFailed()
+            server.processMetrics.reloadFailed(problems: problems, generation: current.generation)
             return .rejected(problems: problems)
         case .success(let configuration):
             if Self.storeSettings(configuration.cache) != Self.storeSettings(current.configuration.cache) {
@@ -89,7 +89,7 @@ public final class ConfigReloader: Service, Sendable {
                 logger.error(
                     "configuration reload failed",
                     metadata: ["error": "\(error)", "generation": "\(current.generation)"])
-                server.processMetrics.reloadFailed()
+                server.processMetrics.reloadFailed(problems: ["\(error)"], generation: current.generation)
                 return .rejected(problems: ["\(error)"])
             }
             server.processMetrics.reloadSucceeded(generation: next.generation)

@@ -263,6 +263,7 @@ public final class GatewayServer: Service, Sendable {
     /// Counts a purge made through the admin API (process-wide: purges are rare).
     func recordPurge(targets: Int, durationNanoseconds: Int64) {
         processMetrics.cachePurges.increment(by: Int64(targets))
+        processMetrics.events.withLockedValue { $0.purgeTargets += targets }
         processMetrics.cachePurgeDuration.recordNanoseconds(durationNanoseconds)
     }
 

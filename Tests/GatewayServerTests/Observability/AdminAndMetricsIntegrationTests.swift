@@ -75,7 +75,7 @@ final class AdminAndMetricsIntegrationTests: XCTestCase {
 
     func testAdminAsksForTheToken() async throws {
         let running = try await start()
-        for path in ["/admin/health", "/admin/ready", "/admin/config", "/admin/upstreams", "/metrics"] {
+        for path in ["/admin/health", "/admin/ready", "/admin/config", "/admin/upstreams", "/admin/stats", "/metrics"] {
             let missing = try await admin(running, path, credential: .noHeader)
             XCTAssertEqual(missing.status, .unauthorized, path)
             XCTAssertEqual(missing.header("www-authenticate"), "Bearer realm=\"gateway-admin\"")
@@ -86,6 +86,22 @@ final class AdminAndMetricsIntegrationTests: XCTestCase {
             XCTAssertEqual(right.status, .ok, "\(path): \(right.bodyText)")
             XCTAssertEqual(right.header("cache-control"), "no-store")
         }
+        // The status page's files hold no data: a browser gets them without the token.
+        for (path, type) in [
+            ("/admin/", "text/html; charset=utf-8"), ("/admin", "text/html; charset=utf-8"),
+            ("/admin/status.js", "text/javascript; charset=utf-8"), ("/admin/status.css", "text/css; charset=utf-8"),
+        ] {
+            let asset = try await admin(running, path, credential: .noHeader)
+            XCTAssertEqual(asset.status, .ok, path)
+            XCTAssertEqual(asset.header("content-type"), type, path)
+            XCTAssertEqual(asset.header("x-content-type-options"), "nosniff", path)
+            XCTAssertTrue(asset.header("content-security-policy")?.contains("script-src 'self'") == true, path)
+        }
+        let page = try await admin(running, "/admin/", credential: .noHeader)
+        XCTAssertTrue(page.bodyText.contains(#"<script src="/admin/status.js" defer></script>"#))
+        XCTAssertFalse(page.bodyText.contains(token), "the page never holds the token")
+        let postToPage = try await admin(running, "/admin/", method: .POST, credential: .noHeader)
+        XCTAssertEqual(postToPage.status, .methodNotAllowed)
         let reloadWithoutToken = try await admin(running, "/admin/reload", method: .POST, credential: .noHeader)
         XCTAssertEqual(reloadWithoutToken.status, .unauthorized)
         let unknown = try await admin(running, "/admin/nothing")
@@ -121,6 +137,22 @@ final class AdminAndMetricsIntegrationTests: XCTestCase {
         XCTAssertEqual(endpoint?["address"] as? String, "127.0.0.1:\(running.upstream.port)")
         XCTAssertEqual(endpoint?["connections"] as? Int, 1)
         XCTAssertEqual(endpoint?["active_requests"] as? Int, 0)
+
+        _ = try await client.request(.GET, "/nowhere")
+        let stats = try json(try await admin(running, "/admin/stats"))
+        XCTAssertEqual(stats["generation"] as? Int, 1)
+        let statsRoutes = try XCTUnwrap(stats["routes"] as? [[String: Any]])
+        XCTAssertEqual(statsRoutes.map { $0["name"] as? String }, ["a", "b", ""], "config order, then no route")
+        XCTAssertEqual(statsRoutes.map { $0["requests"] as? Int }, [1, 0, 1])
+        XCTAssertEqual(statsRoutes[0]["status_classes"] as? [Int], [0, 1, 0, 0, 0])
+        XCTAssertEqual(statsRoutes[2]["status_classes"] as? [Int], [0, 0, 0, 1, 0])
+        XCTAssertEqual((statsRoutes[0]["duration_counts"] as? [Int])?.reduce(0, +), 1)
+        XCTAssertEqual(
+            (stats["duration_bounds_seconds"] as? [Double])?.count,
+            (statsRoutes[0]["duration_counts"] as? [Int]).map { $0.count - 1 }, "one more bucket than bounds (+Inf)")
+        XCTAssertEqual((stats["total"] as? [String: Any])?["requests"] as? Int, 2)
+        XCTAssertEqual((stats["connections"] as? [String: Any])?["open"] as? Int, 1)
+        XCTAssertTrue((stats["reloads"] as? [String: Any])?["last"] is NSNull, "no reload yet")
         await client.close()
         await stop(running)
     }
@@ -303,6 +335,17 @@ final class AdminAndMetricsIntegrationTests: XCTestCase {
         XCTAssertEqual(metrics["gateway_config_last_reload_successful"], 0)
         let config = try json(try await admin(running, "/admin/config"))
         XCTAssertEqual(config["generation"] as? Int, 2)
+        let statsAfterReloads = try json(try await admin(running, "/admin/stats"))
+        let reloads = try XCTUnwrap(statsAfterReloads["reloads"] as? [String: Any])
+        XCTAssertEqual(reloads["applied"] as? Int, 1)
+        XCTAssertEqual(reloads["rejected"] as? Int, 1)
+        let last = try XCTUnwrap(reloads["last"] as? [String: Any])
+        XCTAssertEqual(last["result"] as? String, "rejected")
+        XCTAssertEqual(last["generation"] as? Int, 2, "the generation still serving")
+        XCTAssertEqual((last["problems"] as? [String])?.count, 2)
+        XCTAssertNotNil(
+            (last["at"] as? String)?.range(
+                of: #"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$"#, options: .regularExpression))
         await client.close()
         await stop(running)
     }
