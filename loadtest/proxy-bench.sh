@@ -24,6 +24,8 @@
 #   RATELIMIT=local (the embedded limiter); with redis, its CPU per request is logged too
 #   target gateway-resilient: a gateway whose upstream has a health check, a circuit breaker,
 #   outlier detection, retries with a budget and bulkheads on upstream and route (none trips)
+#   target gateway-traced: a gateway with OpenTelemetry tracing, sample_ratio TRACE_RATIO (default
+#   0.1), exporting to the origin nginx, which answers /v1/traces as a collector does
 #   target gateway-auth: a third gateway whose route requires an RS256 JWT (key made with
 #   openssl for the run); every target gets the same Authorization header, so the requests are
 #   identical; AUTH_CACHE=0 turns the verified-token cache off (every request checks the signature)
@@ -51,6 +53,7 @@ ZIPF_S=${ZIPF_S:-0.9}
 CACHE_MIB=${CACHE_MIB:-256}
 RATELIMIT=${RATELIMIT:-redis}
 AUTH_CACHE=${AUTH_CACHE:-1}
+TRACE_RATIO=${TRACE_RATIO:-0.1}
 AUTH_HEADER=()   # curl/wrk arguments carrying the bench token, when gateway-auth runs
 export ZIPF_KEYS ZIPF_S
 [[ $DURATION =~ ^[0-9]+$ ]] && DURATION="${DURATION}s"
@@ -65,7 +68,7 @@ done
 (( RUNS >= 1 && THREADS >= 1 && CONNECTIONS >= THREADS )) \
     || die "need RUNS >= 1, THREADS >= 1 and CONNECTIONS >= THREADS"
 for t in $TARGETS; do
-    case $t in origin|nginx|gateway|gateway-rl|gateway-auth|gateway-resilient) ;; *) die "unknown target '$t' (known: origin nginx gateway gateway-rl gateway-auth gateway-resilient)";; esac
+    case $t in origin|nginx|gateway|gateway-rl|gateway-auth|gateway-resilient|gateway-traced) ;; *) die "unknown target '$t' (known: origin nginx gateway gateway-rl gateway-auth gateway-resilient gateway-traced)";; esac
 done
 for tool in nginx wrk curl "$PY" getconf; do
     command -v "$tool" >/dev/null || die "'$tool' not found (apt-get install -y nginx-light wrk curl)"
@@ -299,6 +302,13 @@ for t in $TARGETS; do
                 ACTIVE+=(gateway)
             else
                 log "gateway: FAILED to start — benchmarking the other targets, exit status will be 1"
+                FAILED=1
+            fi ;;
+        gateway-traced)
+            traced_extra="tracing: { otlp_endpoint: http://127.0.0.1:${PORT[origin]}/v1/traces, sample_ratio: $TRACE_RATIO }"
+            if start_gateway gateway-traced "$traced_extra"; then
+                ACTIVE+=(gateway-traced)
+            else
                 FAILED=1
             fi ;;
         gateway-resilient)

@@ -931,7 +931,11 @@ final class ProxyHandler: ChannelDuplexHandler {
             attributes["gateway.request_id"] = requestID.description
             attributes["gateway.node"] = snapshot.configuration.node.id
         }
-        let traceState = head.fields.firstIndex { $0.kind == .traceState }.map { head.value(of: $0) }
+        // Only a recorded continuation of the caller's trace carries its tracestate into the span.
+        var traceState: String?
+        if case .record(parent: .some) = decision {
+            traceState = head.fields.firstIndex { $0.kind == .traceState }.map { head.value(of: $0) }
+        }
         let trace = ExchangeTrace(
             decision, traceState: traceState, tracer: tracer, ids: &loop.requestIDs,
             name: route.map { "\(head.method.rawValue) \($0.name)" } ?? head.method.rawValue, attributes: attributes)

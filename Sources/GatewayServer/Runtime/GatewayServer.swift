@@ -333,16 +333,8 @@ public final class GatewayServer: Service, Sendable {
             throw StartupError(description: "\(error)")
         }
         auth.withLockedValue { $0 = authRuntime }
-        let tracer: RequestTracer?
-        do {
-            tracer = try configuration.tracing.map {
-                try RequestTracer(
-                    $0, node: configuration.node, metrics: processMetrics, logger: logger.subsystem(.tracing))
-            }
-        } catch {
-            authRuntime.retire(keeping: nil)
-            await shutDownHTTPClient()
-            throw StartupError(description: "tracing: \(error)")
+        let tracer = configuration.tracing.map {
+            RequestTracer($0, node: configuration.node, metrics: processMetrics, logger: logger.subsystem(.tracing))
         }
         let group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
         let resilienceRuntime: ResilienceRuntime

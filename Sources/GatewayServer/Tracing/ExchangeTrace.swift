@@ -1,4 +1,3 @@
-import OTel
 import Tracing
 
 /// The trace of one exchange: whether it is recorded, its server span, the client span of the
@@ -32,8 +31,8 @@ final class ExchangeTrace {
     /// A new trace drops the client's `tracestate` too: it belonged to the trace it replaces.
     let dropsTraceState: Bool
     private let tracer: RequestTracer
-    private var serverSpan: (any Span)?
-    private var clientSpan: (any Span)?
+    private var serverSpan: GatewaySpan?
+    private var clientSpan: GatewaySpan?
     /// The current attempt's response status, once its head arrived (its span ends with the body).
     private var attemptStatus: Int?
     private var attempts = 0
@@ -68,7 +67,7 @@ final class ExchangeTrace {
             span.attributes = attributes
             tracer.counters.started.increment()
             serverSpan = span
-            traceID = span.context.otelTraceID ?? parent?.traceID ?? ""
+            traceID = span.context.spanIdentity?.traceIDHex ?? parent?.traceID ?? ""
             upstreamTraceParent = Self.traceParent(of: span.context, tracer: tracer)
             dropsTraceState = parent == nil
         }

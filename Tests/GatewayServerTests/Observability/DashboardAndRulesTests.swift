@@ -43,12 +43,18 @@ final class DashboardAndRulesTests: XCTestCase {
         let upstream = try await TestUpstream()
         var route = prefixRoute("cached", "/", upstream: "u")
         route.cache = RouteCacheConfig()
+        // Tracing on, towards a port nothing listens on: its counters exist once a tracer does.
         let gateway = try await TestGateway.start(
-            upstreams: [
-                UpstreamConfig(
-                    name: "u", endpoints: [endpoint(upstream)],
-                    circuitBreaker: CircuitBreakerConfig(consecutiveFailures: 5))
-            ], routes: [route])
+            GatewayConfiguration(
+                node: NodeConfig(id: "test-node"),
+                runtime: RuntimeConfig(eventLoops: 2, drainTimeout: .seconds(5)),
+                listeners: [ListenerConfig(name: "test", address: HostPort(host: "127.0.0.1", port: 0))],
+                upstreams: [
+                    UpstreamConfig(
+                        name: "u", endpoints: [endpoint(upstream)],
+                        circuitBreaker: CircuitBreakerConfig(consecutiveFailures: 5))
+                ], routes: [route],
+                tracing: TracingConfig(otlpEndpoint: "http://127.0.0.1:9/v1/traces")))
         let text = await gateway.server.metricsText()
         await gateway.stop()
         await upstream.stop()
