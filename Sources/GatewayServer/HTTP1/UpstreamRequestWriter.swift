@@ -120,8 +120,14 @@ enum UpstreamRequestWriter {
                 }
                 writer.append(UnsafeRawBufferPointer(rebasing: bytes[runStart..<runEnd]))
             }
-            for field in operations.set { writer.appendField(field.name, field.value) }
-            for field in operations.add { writer.appendField(field.name, field.value) }
+            // With tracing, the gateway's traceparent is the one the upstream gets (and it must be
+            // the last field: replaceTraceParent finds it there).
+            for field in operations.set where trace == nil || !isTraceParent(field.name) {
+                writer.appendField(field.name, field.value)
+            }
+            for field in operations.add where trace == nil || !isTraceParent(field.name) {
+                writer.appendField(field.name, field.value)
+            }
 
             if forwardedFor == nil && forwardedProto == nil {
                 writer.append(forwarding.clientLines)
@@ -176,6 +182,10 @@ enum UpstreamRequestWriter {
     }
 
     private static let traceParentName = "traceparent: "
+
+    private static func isTraceParent(_ name: String) -> Bool {
+        name.utf8.count == 11 && name.lowercased() == "traceparent"
+    }
 
     /// Puts a retry's `traceparent` (same length: only the span id differs) where `write` put the
     /// first attempt's, at the end of `head`. False if `head` does not end with one.

@@ -350,6 +350,8 @@ final class ProxyHandler: ChannelDuplexHandler {
             // An unparseable head has no id, version or method of its own; never reuse the
             // previous request's.
             requestID = loop.requestIDs.next()
+            traceID = nil
+            trace = nil
             downstreamVersion = .http1_1
             requestIsHead = false
             startRecording(headBytes: 0, method: nil)
@@ -934,7 +936,11 @@ final class ProxyHandler: ChannelDuplexHandler {
         // Only a recorded continuation of the caller's trace carries its tracestate into the span.
         var traceState: String?
         if case .record(parent: .some) = decision {
-            traceState = head.fields.firstIndex { $0.kind == .traceState }.map { head.value(of: $0) }
+            // Several tracestate lines are one list (W3C Trace Context 3.3.1.1); one longer than the
+            // spec's 512 bytes is not carried into spans (it still goes upstream as it came).
+            let lines = head.fields.indices.filter { head.fields[$0].kind == .traceState }.map { head.value(of: $0) }
+            let joined = lines.joined(separator: ",")
+            traceState = lines.isEmpty || joined.utf8.count > 512 ? nil : joined
         }
         let trace = ExchangeTrace(
             decision, traceState: traceState, tracer: tracer, ids: &loop.requestIDs,
@@ -1382,6 +1388,7 @@ final class ProxyHandler: ChannelDuplexHandler {
         heldResponseHead = nil
         if responseHeadSent {
             // Part of the response is already with the client: closing is the only honest signal.
+            trace?.responseBrokeOff()
             recordExchange(status: responseStatus)
             closeNow()
             return

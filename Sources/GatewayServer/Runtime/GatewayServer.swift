@@ -346,6 +346,8 @@ public final class GatewayServer: Service, Sendable {
             try? await group.shutdownGracefully()
             authRuntime.retire(keeping: nil)
             await shutDownHTTPClient()
+            // Its HTTP client must be shut down before it goes (AsyncHTTPClient traps otherwise).
+            await tracer?.shutdown()
             throw StartupError(description: "\(error)")
         }
         resilience.withLockedValue { $0 = resilienceRuntime }
@@ -402,6 +404,7 @@ public final class GatewayServer: Service, Sendable {
             try? await group.shutdownGracefully()
             auth.withLockedValue { $0 }?.retire(keeping: nil)
             await shutDownHTTPClient()
+            await tracer?.shutdown()
             throw error
         }
         if let tracer {

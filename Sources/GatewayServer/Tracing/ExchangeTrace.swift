@@ -36,6 +36,7 @@ final class ExchangeTrace {
     /// The current attempt's response status, once its head arrived (its span ends with the body).
     private var attemptStatus: Int?
     private var attempts = 0
+    private var incomplete = false
 
     var isRecorded: Bool { serverSpan != nil }
 
@@ -111,17 +112,28 @@ final class ExchangeTrace {
         span.end()
     }
 
+    /// The upstream broke off a response whose head the client already has: the attempt failed,
+    /// and so did the exchange, whatever its status code says.
+    func responseBrokeOff() {
+        finishAttempt(status: nil, error: "reset")
+        incomplete = true
+    }
+
     /// Ends the server span (and an attempt still open) once the response is complete.
     func finish(status: Int, attributes extra: SpanAttributes) {
-        finishAttempt(status: nil, error: nil)
+        // An attempt still open without a response head never got one: the client left, or the
+        // request was refused while it waited for a connection.
+        finishAttempt(status: nil, error: attemptStatus == nil ? "abandoned" : nil)
         guard let span = serverSpan else { return }
         serverSpan = nil
+        let incomplete = incomplete
         span.updateAttributes { attributes in
             attributes["http.response.status_code"] = status
+            if incomplete { attributes["error.type"] = "response_incomplete" }
             attributes.merge(extra)
         }
         // Server spans: 5xx is the server's failure, 4xx the client's (OTel HTTP semantic conventions).
-        if status >= 500 || status == 0 { span.setStatus(SpanStatus(code: .error)) }
+        if status >= 500 || status == 0 || incomplete { span.setStatus(SpanStatus(code: .error)) }
         span.end()
     }
 

@@ -84,7 +84,8 @@ final class SpanExporter: Sendable {
 
     /// On the exporter's loop: sends the next batch unless one is in flight.
     private func exportNext() {
-        guard !state.value.inFlight else { return }
+        // Once stopped, shutdown's drain sends what is left.
+        guard !state.value.inFlight, !state.value.stopped else { return }
         let batch = queue.withLockedValue { queue -> [FinishedSpan] in
             queue.flushScheduled = false
             let count = min(Self.batchSize, queue.spans.count)

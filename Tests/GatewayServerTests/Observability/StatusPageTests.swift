@@ -21,7 +21,9 @@ final class StatusPageTests: XCTestCase {
                 ? .init(headers: [("cache-control", "max-age=60")], body: "asset") : .init(body: "ok")
         }
         let adminPort = try RedisServerProcess.freePort()
-        let closedPort = try RedisServerProcess.freePort()
+        let closed = try ClosedPort()
+        let closedPort = closed.port
+        defer { withExtendedLifetime(closed) {} }
         let token = "status-\(UUID().uuidString)"
         let gateway = try await GatewayProcess.start(
             """

@@ -62,7 +62,12 @@ final class TracingIntegrationTests: XCTestCase {
 
     func testSpansContinueTheCallersTraceAndTheUpstreamGetsTheClientSpanAsParent() async throws {
         let origin = try await ScriptedOrigin { _ in .init(body: "ok") }
-        try await withTracedGateway(origins: [origin], routes: [route("api", "/api", upstream: "app", ratio: 1)]) {
+        // A route that sets its own traceparent: the gateway's replaces it while it traces.
+        var api = route("api", "/api", upstream: "app", ratio: 1)
+        api.headers.request.set = [
+            HeaderField(name: "Traceparent", value: "00-11111111111111111111111111111111-2222222222222222-01")
+        ]
+        try await withTracedGateway(origins: [origin], routes: [api]) {
             gateway, receiver, client in
             let response = try await client.request(
                 .GET, "/api/items?x=1",
@@ -233,10 +238,10 @@ final class TracingIntegrationTests: XCTestCase {
 
     func testACollectorThatIsDownCostsSpansNotRequests() async throws {
         let origin = try await ScriptedOrigin { _ in .init(body: "ok") }
-        // A port that was just free: nothing listens, so every export is refused.
-        let closed = try await OTLPReceiver()
-        let deadEndpoint = closed.endpoint
-        await closed.stop()
+        // Nothing listens there, so every export is refused.
+        let closed = try ClosedPort()
+        let deadEndpoint = "http://127.0.0.1:\(closed.port)/v1/traces"
+        defer { withExtendedLifetime(closed) {} }
         try await withTracedGateway(
             origins: [origin], routes: [route("api", "/api", upstream: "app", ratio: 1)], endpoint: deadEndpoint,
             exportTimeout: .seconds(2)
@@ -253,5 +258,26 @@ final class TracingIntegrationTests: XCTestCase {
             XCTAssertEqual(samples["gateway_tracing_spans_started_total"], 40, "a server and a client span each")
             XCTAssertEqual(samples["gateway_tracing_spans_exported_total"], 0)
         }
+    }
+
+    func testAStartThatFailsReleasesTheExporter() async throws {
+        // The listener's port is taken: start fails after the tracer was made. Its HTTP client
+        // must be shut down on that path (AsyncHTTPClient traps in debug builds otherwise).
+        let taken = try ClosedPort()
+        let configuration = GatewayConfiguration(
+            node: NodeConfig(id: "edge-t1"),
+            listeners: [ListenerConfig(name: "test", address: HostPort(host: "127.0.0.1", port: taken.port))],
+            upstreams: [
+                UpstreamConfig(name: "app", endpoints: [EndpointConfig(address: HostPort(host: "127.0.0.1", port: 9))])
+            ],
+            routes: [route("api", "/api", upstream: "app", ratio: 1)],
+            tracing: TracingConfig(otlpEndpoint: "http://127.0.0.1:9/v1/traces"))
+        do {
+            _ = try await TestGateway.start(configuration)
+            XCTFail("started on a port that is taken")
+        } catch {
+            XCTAssertTrue("\(error)".contains("cannot bind listener 'test'"), "\(error)")
+        }
+        withExtendedLifetime(taken) {}
     }
 }

@@ -44,11 +44,11 @@ enum HeadlessChromium {
         async let stdout = read(out.fileHandleForReading)
         async let stderr = read(err.fileHandleForReading)
         let (outText, errText) = await (stdout, stderr)
+        // Foundation's Process reaps the child itself; wait for that rather than race it with waitpid.
         let status = await withCheckedContinuation { continuation in
             DispatchQueue.global().async {
-                var status: Int32 = 0
-                while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
-                continuation.resume(returning: status)
+                while process.isRunning { usleep(10_000) }
+                continuation.resume(returning: process.terminationStatus)
             }
         }
         watchdog.cancel()

@@ -63,8 +63,10 @@ enum OTLPTraceDecoding {
             case 4: span.parentSpanID = hex(field.bytes)
             case 5: span.name = String(decoding: field.bytes, as: UTF8.self)
             case 6: span.kind = DecodedSpan.Kind(rawValue: Int(field.varint)) ?? .unspecified
-            case 7: span.startNanos = field.varint
-            case 8: span.endNanos = field.varint
+            case 7, 8:
+                // fixed64 (wire type 1) in the schema: a varint here would be a wrong encoding.
+                guard field.wireType == 1 else { throw Malformed() }
+                if field.number == 7 { span.startNanos = field.varint } else { span.endNanos = field.varint }
             case 9:
                 let (key, value) = try keyValue(field.bytes)
                 span.attributes[key] = value
@@ -101,6 +103,7 @@ enum OTLPTraceDecoding {
 
     struct Field {
         let number: Int
+        let wireType: UInt64
         /// Varint, fixed64 and fixed32 values.
         var varint: UInt64 = 0
         /// Length-delimited payloads.
@@ -131,7 +134,7 @@ enum OTLPTraceDecoding {
         }
         while index < bytes.endIndex {
             let tag = try varint()
-            var field = Field(number: Int(tag >> 3))
+            var field = Field(number: Int(tag >> 3), wireType: tag & 7)
             switch tag & 7 {
             case 0: field.varint = try varint()
             case 1: field.varint = try fixed(8)

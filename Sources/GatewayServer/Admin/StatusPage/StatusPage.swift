@@ -13,7 +13,6 @@ enum StatusPage {
         ),
         ("x-content-type-options", "nosniff"),
         ("referrer-policy", "no-referrer"),
-        ("cache-control", "no-store"),
     ]
 
     static func asset(at path: String) -> AdminAPI.Response? {

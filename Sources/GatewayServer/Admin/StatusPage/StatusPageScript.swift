@@ -11,6 +11,8 @@ enum StatusPageScript {
           const problems = new Map();
           let previous = null;
           let timer = null;
+          // Each refresh chain has a number; a newer one (after the token form) retires the older.
+          let chain = 0;
 
           const $ = (id) => document.getElementById(id);
           const setText = (id, text) => { $(id).textContent = text; };
@@ -115,7 +117,13 @@ enum StatusPageScript {
           function takeTokenFromFragment() {
             const match = /(?:^|&)token=([^&]*)/.exec(location.hash.slice(1));
             if (!match) return;
-            sessionStorage.setItem(TOKEN_KEY, decodeURIComponent(match[1]));
+            let token = match[1];
+            try {
+              token = decodeURIComponent(token);
+            } catch (error) {
+              showProblem('token', 'the token in the address is not valid percent-encoding; it was used as written');
+            }
+            sessionStorage.setItem(TOKEN_KEY, token);
             history.replaceState(null, '', location.pathname + location.search);
           }
 
@@ -280,12 +288,14 @@ enum StatusPageScript {
 
           async function refresh() {
             clearTimeout(timer);
+            const mine = ++chain;
             let stats, upstreams, cache;
             try {
               [stats, upstreams, cache] = await Promise.all([
                 getJSON('/admin/stats'), getJSON('/admin/upstreams'), getJSON('/admin/cache/stats?top=10'),
               ]);
             } catch (error) {
+              if (mine !== chain) return;
               if (error instanceof Unauthorized) {
                 showLogin(sessionStorage.getItem(TOKEN_KEY) !== null);
                 return;
@@ -294,6 +304,7 @@ enum StatusPageScript {
               timer = setTimeout(refresh, INTERVAL_MS);
               return;
             }
+            if (mine !== chain) return;
             showProblem('fetch', null);
             showProblem('token', null);
             $('login').hidden = true;
