@@ -919,19 +919,20 @@ final class ProxyHandler: ChannelDuplexHandler {
         let parent = head.traceParentField.flatMap { TraceParent(head.value(of: $0)) }
         let decision = ExchangeTrace.decide(
             parent: parent, ratio: route?.traceSampleRatio ?? tracing.sampleRatio, draw: loop.requestIDs.next64())
-        var attributes = SpanAttributes()
+        var fields: SpanFields = []
         if case .record = decision {
             let target = head.target
             let pathEnd = target.utf8.firstIndex(of: UInt8(ascii: "?")) ?? target.endIndex
-            attributes["http.request.method"] = head.method.rawValue
-            attributes["url.path"] = String(target[..<pathEnd])
-            attributes["url.scheme"] = listener.scheme
-            if let host = head.host { attributes["server.address"] = host }
-            attributes["client.address"] = client.ip
-            attributes["network.protocol.version"] = isStream ? "2" : head.versionMinor == 0 ? "1.0" : "1.1"
-            if let route { attributes["http.route"] = route.name }
-            attributes["gateway.request_id"] = requestID.description
-            attributes["gateway.node"] = snapshot.configuration.node.id
+            fields = [
+                ("http.request.method", .string(head.method.rawValue)),
+                ("url.path", .string(String(target[..<pathEnd]))),
+                ("url.scheme", .string(listener.scheme)), ("client.address", .string(client.ip)),
+                ("network.protocol.version", .string(isStream ? "2" : head.versionMinor == 0 ? "1.0" : "1.1")),
+                ("gateway.request_id", .string(requestID.description)),
+                ("gateway.node", .string(snapshot.configuration.node.id)),
+            ]
+            if let host = head.host { fields.append(("server.address", .string(host))) }
+            if let route { fields.append(("http.route", .string(route.name))) }
         }
         // Only a recorded continuation of the caller's trace carries its tracestate into the span.
         var traceState: String?
@@ -944,19 +945,19 @@ final class ProxyHandler: ChannelDuplexHandler {
         }
         let trace = ExchangeTrace(
             decision, traceState: traceState, tracer: tracer, ids: &loop.requestIDs,
-            name: route.map { "\(head.method.rawValue) \($0.name)" } ?? head.method.rawValue, attributes: attributes)
+            name: route.map { "\(head.method.rawValue) \($0.name)" } ?? head.method.rawValue, fields: fields)
         self.trace = trace
         traceID = trace.traceID
     }
 
     private func finishTrace(_ trace: ExchangeTrace, status: Int, cacheStatus: String?) {
         guard trace.isRecorded else { return }
-        var attributes = SpanAttributes()
-        if let cacheStatus { attributes["gateway.cache.status"] = cacheStatus }
-        if let rateLimitDecision { attributes["gateway.rate_limit.decision"] = rateLimitDecision }
-        if let pool { attributes["gateway.upstream.endpoint"] = pool.label }
-        if let region = clientRegion { attributes["gateway.client.region"] = region }
-        trace.finish(status: status, attributes: attributes)
+        var fields: SpanFields = []
+        if let cacheStatus { fields.append(("gateway.cache.status", .string(cacheStatus))) }
+        if let rateLimitDecision { fields.append(("gateway.rate_limit.decision", .string(rateLimitDecision))) }
+        if let pool { fields.append(("gateway.upstream.endpoint", .string(pool.label))) }
+        if let region = clientRegion { fields.append(("gateway.client.region", .string(region))) }
+        trace.finish(status: status, fields: fields)
     }
 
     // MARK: - Attempts and retries

@@ -42,7 +42,7 @@ final class ExchangeTrace {
 
     init(
         _ decision: Decision, traceState: String?, tracer: RequestTracer, ids: inout RequestIDGenerator,
-        name: String, attributes: SpanAttributes
+        name: String, fields: SpanFields
     ) {
         self.tracer = tracer
         switch decision {
@@ -65,7 +65,7 @@ final class ExchangeTrace {
                     into: &context, using: IncomingTraceHeaders.Reader())
             }
             let span = tracer.tracer.startSpan(name, context: context, ofKind: .server)
-            span.attributes = attributes
+            span.record(fields)
             tracer.counters.started.increment()
             serverSpan = span
             traceID = span.context.spanIdentity?.traceIDHex ?? parent?.traceID ?? ""
@@ -80,14 +80,14 @@ final class ExchangeTrace {
         finishAttempt(status: nil, error: attemptStatus == nil ? "abandoned" : nil)
         attempts += 1
         let span = tracer.tracer.startSpan(method, context: serverSpan.context, ofKind: .client)
-        var attributes = SpanAttributes()
-        attributes["http.request.method"] = method
-        attributes["gateway.upstream"] = upstream
         let (address, port) = Self.split(endpoint)
-        attributes["server.address"] = address
-        if let port { attributes["server.port"] = port }
-        if attempts > 1 { attributes["http.request.resend_count"] = attempts - 1 }
-        span.attributes = attributes
+        var fields: SpanFields = [
+            ("http.request.method", .string(method)), ("gateway.upstream", .string(upstream)),
+            ("server.address", .string(address)),
+        ]
+        if let port { fields.append(("server.port", .int64(Int64(port)))) }
+        if attempts > 1 { fields.append(("http.request.resend_count", .int64(Int64(attempts - 1)))) }
+        span.record(fields)
         tracer.counters.started.increment()
         clientSpan = span
         upstreamTraceParent = Self.traceParent(of: span.context, tracer: tracer) ?? upstreamTraceParent
@@ -104,10 +104,10 @@ final class ExchangeTrace {
         clientSpan = nil
         let status = status ?? attemptStatus
         attemptStatus = nil
-        span.updateAttributes { attributes in
-            if let status { attributes["http.response.status_code"] = status }
-            if let error { attributes["error.type"] = error }
-        }
+        var fields: SpanFields = []
+        if let status { fields.append(("http.response.status_code", .int64(Int64(status)))) }
+        if let error { fields.append(("error.type", .string(error))) }
+        span.record(fields)
         if error != nil || (status ?? 0) >= 500 { span.setStatus(SpanStatus(code: .error)) }
         span.end()
     }
@@ -120,18 +120,15 @@ final class ExchangeTrace {
     }
 
     /// Ends the server span (and an attempt still open) once the response is complete.
-    func finish(status: Int, attributes extra: SpanAttributes) {
+    func finish(status: Int, fields extra: SpanFields) {
         // An attempt still open without a response head never got one: the client left, or the
         // request was refused while it waited for a connection.
         finishAttempt(status: nil, error: attemptStatus == nil ? "abandoned" : nil)
         guard let span = serverSpan else { return }
         serverSpan = nil
-        let incomplete = incomplete
-        span.updateAttributes { attributes in
-            attributes["http.response.status_code"] = status
-            if incomplete { attributes["error.type"] = "response_incomplete" }
-            attributes.merge(extra)
-        }
+        var fields: SpanFields = [("http.response.status_code", .int64(Int64(status)))]
+        if incomplete { fields.append(("error.type", .string("response_incomplete"))) }
+        span.record(fields + extra)
         // Server spans: 5xx is the server's failure, 4xx the client's (OTel HTTP semantic conventions).
         if status >= 500 || status == 0 || incomplete { span.setStatus(SpanStatus(code: .error)) }
         span.end()

@@ -9,6 +9,7 @@ struct FinishedSpan: Sendable {
     let kind: SpanKind
     let startNanoseconds: UInt64
     let endNanoseconds: UInt64
+    let fields: SpanFields
     let attributes: SpanAttributes
     let events: [SpanEvent]
     let status: SpanStatus?

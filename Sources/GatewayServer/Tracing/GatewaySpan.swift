@@ -1,12 +1,17 @@
 import NIOConcurrencyHelpers
 import Tracing
 
+/// Attributes as the gateway records them: appended in order, no hashing on the event loop (a
+/// `SpanAttributes` dictionary costs a hash and often a copy per key). Later entries win.
+typealias SpanFields = [(String, SpanAttribute)]
+
 /// A recorded span. The proxy touches each span from one event loop only, so its lock is never
 /// contended; it is there because `Span` must be `Sendable`. Ending it hands the record to the
 /// exporter's queue: no task, no thread hop per span.
 final class GatewaySpan: Span {
     private struct State {
         var operationName: String
+        var fields: SpanFields = []
         var attributes = SpanAttributes()
         var events: [SpanEvent] = []
         var status: SpanStatus?
@@ -39,9 +44,26 @@ final class GatewaySpan: Span {
         set { state.withLockedValue { $0.operationName = newValue } }
     }
 
+    /// The recorded fields and attributes as one dictionary (for callers of the `Span` API; the
+    /// gateway itself appends `SpanFields`).
     var attributes: SpanAttributes {
-        get { state.withLockedValue { $0.attributes } }
-        set { state.withLockedValue { $0.attributes = newValue } }
+        get {
+            state.withLockedValue { state in
+                var all = state.attributes
+                for (key, value) in state.fields { all[key] = value }
+                return all
+            }
+        }
+        set {
+            state.withLockedValue { state in
+                state.fields = []
+                state.attributes = newValue
+            }
+        }
+    }
+
+    func record(_ fields: SpanFields) {
+        state.withLockedValue { $0.fields += fields }
     }
 
     var isRecording: Bool { state.withLockedValue { !$0.ended } }
@@ -75,7 +97,7 @@ final class GatewaySpan: Span {
                 return FinishedSpan(
                     identity: identity, parentSpanID: parentSpanID, name: state.operationName, kind: kind,
                     startNanoseconds: startNanoseconds, endNanoseconds: max(end, startNanoseconds),
-                    attributes: state.attributes, events: state.events, status: state.status)
+                    fields: state.fields, attributes: state.attributes, events: state.events, status: state.status)
             })
         else { return }
         exporter.enqueue(finished)

@@ -44,10 +44,13 @@ enum OTLPTraceEncoder {
         message.varint(6, kind(span.kind))
         message.fixed64(7, span.startNanoseconds)
         message.fixed64(8, span.endNanoseconds)
+        for (key, value) in span.fields {
+            message.keyValue(9, key, value)
+        }
         // swift-format-ignore: ReplaceForEachWithForLoop
         // SpanAttributes is not a Sequence: forEach is its only walk.
         span.attributes.forEach { key, value in
-            message.message(9) { keyValue(&$0, key, value) }
+            message.keyValue(9, key, value)
         }
         for event in span.events {
             message.message(11) { encoded in
@@ -78,7 +81,7 @@ enum OTLPTraceEncoder {
         }
     }
 
-    private static func keyValue(_ message: inout Protobuf, _ key: String, _ value: SpanAttribute) {
+    fileprivate static func keyValue(_ message: inout Protobuf, _ key: String, _ value: SpanAttribute) {
         message.string(1, key)
         message.message(2) { anyValue(&$0, value) }
     }
@@ -141,7 +144,56 @@ struct Protobuf {
     }
 
     mutating func string(_ field: Int, _ value: String) {
-        bytes(field, Array(value.utf8))
+        tag(field, wireType: 2)
+        appendVarint(UInt64(value.utf8.count))
+        bytes.append(contentsOf: value.utf8)
+    }
+
+    /// A `KeyValue` field; scalar values are written in place, lengths computed up front (no
+    /// nested buffer per attribute).
+    mutating func keyValue(_ field: Int, _ key: String, _ value: SpanAttribute) {
+        let valueSize: Int
+        switch value {
+        case .string(let text):
+            valueSize = 1 + Self.varintSize(UInt64(text.utf8.count)) + text.utf8.count
+        case .int64(let number):
+            valueSize = 1 + Self.varintSize(UInt64(bitPattern: number))
+        case .int32(let number):
+            valueSize = 1 + Self.varintSize(UInt64(bitPattern: Int64(number)))
+        case .bool:
+            valueSize = 2
+        case .double:
+            valueSize = 9
+        default:
+            message(field) { OTLPTraceEncoder.keyValue(&$0, key, value) }
+            return
+        }
+        let keyLength = key.utf8.count
+        let keyPart = 1 + Self.varintSize(UInt64(keyLength)) + keyLength
+        let valuePart = 1 + Self.varintSize(UInt64(valueSize)) + valueSize
+        tag(field, wireType: 2)
+        appendVarint(UInt64(keyPart + valuePart))
+        string(1, key)
+        tag(2, wireType: 2)
+        appendVarint(UInt64(valueSize))
+        switch value {
+        case .string(let text): string(1, text)
+        case .int64(let number): varint(3, UInt64(bitPattern: number))
+        case .int32(let number): varint(3, UInt64(bitPattern: Int64(number)))
+        case .bool(let flag): varint(2, flag ? 1 : 0)
+        case .double(let number): fixed64(4, number.bitPattern)
+        default: break
+        }
+    }
+
+    static func varintSize(_ value: UInt64) -> Int {
+        var size = 1
+        var rest = value >> 7
+        while rest != 0 {
+            size += 1
+            rest >>= 7
+        }
+        return size
     }
 
     mutating func message(_ field: Int, _ build: (inout Protobuf) -> Void) {

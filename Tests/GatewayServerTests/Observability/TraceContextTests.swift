@@ -1,4 +1,5 @@
 import NIOCore
+import Tracing
 import XCTest
 
 @testable import GatewayServer
@@ -63,5 +64,46 @@ final class TraceContextTests: XCTestCase {
         let before = withoutTrace
         XCTAssertFalse(UpstreamRequestWriter.replaceTraceParent(second, in: &withoutTrace))
         XCTAssertEqual(withoutTrace, before)
+    }
+
+    func testTheEncoderWritesWhatAnIndependentDecoderReads() throws {
+        var attributes = SpanAttributes()
+        attributes["list"] = ["a", "b"]
+        attributes["from.dictionary"] = "yes"
+        let span = FinishedSpan(
+            identity: SpanIdentity(
+                traceHigh: 0x4bf9_2f35_77b3_4da6, traceLow: 0xa3ce_929d_0e0e_4736, spanID: 0x00f0_67aa_0ba9_02b7,
+                sampled: true, traceState: "vendor=1"),
+            parentSpanID: 0x1122_3344_5566_7788, name: "GET api", kind: .server, startNanoseconds: 1_000,
+            endNanoseconds: 2_500,
+            fields: [
+                ("text", .string("é ü")), ("count", .int64(-3)), ("small", .int32(300)), ("flag", .bool(true)),
+                ("ratio", .double(0.25)), ("long", .string(String(repeating: "x", count: 300))),
+            ],
+            attributes: attributes, events: [SpanEvent(name: "retry", at: DefaultTracerClock.now)],
+            status: SpanStatus(code: .error, message: "boom"))
+        let bytes = OTLPTraceEncoder.request([span, span], resource: [("service.name", "edge")])
+        let decoded = try OTLPTraceDecoding.spans(bytes)
+        XCTAssertEqual(decoded.count, 2)
+        let first = try XCTUnwrap(decoded.first)
+        XCTAssertEqual(first.traceID, "4bf92f3577b34da6a3ce929d0e0e4736")
+        XCTAssertEqual(first.spanID, "00f067aa0ba902b7")
+        XCTAssertEqual(first.parentSpanID, "1122334455667788")
+        XCTAssertEqual(first.traceState, "vendor=1")
+        XCTAssertEqual(first.name, "GET api")
+        XCTAssertEqual(first.kind, .server)
+        XCTAssertEqual(first.startNanos, 1_000)
+        XCTAssertEqual(first.endNanos, 2_500)
+        XCTAssertEqual(first.statusCode, 2)
+        XCTAssertEqual(first.resource, ["service.name": "edge"])
+        XCTAssertEqual(first.attributes["text"], "é ü")
+        XCTAssertEqual(first.attributes["count"], "-3")
+        XCTAssertEqual(first.attributes["small"], "300")
+        XCTAssertEqual(first.attributes["flag"], "true")
+        XCTAssertEqual(first.attributes["ratio"], "0.25")
+        XCTAssertEqual(first.attributes["long"]?.count, 300, "a length past one varint byte")
+        XCTAssertEqual(
+            first.attributes["list"], "?", "arrays are AnyValue field 5 (the test decoder does not render them)")
+        XCTAssertEqual(first.attributes["from.dictionary"], "yes")
     }
 }
