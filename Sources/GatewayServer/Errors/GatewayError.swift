@@ -20,6 +20,10 @@ struct GatewayError: Error, Equatable, CustomStringConvertible {
 
     static let badRequest = GatewayError(
         code: "bad_request", status: .badRequest, source: .downstream, message: "The request is malformed.")
+    static let badPath = GatewayError(
+        code: "bad_request", status: .badRequest, source: .downstream,
+        message:
+            "The request path is not allowed: an encoded slash or backslash, '..' above the root, or a bad %-escape.")
     static let missingHost = GatewayError(
         code: "bad_request", status: .badRequest, source: .downstream,
         message: "HTTP/1.1 requests must carry exactly one Host header.")

@@ -7,6 +7,8 @@ enum RequestParseError: Error, Equatable {
     case tooManyFields
     case versionNotSupported
     case malformedChunk
+    /// A path `TargetNormalizer` refuses (encoded slash, backslash, `..` above the root, bad escape).
+    case badPath
 }
 
 /// Parses a client connection's byte stream into requests (RFC 9112): heads as `RequestHead`
@@ -265,10 +267,19 @@ struct RequestParser {
                 // RFC 9112 6.1: Transfer-Encoding in an HTTP/1.0 message means faulty framing.
                 contentLengthValid = false
             }
+            let target: String
+            do {
+                target = try TargetNormalizer.normalize(
+                    absolute?.originForm
+                        ?? String(
+                            decoding: UnsafeRawBufferPointer(rebasing: bytes[targetStart..<targetEnd]), as: UTF8.self)
+                )
+            } catch {
+                throw .badPath
+            }
             return RequestHead(
                 block: block, method: method,
-                target: absolute?.originForm
-                    ?? String(decoding: UnsafeRawBufferPointer(rebasing: bytes[targetStart..<targetEnd]), as: UTF8.self),
+                target: target,
                 authority: absolute?.authority,
                 versionMinor: versionMinor, fields: fieldStorage, hostCount: hostCount, hostField: hostField,
                 requestIDField: requestIDField, traceParentField: traceParentField, contentLength: contentLength,

@@ -361,6 +361,7 @@ final class ProxyHandler: ChannelDuplexHandler {
         case .headTooLarge, .tooManyFields: gatewayError = .headersTooLarge
         case .versionNotSupported: gatewayError = .versionNotSupported
         case .malformed, .malformedChunk: gatewayError = .badRequest
+        case .badPath: gatewayError = .badPath
         }
         abandonExchange()
         respondLocally(gatewayError, context: context)
