@@ -24,6 +24,12 @@ struct GatewayError: Error, Equatable, CustomStringConvertible {
         code: "bad_request", status: .badRequest, source: .downstream,
         message:
             "The request path is not allowed: an encoded slash or backslash, '..' above the root, or a bad %-escape.")
+    static let invalidHost = GatewayError(
+        code: "bad_request", status: .badRequest, source: .downstream,
+        message: "The Host header is not a valid host[:port].")
+    static let uriTooLong = GatewayError(
+        code: "uri_too_long", status: .uriTooLong, source: .downstream,
+        message: "The request line exceeds the header size limit of this listener.")
     static let missingHost = GatewayError(
         code: "bad_request", status: .badRequest, source: .downstream,
         message: "HTTP/1.1 requests must carry exactly one Host header.")

@@ -4,6 +4,8 @@ import NIOHTTP1
 enum RequestParseError: Error, Equatable {
     case malformed
     case headTooLarge
+    /// The request line alone is over the head limit (414, as nginx).
+    case requestLineTooLong
     case tooManyFields
     case versionNotSupported
     case malformedChunk
@@ -105,6 +107,13 @@ struct RequestParser {
         }
     }
 
+    /// Whether the request line's CRLF lies within the first `limit` bytes.
+    private static func requestLineEnds(in input: ByteBuffer, within limit: Int) -> Bool {
+        input.withUnsafeReadableBytes { bytes in
+            FieldBytes.findCRLF(UnsafeRawBufferPointer(rebasing: bytes.prefix(limit)), from: 0) != nil
+        }
+    }
+
     private mutating func nextHead(_ input: inout ByteBuffer) throws(RequestParseError) -> Event? {
         if searchedHeadBytes == 0 {
             // RFC 9112 2.2: empty lines before a request line are ignored.
@@ -120,7 +129,7 @@ struct RequestParser {
             }
             guard input.readableBytes <= maxHeadBytes else {
                 state = .stopped
-                throw .headTooLarge
+                throw Self.requestLineEnds(in: input, within: maxHeadBytes) ? .headTooLarge : .requestLineTooLong
             }
             searchedHeadBytes = max(0, input.readableBytes - 3)
             hasPartialHead = input.readableBytes > 0
@@ -131,7 +140,7 @@ struct RequestParser {
         bodyWireBytes = 0
         guard end <= maxHeadBytes, let block = input.readSlice(length: end) else {
             state = .stopped
-            throw .headTooLarge
+            throw Self.requestLineEnds(in: input, within: maxHeadBytes) ? .headTooLarge : .requestLineTooLong
         }
         let head: RequestHead
         do {

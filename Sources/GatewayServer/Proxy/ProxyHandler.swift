@@ -359,6 +359,7 @@ final class ProxyHandler: ChannelDuplexHandler {
         let gatewayError: GatewayError
         switch error {
         case .headTooLarge, .tooManyFields: gatewayError = .headersTooLarge
+        case .requestLineTooLong: gatewayError = .uriTooLong
         case .versionNotSupported: gatewayError = .versionNotSupported
         case .malformed, .malformedChunk: gatewayError = .badRequest
         case .badPath: gatewayError = .badPath
@@ -431,6 +432,9 @@ final class ProxyHandler: ChannelDuplexHandler {
         }
         if head.hostCount > 1 || (head.hostCount == 0 && head.versionMinor >= 1 && head.authority == nil) {
             return respondLocally(.missingHost, context: context)
+        }
+        if let host, !HostSyntax.isValid(host) {
+            return respondLocally(.invalidHost, context: context)
         }
         if !head.hasKnownFraming {
             return respondLocally(.badRequest, context: context)

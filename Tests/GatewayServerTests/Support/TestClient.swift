@@ -206,6 +206,11 @@ final class RawClient: Sendable {
         try await channel.writeAndFlush(ByteBuffer(string: text))
     }
 
+    /// Exact bytes (NUL, obs-text and lone CRs included), as an attacker sends them.
+    func send(bytes: [UInt8]) async throws {
+        try await channel.writeAndFlush(ByteBuffer(bytes: bytes))
+    }
+
     /// Waits (an event, not a poll) until the bytes received so far contain `text`.
     func waitFor(_ text: String) async throws {
         try await bounded(received.waitFor(text, on: channel.eventLoop), "'\(text)'").get()
