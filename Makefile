@@ -8,7 +8,7 @@ APT_PACKAGES_BUILD := libbrotli-dev zlib1g-dev libhiredis-dev
 # redis-server and redis-cli: the Redis client's tests talk to real servers they start on 127.0.0.1.
 # chromium (headless) and a font: the status page is loaded, checked and photographed in a real browser.
 APT_PACKAGES_TEST := $(APT_PACKAGES_BUILD) python3 curl openssl prometheus redis-server redis-tools chromium fonts-dejavu-core
-APT_PACKAGES_BENCH := $(APT_PACKAGES_BUILD) nginx-light wrk curl python3 nghttp2-client openssl
+APT_PACKAGES_BENCH := $(APT_PACKAGES_BUILD) nginx-light wrk curl python3 nghttp2-client openssl testssl.sh
 CONFIG ?= conf/gateway.yaml
 
 .PHONY: run test build release deps deps-build deps-bench bench format lint demo-backends demo-cdn clean
