@@ -31,17 +31,6 @@ struct TraceParent: Equatable {
         TraceParent(value)?.traceID
     }
 
-    /// `00-<trace>-<span>-<flags>` for ids the gateway made.
-    static func render(traceID: String, spanID: String, sampled: Bool) -> String {
-        "00-\(traceID)-\(spanID)-\(sampled ? "01" : "00")"
-    }
-
-    /// Random ids as lowercase hex, never all zeros.
-    static func hex(_ value: UInt64) -> String {
-        let digits = String(value | 1, radix: 16)
-        return String(repeating: "0", count: 16 - digits.count) + digits
-    }
-
     private static func isLowercaseHex(_ byte: UInt8) -> Bool {
         (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9"))
             || (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "f"))

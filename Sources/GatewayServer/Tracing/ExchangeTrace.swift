@@ -50,26 +50,25 @@ final class ExchangeTrace {
             traceID = parent.traceID
             dropsTraceState = false
         case .unsampledRoot:
-            traceID = TraceParent.hex(ids.next64()) + TraceParent.hex(ids.next64())
-            upstreamTraceParent = TraceParent.render(
-                traceID: traceID, spanID: TraceParent.hex(ids.next64()), sampled: false)
+            // Low bits set: no id is all zeros, which W3C forbids.
+            let identity = SpanIdentity(
+                traceHigh: ids.next64() | 1, traceLow: ids.next64() | 1, spanID: ids.next64() | 1, sampled: false,
+                traceState: nil)
+            traceID = identity.traceIDHex
+            upstreamTraceParent = identity.traceParent
             dropsTraceState = true
         case .record(let parent):
+            // The caller's header is parsed already: its identity goes into the context directly.
             var context = ServiceContext.topLevel
             if let parent {
-                tracer.tracer.extract(
-                    IncomingTraceHeaders(
-                        traceParent: TraceParent.render(
-                            traceID: parent.traceID, spanID: parent.parentID, sampled: true),
-                        traceState: traceState),
-                    into: &context, using: IncomingTraceHeaders.Reader())
+                context.spanIdentity = SpanIdentity(traceParent: parent, traceState: traceState)
             }
             let span = tracer.tracer.startSpan(name, context: context, ofKind: .server)
             span.record(fields)
             tracer.counters.started.increment()
             serverSpan = span
             traceID = span.context.spanIdentity?.traceIDHex ?? parent?.traceID ?? ""
-            upstreamTraceParent = Self.traceParent(of: span.context, tracer: tracer)
+            upstreamTraceParent = span.context.spanIdentity?.traceParent
             dropsTraceState = parent == nil
         }
     }
@@ -90,7 +89,7 @@ final class ExchangeTrace {
         span.record(fields)
         tracer.counters.started.increment()
         clientSpan = span
-        upstreamTraceParent = Self.traceParent(of: span.context, tracer: tracer) ?? upstreamTraceParent
+        upstreamTraceParent = span.context.spanIdentity?.traceParent ?? upstreamTraceParent
     }
 
     /// The attempt's response head arrived; its span stays open for the body.
@@ -134,45 +133,11 @@ final class ExchangeTrace {
         span.end()
     }
 
-    private static func traceParent(of context: ServiceContext, tracer: RequestTracer) -> String? {
-        var headers = OutgoingTraceHeaders()
-        tracer.tracer.inject(context, into: &headers, using: OutgoingTraceHeaders.Writer())
-        return headers.traceParent
-    }
-
     private static func split(_ endpoint: String) -> (String, Int?) {
         guard let colon = endpoint.lastIndex(of: ":"), let port = Int(endpoint[endpoint.index(after: colon)...])
         else { return (endpoint, nil) }
         var host = endpoint[..<colon]
         if host.hasPrefix("["), host.hasSuffix("]") { host = host.dropFirst().dropLast() }
         return (String(host), port)
-    }
-}
-
-/// The caller's trace fields, for the tracer's W3C extractor.
-private struct IncomingTraceHeaders {
-    let traceParent: String
-    let traceState: String?
-
-    struct Reader: Extractor {
-        func extract(key: String, from carrier: IncomingTraceHeaders) -> String? {
-            switch key {
-            case "traceparent": carrier.traceParent
-            case "tracestate": carrier.traceState
-            default: nil
-            }
-        }
-    }
-}
-
-/// What the tracer's W3C injector writes; only `traceparent` is used (the client's `tracestate`
-/// is passed on as it came).
-private struct OutgoingTraceHeaders {
-    var traceParent: String?
-
-    struct Writer: Injector {
-        func inject(_ value: String, forKey key: String, into carrier: inout OutgoingTraceHeaders) {
-            if key == "traceparent" { carrier.traceParent = value }
-        }
     }
 }

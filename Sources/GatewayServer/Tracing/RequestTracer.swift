@@ -6,11 +6,9 @@ import Logging
 final class RequestTracer: Sendable {
     let tracer: GatewayTracer
     let counters: TracingCounters
-    let configuration: TracingConfig
     private let exporter: SpanExporter
 
     init(_ configuration: TracingConfig, node: NodeConfig, metrics: ProcessMetrics, logger: Logger) {
-        self.configuration = configuration
         let counters = TracingCounters(registry: metrics.registry)
         self.counters = counters
         var resource = [

@@ -48,7 +48,7 @@ struct TrafficDocument {
                 ])
             ),
             ("duration_bounds_seconds", .array(DurationHistogram.boundsInSeconds.map(JSONValue.double))),
-            ("total", Self.counts(total)),
+            ("total", .object(Self.counts(total))),
             ("routes", .array(routes)),
             (
                 "rate_limits",
@@ -72,18 +72,16 @@ struct TrafficDocument {
     }
 
     private static func route(name: String, upstream: JSONValue, sample: RouteMetrics.Sample) -> JSONValue {
-        var members: [(String, JSONValue)] = [("name", .string(name)), ("upstream", upstream)]
-        if case .object(let counts) = counts(sample) { members += counts }
-        return .object(members)
+        .object([("name", .string(name)), ("upstream", upstream)] + counts(sample))
     }
 
     /// Requests by status class (1xx…5xx, all methods), latency bucket counts (not cumulative; one
     /// past the bounds for +Inf), bytes and cache outcomes.
-    private static func counts(_ sample: RouteMetrics.Sample) -> JSONValue {
+    private static func counts(_ sample: RouteMetrics.Sample) -> [(String, JSONValue)] {
         let classes = StatusClass.allCases.map { status in
             MethodClass.allCases.reduce(0) { $0 + sample.requests($1, status) }
         }
-        return .object([
+        return [
             ("requests", .int(classes.reduce(0, +))),
             ("status_classes", .array(classes.map(JSONValue.int))),
             ("duration_counts", .array(sample.duration.counts.map(JSONValue.int))),
@@ -93,6 +91,6 @@ struct TrafficDocument {
                 "cache",
                 .object(CacheOutcome.allCases.map { ($0.rawValue.lowercased(), .int(sample.cache($0))) })
             ),
-        ])
+        ]
     }
 }
