@@ -11,7 +11,7 @@ APT_PACKAGES_TEST := $(APT_PACKAGES_BUILD) python3 curl openssl prometheus redis
 APT_PACKAGES_BENCH := $(APT_PACKAGES_BUILD) nginx-light wrk curl python3 nghttp2-client openssl testssl.sh
 CONFIG ?= conf/gateway.yaml
 
-.PHONY: run test build release deps deps-build deps-bench bench format lint demo-backends demo-cdn clean
+.PHONY: run test build release deps deps-build deps-bench bench fuzz format lint demo-backends demo-cdn clean
 
 # Installs the Debian packages named in $(1) that are not installed yet (root or sudo needed only then).
 define apt_install
@@ -52,6 +52,10 @@ run: deps release
 test: deps build
 	SWIFT=$(SWIFT) scripts/run-tests.sh
 
+## make fuzz: every libFuzzer target for FUZZ_SECONDS (60) each; not part of make test (see README, Fuzzing).
+fuzz: deps-build
+	fuzz/run.sh
+
 ## make bench: the gateway side by side with nginx (see loadtest/README.md).
 bench: deps-bench release
 	loadtest/proxy-bench.sh
@@ -61,10 +65,10 @@ demo-cdn: deps release
 	loadtest/cdn-demo.sh
 
 format:
-	$(SWIFT) format -i -r Sources Tests Package.swift
+	$(SWIFT) format -i -r Sources Tests Package.swift fuzz/targets
 
 lint:
-	$(SWIFT) format lint -r Sources Tests Package.swift
+	$(SWIFT) format lint -r Sources Tests Package.swift fuzz/targets
 
 clean:
 	rm -rf .build

@@ -191,3 +191,20 @@ let package = Package(
         ),
     ]
 )
+
+// libFuzzer entry points (fuzz/run.sh), one per attack surface. Added only when GATEWAY_FUZZ is
+// set: each has no main of its own and links only with `--sanitize=fuzzer`, which a normal build
+// or `swift test` does not use.
+if Context.environment["GATEWAY_FUZZ"] != nil {
+    let fuzzTargets: [(name: String, dependencies: [Target.Dependency])] = [
+        ("FuzzConfig", ["GatewayConfig"]),
+        ("FuzzCacheHeaders", ["HTTPCaching"]),
+        ("FuzzRouter", ["GatewayConfig"]),
+        ("FuzzRESP", ["Redis"]),
+        ("FuzzJWT", ["Authentication", .product(name: "Crypto", package: "swift-crypto")]),
+        ("FuzzHTTP1", ["GatewayServer", .product(name: "NIOCore", package: "swift-nio")]),
+    ]
+    package.targets += fuzzTargets.map { target in
+        .executableTarget(name: target.name, dependencies: target.dependencies, path: "fuzz/targets/\(target.name)")
+    }
+}

@@ -95,6 +95,10 @@ public struct JWTKeySet: Sendable {
                         }
                         continue
                     }
+                    // Verifying needs the public parts only. jwt-kit builds a private key when `d` is
+                    // there, and swift-crypto traps (a force unwrap) deriving one from a bad `n`/`d`:
+                    // a broken or hostile JWKS endpoint could stop the process. Found by fuzz/run.sh.
+                    for name in Self.privateMembers { members[name] = nil }
                     // jwt-kit files JWKs by kid; one without gets a name no token can carry.
                     members["kid"] = .string(keyID ?? "\u{0}anonymous-\(index)-\(position)")
                     guard let encoded = try? JSONEncoder().encode(members),
@@ -111,6 +115,9 @@ public struct JWTKeySet: Sendable {
         }
         return JWTKeySet(byKeyID: byKeyID, anonymous: anonymous)
     }
+
+    /// RFC 7518 6.2.2 and 6.3.2 (EC and RSA private parameters), RFC 8037 2 (OKP's `d`).
+    private static let privateMembers = ["d", "p", "q", "dp", "dq", "qi", "oth"]
 
     private static func kind(of jwk: JWK) -> SigningAlgorithm.KeyKind? {
         if jwk.keyType == .rsa { return .rsa }

@@ -24,6 +24,16 @@ final class HTTPDateTests: XCTestCase {
         XCTAssertEqual(HTTPDate.format(0), "Thu, 01 Jan 1970 00:00:00 GMT")
     }
 
+    /// Found by fuzz/run.sh (FuzzCacheHeaders): a year before 1000 was written with three digits,
+    /// which no HTTP-date parser reads back.
+    func testYearsBeforeOneThousandAreWrittenWithFourDigits() {
+        let parsed = HTTPDate.parse("Sun Nov  6 08:49:37 0997")
+        XCTAssertEqual(parsed, -30_678_102_623)
+        let formatted = parsed.map(HTTPDate.format)
+        XCTAssertEqual(formatted, "Mon, 06 Nov 0997 08:49:37 GMT")
+        XCTAssertEqual(formatted.flatMap(HTTPDate.parse), parsed)
+    }
+
     func testInvalidDatesAreRejected() {
         for text in [
             "0", "", "-1", "Sun, 06 Nov 1994 08:49:37 UTC", "Sun, 31 Feb 1994 08:49:37 GMT",

@@ -15,7 +15,7 @@ public enum HTTPDate {
         // 1970-01-01 was a Thursday.
         let weekday = Int((days % 7 + 7 + 4) % 7)
         var result = weekdayNames[weekday] + ", "
-        result += twoDigits(day) + " " + monthNames[month - 1] + " " + String(year) + " "
+        result += twoDigits(day) + " " + monthNames[month - 1] + " " + fourDigits(year) + " "
         result += twoDigits(secondOfDay / 3600) + ":" + twoDigits(secondOfDay / 60 % 60) + ":"
         result += twoDigits(secondOfDay % 60) + " GMT"
         return result
@@ -153,5 +153,12 @@ public enum HTTPDate {
 
     private static func twoDigits(_ value: Int) -> String {
         value < 10 ? "0" + String(value) : String(value)
+    }
+
+    /// IMF-fixdate's year is exactly four digits: a parsed year before 1000 (`0997`) must be
+    /// written back that way, or the date would not parse again. Found by fuzz/run.sh.
+    private static func fourDigits(_ value: Int) -> String {
+        let digits = String(value)
+        return String(repeating: "0", count: max(0, 4 - digits.count)) + digits
     }
 }
