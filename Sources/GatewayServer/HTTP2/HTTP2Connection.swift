@@ -44,11 +44,35 @@ enum HTTP2Connection {
 /// Last on an HTTP/2 connection's pipeline: NIOHTTP2 reports a connection error (a protocol
 /// violation, too many resets, a flood of control frames) after sending its GOAWAY, and it is
 /// this handler that ends the connection then, instead of leaving the abuser connected.
+///
+/// A malformed request (RFC 9113 8.1.1) is a stream error: NIOHTTP2 has queued RST_STREAM
+/// PROTOCOL_ERROR for that stream and reports the error the same way. Closing then would drop
+/// the reset before it is flushed and every other stream of the connection with it, as nginx does
+/// not; repeated stream errors still become a connection error through NIOHTTP2's glitch budget.
 private final class ConnectionErrorCloser: ChannelInboundHandler {
     typealias InboundIn = Never
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
+        if Self.isMalformedRequest(error) { return }
         context.close(promise: nil)
+    }
+
+    /// The errors of NIOHTTP2's header-block and content-length checks, which it raises as stream
+    /// errors only.
+    static func isMalformedRequest(_ error: Error) -> Bool {
+        switch error {
+        case is NIOHTTP2Errors.MissingPseudoHeader, is NIOHTTP2Errors.DuplicatePseudoHeader,
+            is NIOHTTP2Errors.PseudoHeaderAfterRegularHeader, is NIOHTTP2Errors.UnknownPseudoHeader,
+            is NIOHTTP2Errors.UnsupportedPseudoHeader, is NIOHTTP2Errors.InvalidPseudoHeaders,
+            is NIOHTTP2Errors.InvalidPseudoHeaderValue, is NIOHTTP2Errors.EmptyPathHeader,
+            is NIOHTTP2Errors.InvalidHTTP2HeaderFieldName, is NIOHTTP2Errors.InvalidHTTP2HeaderFieldValue,
+            is NIOHTTP2Errors.ForbiddenHeaderField, is NIOHTTP2Errors.ContentLengthViolated,
+            is NIOHTTP2Errors.ContentLengthHeadersMismatch, is NIOHTTP2Errors.ContentLengthHeaderNegative,
+            is NIOHTTP2Errors.ContentLengthHeaderMalformedValue:
+            true
+        default:
+            false
+        }
     }
 }
 

@@ -37,6 +37,8 @@ final class HTTP2StreamBridge: ChannelDuplexHandler {
     private var request = RequestState.head
     private var response = ResponseState.head(ByteBuffer())
     private var requestWasHead = false
+    /// Completed when the frame carrying END_STREAM has been written to the connection.
+    private var responseEndWritten: EventLoopFuture<Void>?
 
     // MARK: Request: frames in, HTTP/1.1 bytes out
 
@@ -284,7 +286,19 @@ final class HTTP2StreamBridge: ChannelDuplexHandler {
     /// stream inside the proxy's own write, and the proxy would see its connection go away with
     /// the upstream connection still held, and close that instead of reusing it.
     private func send(_ payload: HTTP2Frame.FramePayload, context: ChannelHandlerContext) {
-        context.write(wrapOutboundOut(payload), promise: nil)
+        let endsStream: Bool
+        switch payload {
+        case .headers(let headers): endsStream = headers.endStream
+        case .data(let data): endsStream = data.endStream
+        default: endsStream = false
+        }
+        guard endsStream else {
+            context.write(wrapOutboundOut(payload), promise: nil)
+            return
+        }
+        let written = context.eventLoop.makePromise(of: Void.self)
+        responseEndWritten = written.futureResult
+        context.write(wrapOutboundOut(payload), promise: written)
     }
 
     private static let statusValues = (0..<600).map { String($0) }
@@ -314,6 +328,16 @@ final class HTTP2StreamBridge: ChannelDuplexHandler {
     }
 
     func close(context: ChannelHandlerContext, mode: CloseMode, promise: EventLoopPromise<Void>?) {
+        if let written = responseEndWritten {
+            // The proxy closes right after the last write of an answer that ends the connection
+            // (a refused request). NIOHTTP2 holds a stream's flushed frames while the parent
+            // connection is still reading; closing now would drop them and reset the stream with
+            // CANCEL, so the client would never see the 400. Close once END_STREAM went out.
+            responseEndWritten = nil
+            context.flush()
+            written.assumeIsolated().whenComplete { _ in context.close(mode: mode, promise: promise) }
+            return
+        }
         // A close-delimited response ends where the proxy closes: that is END_STREAM here.
         if case .untilClose = response {
             response = .done

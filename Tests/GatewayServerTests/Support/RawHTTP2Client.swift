@@ -12,7 +12,9 @@ final class RawHTTP2Client: Sendable {
     let channel: Channel
     private let collector: FrameCollector
 
-    init(port: Int) async throws {
+    /// `validatesHeaders: false` lets a test send header blocks RFC 9113 calls malformed (NIOHTTP2
+    /// refuses to send them otherwise), to see what the server does with them.
+    init(port: Int, validatesHeaders: Bool = true) async throws {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let collector = FrameCollector()
         self.group = group
@@ -20,7 +22,10 @@ final class RawHTTP2Client: Sendable {
         channel = try await ClientBootstrap(group: group)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(NIOHTTP2Handler(mode: .client))
+                    try channel.pipeline.syncOperations.addHandler(
+                        NIOHTTP2Handler(
+                            mode: .client, headerBlockValidation: validatesHeaders ? .enabled : .disabled,
+                            contentLengthValidation: validatesHeaders ? .enabled : .disabled))
                     try channel.pipeline.syncOperations.addHandler(collector)
                 }
             }
@@ -52,6 +57,7 @@ private final class FrameCollector: ChannelInboundHandler, Sendable {
         var frames: [HTTP2StreamID: [HTTP2Frame.FramePayload]] = [:]
         var ended: Set<HTTP2StreamID> = []
         var waiters: [HTTP2StreamID: EventLoopPromise<[HTTP2Frame.FramePayload]>] = [:]
+        var goAway: HTTP2Frame.FramePayload?
     }
 
     private let state = NIOLockedValueBox(State())
@@ -63,6 +69,20 @@ private final class FrameCollector: ChannelInboundHandler, Sendable {
         case .headers(let headers): ends = headers.endStream
         case .data(let data): ends = data.endStream
         case .rstStream: ends = true
+        case .goAway:
+            // A connection error: every stream still open ends here, with the GOAWAY as its last frame.
+            let waiters = state.withLockedValue { state in
+                let waiting = state.waiters
+                state.waiters = [:]
+                for stream in waiting.keys {
+                    state.frames[stream, default: []].append(frame.payload)
+                    state.ended.insert(stream)
+                }
+                return waiting.map { ($0.value, state.frames[$0.key] ?? []) }
+            }
+            for (promise, frames) in waiters { promise.succeed(frames) }
+            state.withLockedValue { $0.goAway = frame.payload }
+            return
         default: return
         }
         let waiter = state.withLockedValue {
@@ -76,8 +96,22 @@ private final class FrameCollector: ChannelInboundHandler, Sendable {
         if let (promise, frames) = waiter { promise.succeed(frames) }
     }
 
+    /// A connection closed without GOAWAY: streams still waited for end with what they got.
+    func channelInactive(context: ChannelHandlerContext) {
+        let waiters = state.withLockedValue { state in
+            let waiting = state.waiters
+            state.waiters = [:]
+            return waiting.map { ($0.value, state.frames[$0.key] ?? []) }
+        }
+        for (promise, frames) in waiters { promise.succeed(frames) }
+        context.fireChannelInactive()
+    }
+
     func whenEnded(_ stream: HTTP2StreamID, _ promise: EventLoopPromise<[HTTP2Frame.FramePayload]>) {
         let frames = state.withLockedValue { state -> [HTTP2Frame.FramePayload]? in
+            if !state.ended.contains(stream), let goAway = state.goAway {
+                return (state.frames[stream] ?? []) + [goAway]
+            }
             guard state.ended.contains(stream) else {
                 state.waiters[stream] = promise
                 return nil
