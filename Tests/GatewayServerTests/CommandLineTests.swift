@@ -301,6 +301,14 @@ struct RunningGateway {
         process.waitUntilExit()
     }
 
+    /// SIGTERM, a graceful stop (the drain, the access log flushed), and reap.
+    func terminate() {
+        let pid = process.processIdentifier
+        Foundation.kill(pid, SIGTERM)
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+    }
+
     /// SIGKILL and reap with waitpid (`waitUntilExit` needs a run loop async tests do not run).
     func kill() {
         let pid = process.processIdentifier

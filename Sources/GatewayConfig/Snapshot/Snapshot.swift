@@ -13,6 +13,9 @@ public final class Snapshot: Sendable {
     public let viaValue: String
     /// nil without a `geo` section.
     public let geo: GeoTable?
+    /// Query parameters that carry credentials (a JWT provider's or an API key set's `query:`
+    /// source): their values are kept out of the access log.
+    public let credentialQueryNames: [String]
 
     public init(configuration: GatewayConfiguration, generation: Int) {
         self.generation = generation
@@ -45,6 +48,11 @@ public final class Snapshot: Sendable {
             )
         }
         self.viaValue = "1.1 \(configuration.node.id)"
+        let auth = configuration.auth
+        let sources = auth.jwt.map(\.token) + auth.introspection.map(\.token) + auth.apiKeys.map(\.source)
+        var names: [String] = []
+        for case .query(let name) in sources where !names.contains(name) { names.append(name) }
+        self.credentialQueryNames = names
     }
 }
 

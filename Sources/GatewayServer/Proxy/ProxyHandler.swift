@@ -906,7 +906,8 @@ final class ProxyHandler: ChannelDuplexHandler {
         if let accessLog = loop.accessLog {
             accessLog.append(
                 AccessLogEntry(
-                    requestID: requestID, client: client.ip, method: requestMethod, host: logHost, target: logTarget,
+                    requestID: requestID, client: client.ip, method: requestMethod, host: logHost,
+                    target: logTarget.map { CredentialRedaction.redact($0, names: loop.snapshot.credentialQueryNames) },
                     status: status, receivedBytes: requestHeadBytes + requestBodyBytes, sentBytes: responseBytes,
                     duration: duration, route: route?.name, upstreamEndpoint: pool?.label,
                     upstreamDuration: upstreamDuration, cacheStatus: cacheOutcome?.rawValue,
