@@ -15,6 +15,10 @@ final class CredentialRedactionTests: XCTestCase {
             // Other names that merely start or end alike, a name without a value, a path segment.
             ("/a?access_token_hint=v&my_api_key=v&access_token", "/a?access_token_hint=v&my_api_key=v&access_token"),
             ("/access_token=x/b", "/access_token=x/b"),
+            // Names are compared percent-decoded, as the credential reader compares them.
+            ("/a?access%5Ftoken=t&%61pi_key=k", "/a?access%5Ftoken=[redacted]&%61pi_key=[redacted]"),
+            ("/a?access%5ftoken=t", "/a?access%5ftoken=[redacted]"),
+            ("/a?access%zztoken=t", "/a?access%zztoken=t"),
         ]
         for (target, logged) in cases {
             XCTAssertEqual(CredentialRedaction.redact(target, names: names), logged, target)

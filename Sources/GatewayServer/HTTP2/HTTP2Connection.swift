@@ -57,8 +57,10 @@ private final class ConnectionErrorCloser: ChannelInboundHandler {
         context.close(promise: nil)
     }
 
-    /// The errors of NIOHTTP2's header-block and content-length checks, which it raises as stream
-    /// errors only.
+    /// The errors of NIOHTTP2's header-block and content-length checks, trailers without
+    /// END_STREAM, and a stream opened after our GOAWAY: NIOHTTP2 raises these as stream errors
+    /// only (checked against swift-nio-http2 1.46.0). Not `FlowControlViolation` or
+    /// `BadStreamStateTransition`, which are also connection errors.
     static func isMalformedRequest(_ error: Error) -> Bool {
         switch error {
         case is NIOHTTP2Errors.MissingPseudoHeader, is NIOHTTP2Errors.DuplicatePseudoHeader,
@@ -68,7 +70,8 @@ private final class ConnectionErrorCloser: ChannelInboundHandler {
             is NIOHTTP2Errors.InvalidHTTP2HeaderFieldName, is NIOHTTP2Errors.InvalidHTTP2HeaderFieldValue,
             is NIOHTTP2Errors.ForbiddenHeaderField, is NIOHTTP2Errors.ContentLengthViolated,
             is NIOHTTP2Errors.ContentLengthHeadersMismatch, is NIOHTTP2Errors.ContentLengthHeaderNegative,
-            is NIOHTTP2Errors.ContentLengthHeaderMalformedValue:
+            is NIOHTTP2Errors.ContentLengthHeaderMalformedValue, is NIOHTTP2Errors.TrailersWithoutEndStream,
+            is NIOHTTP2Errors.StreamError:
             true
         default:
             false

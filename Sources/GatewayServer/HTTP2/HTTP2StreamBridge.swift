@@ -328,22 +328,29 @@ final class HTTP2StreamBridge: ChannelDuplexHandler {
     }
 
     func close(context: ChannelHandlerContext, mode: CloseMode, promise: EventLoopPromise<Void>?) {
-        if let written = responseEndWritten {
-            // The proxy closes right after the last write of an answer that ends the connection
-            // (a refused request). NIOHTTP2 holds a stream's flushed frames while the parent
-            // connection is still reading; closing now would drop them and reset the stream with
-            // CANCEL, so the client would never see the 400. Close once END_STREAM went out.
-            responseEndWritten = nil
-            context.flush()
-            written.assumeIsolated().whenComplete { _ in context.close(mode: mode, promise: promise) }
-            return
-        }
         // A close-delimited response ends where the proxy closes: that is END_STREAM here.
         if case .untilClose = response {
             response = .done
-            context.writeAndFlush(
-                wrapOutboundOut(.data(.init(data: .byteBuffer(ByteBuffer()), endStream: true))), promise: nil)
+            send(.data(.init(data: .byteBuffer(ByteBuffer()), endStream: true)), context: context)
         }
-        context.close(mode: mode, promise: promise)
+        guard let written = responseEndWritten else {
+            context.close(mode: mode, promise: promise)
+            return
+        }
+        // The proxy closes right after the last write of a response that ends the exchange: an
+        // answer with Connection: close (a refused request), a close-delimited body, a drain.
+        // NIOHTTP2 holds a stream's flushed frames while the parent connection is still reading,
+        // and DATA the client's flow-control window has no room for yet; closing now would drop
+        // them and reset the stream with CANCEL, so the client would lose the end of the
+        // response. Close once END_STREAM is written. If the client never opens its window, the
+        // proxy's timeout sweep closes again: `responseEndWritten` is cleared, so that close
+        // resets the stream at once.
+        responseEndWritten = nil
+        context.flush()
+        written.assumeIsolated().whenComplete { _ in
+            // The stream may have closed itself (both sides ended): the caller still learns when.
+            context.close(mode: mode, promise: nil)
+            if let promise { context.channel.closeFuture.cascade(to: promise) }
+        }
     }
 }

@@ -97,6 +97,8 @@ final class SecretsExposureTests: XCTestCase {
                 ("/jwt/x", [("authorization", "Basic \(basicCredentials)")], 401),
                 ("/query/x?a=1&access_token=\(goodToken)&b=2", [], 200),
                 ("/query/x?access_token=\(forgedToken)", [], 401),
+                // The name percent-encoded: still the credential, still redacted.
+                ("/query/y?access%5Ftoken=\(goodToken)", [], 200),
                 ("/keys/x?api_key=\(apiKey)", [], 200),
                 ("/keys/x?api_key=wrong-\(apiKey)", [], 401),
                 ("/opaque/x", [("authorization", "Bearer \(opaqueToken)")], 503),
@@ -155,6 +157,7 @@ final class SecretsExposureTests: XCTestCase {
         // The lines are there, the credentials in their query strings are not.
         XCTAssertTrue(accessLog.contains("/query/x?a=1&access_token=[redacted]&b=2"), accessLog)
         XCTAssertTrue(accessLog.contains("/keys/x?api_key=[redacted]"), accessLog)
+        XCTAssertTrue(accessLog.contains("/query/y?access%5Ftoken=[redacted]"), accessLog)
 
         let secrets = [
             "JWT secret": jwtSecret, "admin token": adminToken, "Redis password": redisPassword,

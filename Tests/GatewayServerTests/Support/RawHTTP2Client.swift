@@ -43,6 +43,14 @@ final class RawHTTP2Client: Sendable {
         return try await bounded(promise.futureResult, "stream \(stream) to end", timeout: .seconds(10)).get()
     }
 
+    /// Returns once at least `bytes` bytes of DATA arrived on the stream (this client never
+    /// grants flow-control window by itself: a test sends WINDOW_UPDATE when it chooses).
+    func dataReceived(_ stream: Int, atLeast bytes: Int) async throws {
+        let promise = channel.eventLoop.makePromise(of: Void.self)
+        channel.eventLoop.execute { self.collector.whenData(HTTP2StreamID(stream), atLeast: bytes, promise) }
+        try await bounded(promise.futureResult, "\(bytes) bytes on stream \(stream)", timeout: .seconds(10)).get()
+    }
+
     func close() async throws {
         try? await channel.close()
         try await group.shutdownGracefully()
@@ -58,6 +66,8 @@ private final class FrameCollector: ChannelInboundHandler, Sendable {
         var ended: Set<HTTP2StreamID> = []
         var waiters: [HTTP2StreamID: EventLoopPromise<[HTTP2Frame.FramePayload]>] = [:]
         var goAway: HTTP2Frame.FramePayload?
+        var dataBytes: [HTTP2StreamID: Int] = [:]
+        var dataWaiters: [(stream: HTTP2StreamID, bytes: Int, promise: EventLoopPromise<Void>)] = []
     }
 
     private let state = NIOLockedValueBox(State())
@@ -67,7 +77,16 @@ private final class FrameCollector: ChannelInboundHandler, Sendable {
         let ends: Bool
         switch frame.payload {
         case .headers(let headers): ends = headers.endStream
-        case .data(let data): ends = data.endStream
+        case .data(let data):
+            ends = data.endStream
+            let ready = state.withLockedValue { state in
+                state.dataBytes[frame.streamID, default: 0] += data.data.readableBytes
+                let received = state.dataBytes[frame.streamID, default: 0]
+                let ready = state.dataWaiters.filter { $0.stream == frame.streamID && $0.bytes <= received }
+                state.dataWaiters.removeAll { $0.stream == frame.streamID && $0.bytes <= received }
+                return ready.map(\.promise)
+            }
+            for promise in ready { promise.succeed() }
         case .rstStream: ends = true
         case .goAway:
             // A connection error: every stream still open ends here, with the GOAWAY as its last frame.
@@ -105,6 +124,17 @@ private final class FrameCollector: ChannelInboundHandler, Sendable {
         }
         for (promise, frames) in waiters { promise.succeed(frames) }
         context.fireChannelInactive()
+    }
+
+    func whenData(_ stream: HTTP2StreamID, atLeast bytes: Int, _ promise: EventLoopPromise<Void>) {
+        let ready = state.withLockedValue { state in
+            guard state.dataBytes[stream, default: 0] >= bytes else {
+                state.dataWaiters.append((stream, bytes, promise))
+                return false
+            }
+            return true
+        }
+        if ready { promise.succeed() }
     }
 
     func whenEnded(_ stream: HTTP2StreamID, _ promise: EventLoopPromise<[HTTP2Frame.FramePayload]>) {

@@ -12,7 +12,8 @@ final class RawUpstream: Sendable {
     var port: Int { channel.localAddress?.port ?? 0 }
     var connectionsAccepted: Int { accepted.withLockedValue { $0 } }
 
-    init(answer: String) async throws {
+    /// `closesAfterAnswer`: the connection is closed after the answer (a close-delimited body).
+    init(answer: String, closesAfterAnswer: Bool = false) async throws {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         self.group = group
         let accepted = self.accepted
@@ -20,7 +21,8 @@ final class RawUpstream: Sendable {
             .childChannelInitializer { channel in
                 accepted.withLockedValue { $0 += 1 }
                 return channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(FixedAnswerHandler(answer: answer))
+                    try channel.pipeline.syncOperations.addHandler(
+                        FixedAnswerHandler(answer: answer, closesAfterAnswer: closesAfterAnswer))
                 }
             }
             .bind(host: "127.0.0.1", port: 0)
@@ -37,10 +39,12 @@ private final class FixedAnswerHandler: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
     private let answer: String
+    private let closesAfterAnswer: Bool
     private var received = ""
 
-    init(answer: String) {
+    init(answer: String, closesAfterAnswer: Bool) {
         self.answer = answer
+        self.closesAfterAnswer = closesAfterAnswer
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -48,7 +52,11 @@ private final class FixedAnswerHandler: ChannelInboundHandler {
         // One answer per complete request head (these tests send bodiless requests).
         while let end = received.range(of: "\r\n\r\n") {
             received.removeSubrange(..<end.upperBound)
-            context.writeAndFlush(wrapOutboundOut(ByteBuffer(string: answer)), promise: nil)
+            let written = context.writeAndFlush(wrapOutboundOut(ByteBuffer(string: answer)))
+            if closesAfterAnswer {
+                written.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
+                return
+            }
         }
     }
 }

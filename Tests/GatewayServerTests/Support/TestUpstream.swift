@@ -21,6 +21,8 @@ final class TestUpstream: Sendable {
     struct Stats {
         var connectionsAccepted = 0
         var requests = 0
+        /// Requests whose body ended (what the upstream answers), as opposed to heads seen.
+        var completedRequests = 0
         var lastHeaders: [(String, String)] = []
         var streamedBytes = 0
         var requestWaiters: [(count: Int, promise: EventLoopPromise<Void>)] = []
@@ -29,6 +31,7 @@ final class TestUpstream: Sendable {
     var port: Int { channel.localAddress?.port ?? 0 }
     var connectionsAccepted: Int { stats.withLockedValue { $0.connectionsAccepted } }
     var requests: Int { stats.withLockedValue { $0.requests } }
+    var completedRequests: Int { stats.withLockedValue { $0.completedRequests } }
     /// Body bytes `/bytes/N` handed to the socket so far.
     var streamedBytes: Int { stats.withLockedValue { $0.streamedBytes } }
 
@@ -103,6 +106,7 @@ private final class TestUpstreamHandler: ChannelInboundHandler {
             bodyBytes += buffer.readableBytes
         case .end:
             guard let head else { return }
+            stats.withLockedValue { $0.completedRequests += 1 }
             respond(to: head, context: context)
         }
     }
