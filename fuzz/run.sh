@@ -34,9 +34,10 @@ for target in "${TARGETS[@]}"; do
     # --sanitize=fuzzer makes SwiftPM link libFuzzer's main in place of the target's. The sanitizers
     # themselves are one -sanitize=fuzzer,address: swiftc keeps only the last of several -sanitize
     # flags, so SwiftPM's --sanitize=fuzzer --sanitize=address compiled without coverage.
+    # The build's own status, not grep's: a failed build must not fuzz the previous binary.
     GATEWAY_FUZZ=1 swift build --scratch-path "$SCRATCH" --sanitize=fuzzer -Xswiftc -sanitize=fuzzer,address \
-        --product "$target" 2>&1 | grep -Ev "ld.gold: warning|unhandled; explicitly declare" || true
-    [ -x "$SCRATCH/debug/$target" ] || { echo "build of $target failed" >&2; exit 1; }
+        --product "$target" 2>&1 | grep -Ev "ld.gold: warning|unhandled; explicitly declare" \
+        || [ "${PIPESTATUS[0]}" -eq 0 ] || { echo "build of $target failed" >&2; exit 1; }
 done
 
 status=0
@@ -61,7 +62,7 @@ for target in "${TARGETS[@]}"; do
     if [ "$target" = FuzzConfig ]; then
         # Real configs are the best seeds for the config parser.
         for file in conf/*.yaml conf/examples/*.yaml; do
-            [ -f "$file" ] && cp -n "$file" "$corpus/conf-$(basename "$file")"
+            [ -f "$file" ] && { cp -n "$file" "$corpus/conf-$(basename "$file")" || true; }
         done
     fi
     options=(-max_total_time="$FUZZ_SECONDS" -timeout=10 -rss_limit_mb=4096 -max_len=8192 -print_final_stats=1
@@ -71,8 +72,11 @@ for target in "${TARGETS[@]}"; do
     log="$SCRATCH/logs/$target.log"
     echo "fuzzing $target for ${FUZZ_SECONDS}s"
     before=$(find "$SCRATCH/crashes" -name "$target-*" | wc -l)
-    "$SCRATCH/debug/$target" "${options[@]}" "$corpus" > "$log" 2>&1 || true
+    exit_status=0
+    "$SCRATCH/debug/$target" "${options[@]}" "$corpus" > "$log" 2>&1 || exit_status=$?
     crashes=$(( $(find "$SCRATCH/crashes" -name "$target-*" | wc -l) - before ))
+    # A crash found again has the same file name as before: the exit status says it too.
+    if [ "$exit_status" -ne 0 ] && [ "$crashes" -eq 0 ] && [ "$JOBS" -eq 1 ]; then crashes=1; fi
     # awk, not grep, so a log without the line (a crash before the stats) is not a script error.
     executions=$(awk '/stat::number_of_executed_units:/ {s += $2} END {print s + 0}' "$log")
     rate=$(awk '/stat::average_exec_per_sec:/ {r = $2} END {print r}' "$log")

@@ -182,7 +182,10 @@ async def reloads(options, deadline, outcome):
         with open(options["config"] + ".tmp", "w") as config:
             config.write(text)
         os.replace(options["config"] + ".tmp", options["config"])
-        status, body = await asyncio.to_thread(admin_post, options, "/admin/reload")
+        try:
+            status, body = await asyncio.to_thread(admin_post, options, "/admin/reload")
+        except OSError as error:
+            status, body = 0, str(error).encode()
         if status == 200:
             outcome["applied"] += 1
         else:
@@ -232,6 +235,9 @@ def slope_kib_per_minute(points):
 
 async def main():
     options = parse_arguments(sys.argv[1:])
+    # What the run must have done: a reload or restart task that died would otherwise pass quietly.
+    expected_reloads = int(options["duration"] // options["reload_every"]) - 1
+    expected_restarts = int((options["duration"] - options["down"]) // (options["restart_every"] + options["down"])) - 1
     traffic = Traffic(options["secret"], 2000)
     results = Results()
     samples = []
@@ -247,7 +253,9 @@ async def main():
                            for _ in range(options["connections"])])
     for task in background:
         task.cancel()
-    await asyncio.gather(*background, return_exceptions=True)
+    for result in await asyncio.gather(*background, return_exceptions=True):
+        if isinstance(result, Exception):
+            outcome["problems"].append("a background task failed: %r" % result)
     await sampling
 
     with open(options["csv"], "w") as csv:
@@ -288,6 +296,11 @@ async def main():
         failures.append("unexpected answers")
     if outcome["failed"]:
         failures.append("failed reloads")
+    if outcome["applied"] < expected_reloads or outcome["restarts"] < expected_restarts:
+        failures.append("fewer reloads or restarts than planned (%d and %d expected)" % (
+            expected_reloads, expected_restarts))
+    if any(problem.startswith("a background task failed") for problem in outcome["problems"]):
+        failures.append("a background task failed")
     if not alive:
         failures.append("the gateway died")
     if not trend_ok:
