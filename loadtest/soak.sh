@@ -33,6 +33,8 @@ WARMUP=${WARMUP:-120}
 # shellcheck source=processes.sh
 source "$HERE/processes.sh"
 log() { printf '[soak] %s\n' "$*" >&2; }
+# Origin B is started and stopped by soak.py; if that ends abnormally, B is stopped here.
+trap 'if [[ -s $WORK/b/nginx.pid ]]; then kill "$(cat "$WORK/b/nginx.pid")" 2>/dev/null || true; fi; cleanup' EXIT
 [[ -x $GATEWAY_BIN ]] || { log "no gateway at $GATEWAY_BIN (make release)"; exit 1; }
 
 # Two origins serving the same content: A stays up, B is stopped and started by soak.py.
@@ -118,5 +120,5 @@ python3 "$HERE/soak.py" port="$PORT" admin_port="$ADMIN_PORT" gateway_pid="$GATE
 errors=$(grep -c '"level":"error"' "$WORK/gateway.log" || true)
 warnings=$(grep -c '"level":"warning"' "$WORK/gateway.log" || true)
 echo "  gateway log: $errors error and $warnings warning lines"
-grep -o '"message":"[^"]*"' "$WORK/gateway.log" | sort | uniq -c | sort -rn | head -n 8 | sed 's/^/    /'
+{ grep -o '"message":"[^"]*"' "$WORK/gateway.log" || true; } | sort | uniq -c | sort -rn | head -n 8 | sed 's/^/    /'
 exit $status
