@@ -13,8 +13,8 @@ public final class Snapshot: Sendable {
     public let viaValue: String
     /// nil without a `geo` section.
     public let geo: GeoTable?
-    /// Query parameters that carry credentials (a JWT provider's or an API key set's `query:`
-    /// source): their values are kept out of the access log.
+    /// Query parameters that carry credentials (the `query:` source of a JWT provider, an
+    /// introspection endpoint or an API key set): their values are kept out of the access log.
     public let credentialQueryNames: [String]
 
     public init(configuration: GatewayConfiguration, generation: Int) {
