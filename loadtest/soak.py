@@ -23,6 +23,8 @@ import subprocess
 import sys
 import time
 
+import benchlib  # the loadtest directory, this script's own, is first on sys.path
+
 
 def parse_arguments(argv):
     options = dict(argument.split("=", 1) for argument in argv)
@@ -158,14 +160,8 @@ def admin_post(options, path, body=b""):
 
 
 def rss_kib(pid):
-    try:
-        with open("/proc/%d/status" % pid) as status:
-            for line in status:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1])
-    except OSError:
-        return None
-    return None
+    """None once the process is gone (benchlib reads 0 then: a live process always has RSS)."""
+    return benchlib._rss_kib(pid) or None
 
 
 async def reloads(options, deadline, outcome):

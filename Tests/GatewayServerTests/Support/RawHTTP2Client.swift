@@ -90,17 +90,7 @@ private final class FrameCollector: ChannelInboundHandler, Sendable {
         case .rstStream: ends = true
         case .goAway:
             // A connection error: every stream still open ends here, with the GOAWAY as its last frame.
-            let waiters = state.withLockedValue { state in
-                let waiting = state.waiters
-                state.waiters = [:]
-                for stream in waiting.keys {
-                    state.frames[stream, default: []].append(frame.payload)
-                    state.ended.insert(stream)
-                }
-                return waiting.map { ($0.value, state.frames[$0.key] ?? []) }
-            }
-            for (promise, frames) in waiters { promise.succeed(frames) }
-            state.withLockedValue { $0.goAway = frame.payload }
+            endWaitingStreams(lastFrame: frame.payload)
             return
         default: return
         }
@@ -117,13 +107,26 @@ private final class FrameCollector: ChannelInboundHandler, Sendable {
 
     /// A connection closed without GOAWAY: streams still waited for end with what they got.
     func channelInactive(context: ChannelHandlerContext) {
+        endWaitingStreams(lastFrame: nil)
+        context.fireChannelInactive()
+    }
+
+    /// Ends every stream a test waits for with what it got, plus `lastFrame` (a GOAWAY), which
+    /// later waiters also get.
+    private func endWaitingStreams(lastFrame: HTTP2Frame.FramePayload?) {
         let waiters = state.withLockedValue { state in
             let waiting = state.waiters
             state.waiters = [:]
+            if let lastFrame {
+                state.goAway = lastFrame
+                for stream in waiting.keys {
+                    state.frames[stream, default: []].append(lastFrame)
+                    state.ended.insert(stream)
+                }
+            }
             return waiting.map { ($0.value, state.frames[$0.key] ?? []) }
         }
         for (promise, frames) in waiters { promise.succeed(frames) }
-        context.fireChannelInactive()
     }
 
     func whenData(_ stream: HTTP2StreamID, atLeast bytes: Int, _ promise: EventLoopPromise<Void>) {
